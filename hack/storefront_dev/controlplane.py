@@ -1,0 +1,392 @@
+"""A real Kubernetes control plane (etcd + kube-apiserver) for tests, envtest-style.
+
+Library use::
+
+    with ControlPlane(build_binaries()) as cp:
+        subprocess.run([cp.bin_dir / "kubectl", "--kubeconfig", cp.kubeconfig_path, ...])
+
+CLI use::
+
+    python -m storefront_dev.controlplane up --kubeconfig .cluster/kubeconfig
+    python -m storefront_dev.controlplane down --kubeconfig .cluster/kubeconfig
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+
+HACK_DIR = Path(__file__).resolve().parents[1]
+BUILD_SCRIPT = HACK_DIR / "controlplane" / "build.sh"
+LOOPBACK = "127.0.0.1"
+READY_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 10.0
+
+# Metadata level for everything: tests count write requests by verb and
+# resource, and Metadata never records bodies (no secrets in the log).
+AUDIT_POLICY = """\
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: ["RequestReceived"]
+rules:
+- level: Metadata
+"""
+
+
+class ControlPlaneError(RuntimeError):
+    pass
+
+
+def build_binaries() -> Path:
+    """Run build.sh (instant when cached) and return the bin dir it prints."""
+    result = subprocess.run(
+        ["bash", str(BUILD_SCRIPT)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    if result.returncode != 0:
+        raise ControlPlaneError(
+            f"{BUILD_SCRIPT} failed (exit {result.returncode}):\n{result.stderr[-4000:]}"
+        )
+    bin_dir = Path(result.stdout.strip().splitlines()[-1])
+    missing = [b for b in ("kube-apiserver", "etcd", "kubectl", "helm") if not (bin_dir / b).exists()]
+    if missing:
+        raise ControlPlaneError(f"{bin_dir} lacks {', '.join(missing)}")
+    return bin_dir
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])
+
+
+def generate_service_account_key(directory: Path) -> tuple[Path, Path]:
+    private, public = directory / "sa.key", directory / "sa.pub"
+    run_quiet(["openssl", "genrsa", "-out", str(private), "2048"])
+    run_quiet(["openssl", "rsa", "-in", str(private), "-pubout", "-out", str(public)])
+    return private, public
+
+
+def run_quiet(cmd: list[str]) -> None:
+    result = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if result.returncode != 0:
+        raise ControlPlaneError(f"{cmd[0]} failed: {result.stdout[-2000:]}")
+
+
+def tail(path: Path, chars: int = 3000) -> str:
+    try:
+        return path.read_text(errors="replace")[-chars:]
+    except OSError:
+        return ""
+
+
+class ControlPlane:
+    """etcd + kube-apiserver on free loopback ports, all state in a temp dir."""
+
+    def __init__(self, bin_dir: Path, keep_dir: bool = False) -> None:
+        self.bin_dir = Path(bin_dir)
+        self.keep_dir = keep_dir
+        self.work_dir = Path(tempfile.mkdtemp(prefix="storefront-cp-"))
+        self.admin_token = secrets.token_hex(24)
+        self.etcd_port = free_port()
+        self.etcd_peer_port = free_port()
+        self.apiserver_port = free_port()
+        self.server_url = f"https://{LOOPBACK}:{self.apiserver_port}"
+        self.kubeconfig_path = self.work_dir / "kubeconfig"
+        self.audit_log_path = self.work_dir / "audit.log"
+        self.ca_path = self.work_dir / "certs" / "apiserver.crt"
+        self.startup_seconds: float | None = None
+        self._processes: list[subprocess.Popen[bytes]] = []
+
+    def __enter__(self) -> ControlPlane:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        started = time.monotonic()
+        self._start_etcd()
+        self._start_apiserver()
+        self._wait_ready(started + READY_TIMEOUT_S)
+        self.write_kubeconfig(self.kubeconfig_path)
+        self.startup_seconds = time.monotonic() - started
+
+    def stop(self) -> None:
+        # Stop the apiserver before etcd so it does not spin on a dead backend.
+        for process in reversed(self._processes):
+            stop_process_group(process)
+        self._processes.clear()
+        if not self.keep_dir:
+            shutil.rmtree(self.work_dir, ignore_errors=True)
+
+    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
+        log = open(self.work_dir / f"{name}.log", "wb")
+        process = subprocess.Popen(
+            [str(self.bin_dir / name), *args],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # own process group: teardown kills all of it
+        )
+        log.close()
+        self._processes.append(process)
+        return process
+
+    def _start_etcd(self) -> None:
+        client = f"http://{LOOPBACK}:{self.etcd_port}"
+        peer = f"http://{LOOPBACK}:{self.etcd_peer_port}"
+        self._spawn(
+            "etcd",
+            [
+                "--name=default",
+                f"--data-dir={self.work_dir / 'etcd'}",
+                f"--listen-client-urls={client}",
+                f"--advertise-client-urls={client}",
+                f"--listen-peer-urls={peer}",
+                f"--initial-advertise-peer-urls={peer}",
+                f"--initial-cluster=default={peer}",
+                # Throwaway data: skip fsync like envtest does, for speed.
+                "--unsafe-no-fsync=true",
+                "--log-level=warn",
+            ],
+        )
+
+    def _apiserver_args(self) -> list[str]:
+        sa_private, sa_public = generate_service_account_key(self.work_dir)
+        tokens = self.work_dir / "tokens.csv"
+        tokens.write_text(f'{self.admin_token},admin,admin-uid,"system:masters"\n')
+        tokens.chmod(0o600)
+        policy = self.work_dir / "audit-policy.yaml"
+        policy.write_text(AUDIT_POLICY)
+        return [
+            f"--etcd-servers=http://{LOOPBACK}:{self.etcd_port}",
+            f"--bind-address={LOOPBACK}",
+            f"--advertise-address={LOOPBACK}",
+            f"--secure-port={self.apiserver_port}",
+            f"--cert-dir={self.work_dir / 'certs'}",
+            "--service-cluster-ip-range=10.0.0.0/24",
+            "--allow-privileged=true",
+            "--authorization-mode=RBAC",
+            f"--token-auth-file={tokens}",
+            "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+            f"--service-account-key-file={sa_public}",
+            f"--service-account-signing-key-file={sa_private}",
+            "--disable-admission-plugins=ServiceAccount",
+            f"--audit-policy-file={policy}",
+            f"--audit-log-path={self.audit_log_path}",
+        ]
+
+    def _start_apiserver(self) -> None:
+        self._spawn("kube-apiserver", self._apiserver_args())
+
+    def _wait_ready(self, deadline: float) -> None:
+        while time.monotonic() < deadline:
+            for process in self._processes:
+                if process.poll() is not None:
+                    name = Path(str(process.args[0])).name  # type: ignore[index]
+                    raise ControlPlaneError(
+                        f"{name} exited with {process.returncode}:\n{tail(self.work_dir / f'{name}.log')}"
+                    )
+            if self.ca_path.exists() and self.readyz() == "ok":
+                return
+            time.sleep(0.2)
+        raise ControlPlaneError(
+            f"kube-apiserver not ready after {READY_TIMEOUT_S}s:\n"
+            f"{tail(self.work_dir / 'kube-apiserver.log')}"
+        )
+
+    def ssl_context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=str(self.ca_path))
+
+    def get(self, path: str, timeout: float = 5.0) -> tuple[int, str]:
+        """GET a path on the API server as admin; returns (status, body)."""
+        request = urllib.request.Request(
+            self.server_url + path, headers={"Authorization": f"Bearer {self.admin_token}"}
+        )
+        try:
+            with urllib.request.urlopen(request, context=self.ssl_context(), timeout=timeout) as resp:
+                return resp.status, resp.read().decode()
+        except urllib.error.HTTPError as err:
+            return err.code, err.read().decode(errors="replace")
+
+    def readyz(self) -> str:
+        try:
+            status, body = self.get("/readyz", timeout=2.0)
+        except (OSError, ssl.SSLError):
+            return "unreachable"
+        return body.strip() if status == 200 else f"{status}"
+
+    def write_kubeconfig(self, path: Path) -> None:
+        ca_data = base64.b64encode(self.ca_path.read_bytes()).decode()
+        config = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {
+                    "name": "storefront",
+                    "cluster": {"server": self.server_url, "certificate-authority-data": ca_data},
+                }
+            ],
+            "users": [{"name": "admin", "user": {"token": self.admin_token}}],
+            "contexts": [
+                {"name": "storefront", "context": {"cluster": "storefront", "user": "admin"}}
+            ],
+            "current-context": "storefront",
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # The file holds the admin token: create it private from the start.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(config, handle, indent=2)  # JSON is valid YAML for kubectl
+
+
+def stop_process_group(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    signal_group(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        signal_group(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def signal_group(pgid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        pass
+
+
+# --- CLI: a daemonised control plane for `make cluster-up` ----------------
+
+
+def state_paths(kubeconfig: Path) -> tuple[Path, Path]:
+    state_dir = kubeconfig.parent
+    return state_dir / "controlplane.pid", state_dir / "controlplane.log"
+
+
+def serve(kubeconfig: Path) -> int:
+    """Run in the foreground until SIGTERM/SIGINT; `up` runs this detached."""
+    pid_file, _ = state_paths(kubeconfig)
+    stopping = False
+
+    def request_stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    with ControlPlane(build_binaries()) as cp:
+        kubeconfig.unlink(missing_ok=True)
+        cp.write_kubeconfig(kubeconfig)
+        pid_file.write_text(f"{os.getpid()}\n")
+        print(f"ready in {cp.startup_seconds:.1f}s at {cp.server_url}", flush=True)
+        print(f"audit log: {cp.audit_log_path}", flush=True)
+        while not stopping:
+            time.sleep(0.5)
+    pid_file.unlink(missing_ok=True)
+    return 0
+
+
+def running_pid(pid_file: Path) -> int | None:
+    try:
+        pid = int(pid_file.read_text().strip())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return None
+    return pid
+
+
+def up(kubeconfig: Path) -> int:
+    pid_file, log_file = state_paths(kubeconfig)
+    if running_pid(pid_file) is not None and kubeconfig.exists():
+        print(f"control plane already running; kubeconfig: {kubeconfig}")
+        return 0
+    pid_file.unlink(missing_ok=True)
+    kubeconfig.parent.mkdir(parents=True, exist_ok=True)
+    # Build in the foreground so its progress is visible and errors are plain.
+    build_binaries()
+    with open(log_file, "wb") as log:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "storefront_dev.controlplane", "serve", "--kubeconfig", str(kubeconfig)],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(HACK_DIR), os.environ.get("PYTHONPATH")]))},
+        )
+    deadline = time.monotonic() + READY_TIMEOUT_S + 10
+    while time.monotonic() < deadline:
+        if child.poll() is not None:
+            print(f"control plane failed to start:\n{tail(log_file)}", file=sys.stderr)
+            return 1
+        if running_pid(pid_file) == child.pid:
+            print(tail(log_file, 500).strip())
+            print(f"kubeconfig: {kubeconfig}")
+            return 0
+        time.sleep(0.2)
+    print(f"control plane not ready in time:\n{tail(log_file)}", file=sys.stderr)
+    signal_group(child.pid, signal.SIGTERM)
+    return 1
+
+
+def down(kubeconfig: Path) -> int:
+    pid_file, _ = state_paths(kubeconfig)
+    pid = running_pid(pid_file)
+    if pid is None:
+        print("control plane not running")
+        pid_file.unlink(missing_ok=True)
+        return 0
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_S * 3
+    while time.monotonic() < deadline and running_pid(pid_file) == pid:
+        time.sleep(0.2)
+    if running_pid(pid_file) == pid:
+        print(f"control plane (pid {pid}) did not stop", file=sys.stderr)
+        return 1
+    kubeconfig.unlink(missing_ok=True)
+    print("control plane stopped")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m storefront_dev.controlplane")
+    parser.add_argument("command", choices=["up", "down", "serve", "build"])
+    parser.add_argument("--kubeconfig", type=Path, default=Path(".cluster/kubeconfig"))
+    args = parser.parse_args(argv)
+    kubeconfig = args.kubeconfig.resolve()
+    if args.command == "build":
+        print(build_binaries())
+        return 0
+    commands = {"up": up, "down": down, "serve": serve}
+    return commands[args.command](kubeconfig)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
