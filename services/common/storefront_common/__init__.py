@@ -1,0 +1,1 @@
+"""Shared behaviour of every Storefront service, written once."""

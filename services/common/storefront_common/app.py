@@ -1,0 +1,57 @@
+"""The pieces every service's app factory assembles, in one call."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Blueprint, Flask
+from flask_sqlalchemy import SQLAlchemy
+
+from .auth import KeySource, RemoteJwks, init_jwt
+from .db import engine_options
+from .errors import register_error_handlers
+from .health import health_blueprint
+from .logging_setup import configure_logging
+from .migrations import make_migration_command, migrate_command, upgrade
+from .observability import init_observability
+from .settings import CommonSettings
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+@dataclass
+class ServiceContext:
+    """What the shared pieces need to know about the service they run in."""
+
+    settings: CommonSettings
+    db: SQLAlchemy
+    versions_dir: Path
+
+
+def create_service_app(settings: CommonSettings, db: SQLAlchemy, *, versions_dir: Path,
+                       blueprints: Iterable[Blueprint], title: str,
+                       key_source: KeySource | None = None) -> Flask:
+    configure_logging(settings.service_name, settings.log_level, settings.log_format)
+    app = Flask(f"storefront_{settings.service_name}")
+    app.config.update(
+        SQLALCHEMY_DATABASE_URI=settings.database_url,
+        SQLALCHEMY_ENGINE_OPTIONS=engine_options(settings.database_url),
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    db.init_app(app)
+    app.extensions["storefront"] = ServiceContext(settings, db, versions_dir)
+    init_observability(app, settings.service_name)
+    register_error_handlers(app)
+    init_jwt(app, settings.jwt_issuer, settings.jwt_audience,
+             key_source or RemoteJwks(settings.effective_jwks_url, settings.jwks_cache_seconds))
+    app.register_blueprint(health_blueprint(title))
+    for blueprint in blueprints:
+        app.register_blueprint(blueprint)
+    app.cli.add_command(migrate_command)
+    app.cli.add_command(make_migration_command)
+    if settings.auto_migrate:
+        with app.app_context():
+            upgrade(app)
+    return app

@@ -1,0 +1,154 @@
+"""Idempotency-Key: the first response to a key is stored and replayed; side effects happen once."""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from flask import Response, current_app, request
+from flask_jwt_extended import get_jwt
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import JSON, Integer, String, UniqueConstraint, delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+from werkzeug.exceptions import HTTPException
+
+from .db import UTCDateTime
+from .errors import ProblemError, validation_error
+from .timeutil import utcnow
+
+HEADER = "Idempotency-Key"
+ABANDONED_AFTER = timedelta(seconds=60)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class IdempotencyRecordMixin:
+    """Columns of the idempotency table; each service maps it onto its own metadata."""
+
+    __tablename__ = "idempotency_keys"
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Any, ...]:
+        return (UniqueConstraint("principal", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    principal: Mapped[str] = mapped_column(String(128), nullable=False)
+    key: Mapped[str] = mapped_column(String(255), nullable=False)
+    fingerprint: Mapped[str] = mapped_column(String(64), nullable=False)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[Any | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+
+def _fingerprint() -> str:
+    raw = request.get_data(cache=True)
+    try:
+        canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        canonical = raw
+    return hashlib.sha256(request.method.encode() + request.path.encode() + b"\n" + canonical).hexdigest()
+
+
+def _required_key() -> str:
+    key = request.headers.get(HEADER)
+    if key is None:
+        raise validation_error([{"field": HEADER, "message": "This header is required."}],
+                               "An Idempotency-Key header is required.")
+    if not 1 <= len(key) <= 255:
+        raise validation_error([{"field": HEADER, "message": "Must be 1 to 255 characters."}])
+    return key
+
+
+def _replay(record: Any) -> Response:
+    response = current_app.response_class(json.dumps(record.response_body), status=record.status_code,
+                                          mimetype="application/json" if record.status_code < 400
+                                          else "application/problem+json")
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _run_view(view: Callable[..., Any], args: Any, kwargs: Any) -> Response:
+    try:
+        return current_app.make_response(view(*args, **kwargs))
+    except HTTPException as error:
+        return current_app.make_response(current_app.handle_user_exception(error))
+
+
+def idempotent(db: SQLAlchemy, record_model: type[Any]) -> Callable[[F], F]:
+    """Decorate a view that needs an access token; keys are scoped to the caller's `sub`."""
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            key, fingerprint, principal = _required_key(), _fingerprint(), str(get_jwt()["sub"])
+            existing = _claim(db, record_model, principal, key, fingerprint)
+            if existing is not None:
+                return _answer_existing(existing, fingerprint)
+            try:
+                response = _run_view(view, args, kwargs)
+            except Exception:
+                _forget(db, record_model, principal, key)
+                raise
+            _settle(db, record_model, principal, key, response)
+            return response
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+def _claim(db: SQLAlchemy, model: type[Any], principal: str, key: str, fingerprint: str) -> Any | None:
+    """Insert the key as in progress; return the existing record when someone holds it already."""
+    db.session.add(model(principal=principal, key=key, fingerprint=fingerprint))
+    try:
+        db.session.commit()
+        return None
+    except IntegrityError:
+        db.session.rollback()
+    record = db.session.scalar(select(model).where(model.principal == principal, model.key == key))
+    if record is not None and _take_over_abandoned(db, model, record, fingerprint):
+        return None
+    return record
+
+
+def _take_over_abandoned(db: SQLAlchemy, model: type[Any], record: Any, fingerprint: str) -> bool:
+    """A key left in progress by a crashed process is taken over, by one caller only."""
+    if record.status_code is not None or record.fingerprint != fingerprint:
+        return False
+    if utcnow() - record.created_at < ABANDONED_AFTER:
+        return False
+    taken = db.session.execute(
+        update(model).where(model.id == record.id, model.status_code.is_(None),
+                            model.created_at == record.created_at).values(created_at=utcnow()))
+    db.session.commit()
+    return taken.rowcount == 1
+
+
+def _answer_existing(record: Any, fingerprint: str) -> Response:
+    if record.fingerprint != fingerprint:
+        raise ProblemError(409, "This Idempotency-Key was used with a different request body.")
+    if record.status_code is None:
+        raise ProblemError(409, "A request with this Idempotency-Key is still being processed.",
+                           headers={"Retry-After": "1"})
+    return _replay(record)
+
+
+def _settle(db: SQLAlchemy, model: type[Any], principal: str, key: str, response: Response) -> None:
+    db.session.rollback()
+    if response.status_code >= 500 or response.status_code == 429:
+        # A failure the client may retry: the key is released so the retry runs for real.
+        _forget(db, model, principal, key)
+        return
+    record = db.session.scalar(select(model).where(model.principal == principal, model.key == key))
+    record.status_code = response.status_code
+    record.response_body = response.get_json(silent=True)
+    db.session.commit()
+
+
+def _forget(db: SQLAlchemy, model: type[Any], principal: str, key: str) -> None:
+    db.session.rollback()
+    db.session.execute(delete(model).where(model.principal == principal, model.key == key))
+    db.session.commit()

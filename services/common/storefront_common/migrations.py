@@ -1,0 +1,47 @@
+"""Alembic per service: the environment lives here once, each service keeps only its versions/."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from alembic import command
+from alembic.config import Config
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from sqlalchemy import MetaData
+
+ENV_DIR = Path(__file__).parent / "alembic"
+
+
+def alembic_config(database_url: str, versions_dir: Path, metadata: MetaData) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(ENV_DIR))
+    config.set_main_option("version_locations", str(versions_dir))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    config.set_main_option("file_template", "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s")
+    config.attributes["target_metadata"] = metadata
+    return config
+
+
+def _config_for(app: Flask) -> Config:
+    settings = app.extensions["storefront"]
+    return alembic_config(app.config["SQLALCHEMY_DATABASE_URI"], settings.versions_dir, settings.db.metadata)
+
+
+def upgrade(app: Flask) -> None:
+    command.upgrade(_config_for(app), "head")
+
+
+@click.command("migrate")
+@with_appcontext
+def migrate_command() -> None:
+    """Apply every migration of this service (the Helm pre-install/pre-upgrade hook runs this)."""
+    upgrade(current_app)
+
+
+@click.command("make-migration")
+@click.argument("message")
+@with_appcontext
+def make_migration_command(message: str) -> None:
+    """Write a new migration by comparing the models with the database."""
+    command.revision(_config_for(current_app), message=message, autogenerate=True)

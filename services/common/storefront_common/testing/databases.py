@@ -1,0 +1,31 @@
+"""Throwaway PostgreSQL databases on the private test server."""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import MetaData, create_engine, text
+from sqlalchemy.engine import Engine, make_url
+
+
+@contextmanager
+def fresh_database(admin_url: str, prefix: str = "test") -> Iterator[str]:
+    """Create an empty database, yield its URL, drop it afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def truncate_all(engine: Engine, metadata: MetaData) -> None:
+    tables = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
+    if tables:
+        with engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))

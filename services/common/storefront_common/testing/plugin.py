@@ -1,0 +1,38 @@
+"""Pytest fixtures every service suite uses: `pytest_plugins = ["storefront_common.testing.plugin"]`."""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from .postgres import ENV_VAR, PostgresServer
+from .servers import serve_wsgi
+from .tokens import TEST_ISSUER, SigningKey, TokenFactory, jwks_app
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    """The private test server `make test` started, or one started for this session alone."""
+    if os.environ.get(ENV_VAR):
+        yield os.environ[ENV_VAR]
+        return
+    with PostgresServer() as server:
+        yield server.admin_url
+
+
+@pytest.fixture(scope="session")
+def signing_key() -> SigningKey:
+    return SigningKey()
+
+
+@pytest.fixture(scope="session")
+def tokens(signing_key: SigningKey) -> TokenFactory:
+    return TokenFactory(signing_key, TEST_ISSUER)
+
+
+@pytest.fixture(scope="session")
+def jwks_url(signing_key: SigningKey) -> Iterator[str]:
+    """The JWKS served over real HTTP, as the users service would serve it."""
+    with serve_wsgi(jwks_app([signing_key])) as base_url:
+        yield f"{base_url}/.well-known/jwks.json"

@@ -1,0 +1,69 @@
+"""Signing keys and tokens for suites of services that verify, but do not issue, tokens."""
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from flask import Flask, jsonify
+from jwt.algorithms import RSAAlgorithm
+
+from ..timeutil import utcnow
+
+TEST_ISSUER = "http://storefront.test"
+
+
+@dataclass
+class SigningKey:
+    kid: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    private_key: rsa.RSAPrivateKey = field(
+        default_factory=lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048))
+
+    def jwk(self) -> dict[str, Any]:
+        public = json.loads(RSAAlgorithm.to_jwk(self.private_key.public_key()))
+        return {**public, "kid": self.kid, "use": "sig", "alg": "RS256"}
+
+    def public_pem(self) -> bytes:
+        return self.private_key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                          serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+@dataclass
+class TokenFactory:
+    key: SigningKey
+    issuer: str
+    audience: str = "storefront"
+
+    def claims(self, sub: str, roles: list[str], token_type: str = "access",
+               ttl: timedelta = timedelta(minutes=15)) -> dict[str, Any]:
+        now = utcnow()
+        return {"iss": self.issuer, "aud": self.audience, "sub": sub, "roles": roles, "type": token_type,
+                "jti": uuid.uuid4().hex, "iat": now, "nbf": now, "exp": now + ttl}
+
+    def sign(self, claims: dict[str, Any], key: SigningKey | None = None) -> str:
+        signer = key or self.key
+        return jwt.encode(claims, signer.private_key, algorithm="RS256", headers={"kid": signer.kid})
+
+    def token(self, sub: str | uuid.UUID, roles: list[str], **overrides: Any) -> str:
+        claims = self.claims(str(sub), roles)
+        claims.update(overrides)
+        return self.sign(claims)
+
+    def headers(self, sub: str | uuid.UUID, roles: list[str], **overrides: Any) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(sub, roles, **overrides)}"}
+
+
+def jwks_app(keys: list[SigningKey]) -> Flask:
+    """A stand-in for the users service's JWKS endpoint, served over real HTTP by the tests."""
+    app = Flask("jwks")
+
+    @app.get("/.well-known/jwks.json")
+    def jwks() -> Any:
+        return jsonify(keys=[key.jwk() for key in keys])
+
+    return app

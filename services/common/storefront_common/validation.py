@@ -1,0 +1,57 @@
+"""Request bodies and query strings parsed into pydantic models: 400 for bad JSON, 422 for bad data."""
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from flask import request
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from .errors import ProblemError, validation_error
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class Body(BaseModel):
+    """Base of request bodies: strict types (no "2" for 2) and no unknown fields."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class Query(BaseModel):
+    """Base of query strings: values arrive as text, so types are coerced."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+def _field_errors(error: ValidationError) -> list[dict[str, str]]:
+    found = []
+    for item in error.errors(include_url=False, include_input=False):
+        field = ".".join(str(part) for part in item["loc"]) or "body"
+        found.append({"field": field, "message": item["msg"]})
+    return found
+
+
+def parse_body(model: type[M]) -> M:
+    raw = request.get_data(cache=True)
+    try:
+        decoded = json.loads(raw) if raw else None
+    except (ValueError, UnicodeDecodeError):
+        raise ProblemError(400, "The request body is not valid JSON.") from None
+    if not isinstance(decoded, dict):
+        raise ProblemError(400, "The request body must be a JSON object.")
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as error:
+        raise validation_error(_field_errors(error)) from None
+
+
+def parse_query(model: type[M]) -> M:
+    values: dict[str, Any] = {}
+    for key in request.args:
+        items = request.args.getlist(key)
+        values[key] = items if len(items) > 1 else items[0]
+    try:
+        return model.model_validate(values)
+    except ValidationError as error:
+        raise validation_error(_field_errors(error), "The query string failed validation.") from None
