@@ -92,9 +92,17 @@ def serve() -> Iterator[Serve]:
         server.server_close()
 
 
-def start_sim(serve: Serve, receiver: WebhookReceiver, webhook_url: str | None = None, prefix: str = "") -> Sim:
+def start_sim(
+    serve: Serve,
+    receiver: WebhookReceiver,
+    webhook_url: str | None = None,
+    prefix: str = "",
+    public_url: str | None = None,
+) -> Sim:
     url_of_receiver = serve(receiver)
-    config = SimulatorConfig(secret_key=SECRET, webhook_url=webhook_url or url_of_receiver + "/paystack/webhook")
+    config = SimulatorConfig(
+        secret_key=SECRET, webhook_url=webhook_url or url_of_receiver + "/paystack/webhook", public_url=public_url
+    )
     app: WsgiApp = create_app(config)
     if prefix:
         # As the local runner does: the simulator lives under a path prefix.
@@ -159,6 +167,12 @@ def test_checkout_under_a_prefix_pays_and_redirects_to_the_callback(serve: Serve
     assert data["authorization"]["reusable"] is True
     assert data["authorization"]["authorization_code"].startswith("AUTH_")
     assert [e["event"] for e in sim.receiver.events()] == ["charge.success"]
+
+
+def test_authorization_url_uses_the_configured_public_url(serve: Serve) -> None:
+    sim = start_sim(serve, WebhookReceiver(), public_url="http://shop.test:8080/_paystack/")
+    init = sim.initialize()
+    assert init["authorization_url"] == f"http://shop.test:8080/_paystack/checkout/{init['access_code']}"
 
 
 def test_declining_fails_the_transaction_and_shows_a_result_page(serve: Serve) -> None:
