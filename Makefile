@@ -1,0 +1,61 @@
+# Storefront: `make up` runs the platform locally, `make test` installs what it needs and runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+PIP := $(PYTHON) -m pip
+STAMP := $(VENV)/.installed
+# Every Python package of the repository, installed editable into one virtual environment.
+PACKAGE_DIRS := $(patsubst %/pyproject.toml,%,$(wildcard services/common/pyproject.toml) \
+	$(filter-out services/common/pyproject.toml,$(wildcard services/*/pyproject.toml)) \
+	$(wildcard hack/pyproject.toml operator/pyproject.toml))
+
+include hack/controlplane.mk
+
+.PHONY: help venv up test test-fast bench-products bench-checkout bench-operator operator lock clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+$(STAMP): requirements/*.txt $(addsuffix /pyproject.toml,$(PACKAGE_DIRS))
+	@test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PIP) install -q --disable-pip-version-check pip==25.3
+	$(PIP) install -q -r requirements/dev.txt -c requirements/constraints.txt $(addprefix -e ,$(PACKAGE_DIRS))
+	@touch $@
+
+venv: $(STAMP) ## Create the virtual environment and install pinned dependencies
+
+up: $(STAMP) ## Run the whole platform on http://127.0.0.1:$${PORT:-8080} (SQLite in .data/)
+	$(PYTHON) -m storefront_dev.runner
+
+test: $(STAMP) controlplane-bin ## Install everything, start a private PostgreSQL and run every test
+	hack/ensure-postgres.sh
+	$(PYTHON) -m storefront_common.testing.postgres -- hack/run-tests.sh
+
+test-fast: $(STAMP) ## The service suites only (no control plane, no end-to-end)
+	hack/ensure-postgres.sh
+	SUITES="services/common/tests services/users/tests services/products/tests services/carts/tests services/orders/tests services/payments/tests hack/tests/test_paystack_sim.py" \
+		$(PYTHON) -m storefront_common.testing.postgres -- hack/run-tests.sh
+
+bench-products: $(STAMP) ## Products listing under gunicorn vs a bare endpoint; token verification cost
+	hack/ensure-postgres.sh
+	$(PYTHON) bench/products/run.py
+
+bench-checkout: $(STAMP) ## Virtual users doing add-to-cart + wallet checkout through the gateway
+	hack/ensure-postgres.sh
+	$(PYTHON) bench/checkout/run.py
+
+bench-operator: $(STAMP) controlplane-bin ## Apply-to-ready time for 1 and 20 Storefronts; operator RSS
+	hack/ensure-postgres.sh
+	$(PYTHON) bench/operator/run.py
+
+operator: $(STAMP) controlplane-bin ## Run the operator against the cluster from `make cluster-up`
+	hack/ensure-postgres.sh
+	$(PYTHON) -m storefront_operator.dev --kubeconfig $(CLUSTER_KUBECONFIG)
+
+lock: $(STAMP) ## Re-pin every transitive dependency into requirements/constraints.txt
+	$(PIP) freeze --exclude-editable | grep -v '^-e ' > requirements/constraints.txt
+
+clean: ## Remove the virtual environment and local data
+	rm -rf $(VENV) .data .cluster

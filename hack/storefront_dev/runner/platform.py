@@ -1,0 +1,107 @@
+"""The local platform: five services under gunicorn, the Paystack simulator and the gateway."""
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+
+from .config import LocalConfig, LocalSecrets, service_environment
+from .processes import Child, stop_all
+from .routes import SERVICES
+
+logger = logging.getLogger("storefront.runner")
+PYTHON = sys.executable
+PERIODIC_JOBS = (
+    ("products", "expire-reservations"),
+    ("orders", "expire-unpaid-orders"),
+    ("payments", "reverify-payments"),
+    ("carts", "purge-expired-carts"),
+    ("users", "purge-expired-tokens"),
+)
+
+
+def gunicorn_command(app_spec: str) -> list[str]:
+    return [PYTHON, "-m", "gunicorn", "-c", "python:storefront_common.gunicorn_conf", app_spec]
+
+
+def flask_command(service: str, *args: str) -> list[str]:
+    return [PYTHON, "-m", "flask", "--app", f"storefront_{service}.wsgi", *args]
+
+
+class LocalPlatform:
+    def __init__(self, config: LocalConfig, base_env: dict[str, str]) -> None:
+        self.config = config
+        self.base_env = base_env
+        self.children: list[Child] = []
+        self.secrets: LocalSecrets | None = None
+        self._stop_jobs = threading.Event()
+
+    def service_env(self, name: str) -> dict[str, str]:
+        assert self.secrets is not None
+        return {**self.base_env, **service_environment(name, self.config, self.secrets)}
+
+    def start(self) -> None:
+        self.config.data_dir.mkdir(parents=True, exist_ok=True)
+        self.config.assign_ports()
+        self.secrets = LocalSecrets.load_or_create(self.config.data_dir)
+        try:
+            self._start_children()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start_children(self) -> None:
+        services = [Child(name, gunicorn_command(f"storefront_{name}.wsgi:app"), self.service_env(name),
+                          f"{self.config.service_url(name)}/readyz") for name in SERVICES]
+        for child in [*services, self._simulator(), self._gateway()]:
+            self.children.append(child)
+            child.start()
+        for child in self.children:
+            child.wait_healthy()
+
+    def _simulator(self) -> Child:
+        assert self.secrets is not None
+        port = self.config.simulator_port
+        command = [PYTHON, "-m", "storefront_dev.paystack_sim", "--port", str(port),
+                   "--secret-key", self.secrets.paystack_secret_key,
+                   "--webhook-url", f"{self.config.service_url('payments')}/api/v1/payments/paystack/webhook",
+                   "--public-url", f"{self.config.public_url}/_paystack"]
+        return Child("paystack", command, dict(self.base_env), f"http://127.0.0.1:{port}/_simulator/transactions")
+
+    def _gateway(self) -> Child:
+        backends = {name: self.config.service_url(name) for name in SERVICES}
+        backends["paystack"] = f"http://127.0.0.1:{self.config.simulator_port}"
+        env = {**self.base_env, "HOST": "127.0.0.1", "PORT": str(self.config.port),
+               "WEB_CONCURRENCY": str(max(self.config.workers, 2)), "GUNICORN_THREADS": "16",
+               "GATEWAY_BACKENDS": ",".join(f"{k}={v}" for k, v in backends.items())}
+        return Child("gateway", gunicorn_command("storefront_dev.runner.gateway:create_gateway()"), env,
+                     f"{self.config.public_url}/healthz")
+
+    def run_job(self, service: str, *args: str) -> int:
+        job = Child(f"{service}-job", flask_command(service, *args), self.service_env(service))
+        job.start()
+        assert job.process is not None
+        return job.process.wait()
+
+    def start_periodic_jobs(self) -> None:
+        def loop() -> None:
+            while not self._stop_jobs.wait(self.config.job_interval_seconds):
+                for service, command in PERIODIC_JOBS:
+                    self.run_job(service, command)
+
+        threading.Thread(target=loop, daemon=True, name="periodic-jobs").start()
+
+    def failed_child(self) -> Child | None:
+        return next((child for child in self.children if child.exited), None)
+
+    def stop(self) -> None:
+        self._stop_jobs.set()
+        stop_all(self.children)
+        self.children.clear()
+
+    def __enter__(self) -> "LocalPlatform":
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
