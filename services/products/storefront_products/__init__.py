@@ -1,0 +1,1 @@
+"""Storefront products service: categories, products, inventory, reviews and stock reservations."""

@@ -1,0 +1,28 @@
+"""The products service's app factory."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from storefront_common.app import create_service_app
+from storefront_common.auth import KeySource
+
+from . import models  # noqa: F401  (the tables must be known to the metadata before migrations run)
+from .cli import expire_reservations_command, seed_demo_command
+from .extensions import db
+from .routes import categories, inventory, products, reservations, reviews
+from .settings import Settings
+
+VERSIONS_DIR = Path(__file__).resolve().parent.parent / "migrations" / "versions"
+
+
+def create_app(settings: Settings | None = None, key_source: KeySource | None = None) -> Flask:
+    app = create_service_app(
+        settings or Settings(), db, versions_dir=VERSIONS_DIR, title="Storefront products API",
+        blueprints=[categories.blueprint, products.blueprint, products.internal_blueprint,
+                    inventory.blueprint, reviews.blueprint, reservations.blueprint],
+        key_source=key_source)
+    app.cli.add_command(expire_reservations_command)
+    app.cli.add_command(seed_demo_command)
+    return app

@@ -1,0 +1,125 @@
+"""Tables of the products service."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String,
+                        Text, UniqueConstraint, Uuid)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storefront_common.db import UTCDateTime, created_at_column, updated_at_column, uuid_pk
+
+from .extensions import db
+
+# Upper bound of any stock level, so arithmetic on the 32-bit column can never overflow.
+MAX_STOCK = 1_000_000_000
+
+
+class Category(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "categories"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    slug: Mapped[str] = mapped_column(String(120), nullable=False, unique=True)
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    attributes: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
+
+
+class Product(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "products"
+    __table_args__ = (
+        CheckConstraint("price > 0", name="price_positive"),
+        CheckConstraint(f"stock >= 0 AND stock <= {MAX_STOCK}", name="stock_in_range"),
+        CheckConstraint("rating_count >= 0", name="rating_count_not_negative"),
+        # One index per sort order of the public listing, led by is_active since only active products list.
+        Index("ix_products_active_created", "is_active", "created_at", "id"),
+        Index("ix_products_active_price", "is_active", "price", "id"),
+        Index("ix_products_active_name", "is_active", "name", "id"),
+        Index("ix_products_active_rating", "is_active", "rating_average", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    slug: Mapped[str] = mapped_column(String(220), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    price: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False, default="NGN")
+    stock: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # Nullable so a category whose products are all inactive can be deleted; see routes/categories.py.
+    category_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("categories.id", ondelete="SET NULL"), index=True)
+    vendor_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, index=True)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    images: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    rating_sum: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    rating_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    rating_average: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
+
+    category: Mapped[Category | None] = relationship(lazy="raise")
+
+
+class Review(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "reviews"
+    __table_args__ = (
+        UniqueConstraint("product_id", "user_id"),
+        CheckConstraint("rating >= 1 AND rating <= 5", name="rating_in_range"),
+        Index("ix_reviews_product_created", "product_id", "created_at", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    product_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("products.id", ondelete="CASCADE"),
+                                                  nullable=False)
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    rating: Mapped[int] = mapped_column(Integer, nullable=False)
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class ReservationStatus:
+    ACTIVE = "active"
+    COMMITTED = "committed"
+    RELEASED = "released"
+    EXPIRED = "expired"
+
+
+class Reservation(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "reservations"
+    __table_args__ = (
+        CheckConstraint("status IN ('active', 'committed', 'released', 'expired')", name="status_known"),
+        Index("ix_reservations_status_expires", "status", "expires_at"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    order_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, unique=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=ReservationStatus.ACTIVE)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
+
+    items: Mapped[list[ReservationItem]] = relationship(
+        back_populates="reservation", order_by="ReservationItem.product_id", lazy="selectin")
+
+
+class ReservationItem(db.Model):  # type: ignore[name-defined,misc]
+    """One reserved line, with the product's name and price as they were when the units were reserved."""
+
+    __tablename__ = "reservation_items"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    reservation_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("reservations.id", ondelete="CASCADE"), primary_key=True)
+    product_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("products.id"), primary_key=True)
+    quantity: Mapped[int] = mapped_column(Integer, nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    unit_price: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    vendor_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+
+    reservation: Mapped[Reservation] = relationship(back_populates="items")

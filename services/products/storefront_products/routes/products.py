@@ -1,0 +1,141 @@
+"""/api/v1/products (the catalogue and vendors' writes) and /internal/products (batch lookup for services)."""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Blueprint
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from storefront_common.auth import auth_required, current_user_id, service_required
+from storefront_common.errors import not_found, validation_error
+from storefront_common.openapi import operation
+
+from ..access import managed_product, optional_auth, visible_product
+from ..catalog import find_product_json, list_products
+from ..extensions import db
+from ..models import Category, Product
+from ..schemas import (InternalProductList, InternalProductsQuery, ProductIn, ProductOut, ProductPage,
+                       ProductPatch, ProductQuery)
+from ..slugs import slugify
+
+blueprint = Blueprint("products", __name__, url_prefix="/api/v1/products")
+internal_blueprint = Blueprint("internal_products", __name__, url_prefix="/internal/products")
+
+
+def _category_for(category_id: uuid.UUID) -> Category:
+    category = db.session.get(Category, category_id)
+    if category is None:
+        raise validation_error([{"field": "category_id", "message": "No category has this id."}])
+    return category
+
+
+def _check_attributes(attributes: dict[str, Any], category: Category | None) -> None:
+    allowed = set(category.attributes) if category is not None else set()
+    unknown = sorted(key for key in attributes if key not in allowed)
+    if unknown:
+        raise validation_error([{"field": f"attributes.{key}", "message": "Not an attribute of the category."}
+                                for key in unknown])
+
+
+def _product_slug(name: str) -> str:
+    # Products share slugs freely (two vendors may sell the same thing); the id is what identifies one.
+    return slugify(name, max_length=220) or "product"
+
+
+def _saved_product_json(product_id: uuid.UUID) -> dict[str, Any]:
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Only a category deleted between our check and the commit can get here.
+        db.session.rollback()
+        raise validation_error([{"field": "category_id", "message": "No category has this id."}]) from None
+    found = find_product_json(db.session, product_id)
+    assert found is not None
+    return found
+
+
+@blueprint.get("")
+@operation("List active products: search, filter, sort (ties broken by id), paginate", query=ProductQuery,
+           response=ProductPage)
+def list_catalogue(query: ProductQuery) -> dict[str, Any]:
+    return list_products(db.session, query)
+
+
+@blueprint.post("")
+@auth_required("vendor", "admin")
+@operation("Create a product sold by the caller", body=ProductIn, response=ProductOut, status=201)
+def create_product(body: ProductIn) -> tuple[dict[str, Any], int]:
+    vendor_id = current_user_id()
+    category = _category_for(body.category_id)
+    _check_attributes(body.attributes, category)
+    product = Product(name=body.name, slug=_product_slug(body.name), description=body.description,
+                      price=body.price, currency=body.currency, stock=body.stock, category_id=category.id,
+                      vendor_id=vendor_id, attributes=body.attributes, images=body.images,
+                      is_active=body.is_active)
+    db.session.add(product)
+    db.session.flush()
+    return _saved_product_json(product.id), 201
+
+
+@blueprint.get("/<uuid:product_id>")
+@operation("Read a product; an inactive one only for its vendor or an admin (404 for anybody else)",
+           response=ProductOut, errors=(401, 404))
+def read_product(product_id: uuid.UUID) -> dict[str, Any]:
+    optional_auth()
+    product = visible_product(db.session.get(Product, product_id))
+    found = find_product_json(db.session, product.id)
+    assert found is not None
+    return found
+
+
+@blueprint.patch("/<uuid:product_id>")
+@auth_required("vendor", "admin")
+@operation("Change a product (owning vendor or admin). Stock changes go through /inventory",
+           body=ProductPatch, response=ProductOut, errors=(404,))
+def update_product(product_id: uuid.UUID, body: ProductPatch) -> dict[str, Any]:
+    product = managed_product(db.session.get(Product, product_id))
+    changes = body.model_dump(exclude_unset=True)
+    if "category_id" in changes:
+        product.category_id = _category_for(body.category_id).id  # type: ignore[arg-type]
+    if "category_id" in changes or "attributes" in changes:
+        category = db.session.get(Category, product.category_id) if product.category_id else None
+        _check_attributes(changes.get("attributes", product.attributes), category)
+    if changes.get("is_active") and product.category_id is None:
+        raise validation_error([{"field": "category_id",
+                                 "message": "The product's category was deleted; give a category_id."}])
+    for field in ("name", "description", "price", "currency", "attributes", "images", "is_active"):
+        if field in changes:
+            setattr(product, field, changes[field])
+    if "name" in changes:
+        product.slug = _product_slug(product.name)
+    return _saved_product_json(product.id)
+
+
+@blueprint.delete("/<uuid:product_id>")
+@auth_required("vendor", "admin")
+@operation("Deactivate a product (soft delete; repeating it is harmless)", status=204, errors=(404,))
+def deactivate_product(product_id: uuid.UUID) -> tuple[str, int]:
+    product = managed_product(db.session.get(Product, product_id))
+    product.is_active = False
+    db.session.commit()
+    return "", 204
+
+
+@internal_blueprint.get("")
+@service_required
+@operation("Batch lookup for other services (carts, orders): price, stock and state of up to 100 products "
+           "in one call, inactive ones included", query=InternalProductsQuery, response=InternalProductList)
+def lookup_products(query: InternalProductsQuery) -> dict[str, Any]:
+    wanted = query.id_list()
+    rows = db.session.execute(
+        select(Product.id, Product.name, Product.price, Product.currency, Product.stock, Product.is_active,
+               Product.vendor_id).where(Product.id.in_(wanted))).all()
+    found = {row.id: row for row in rows}
+    return {
+        "items": [{"id": str(row.id), "name": row.name, "price": row.price, "currency": row.currency,
+                   "stock": row.stock, "is_active": row.is_active, "vendor_id": str(row.vendor_id)}
+                  for product_id in wanted if (row := found.get(product_id)) is not None],
+        "missing": [str(product_id) for product_id in wanted if product_id not in found],
+    }

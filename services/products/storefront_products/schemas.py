@@ -1,0 +1,274 @@
+"""Request bodies, query strings and response objects of the products API."""
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator, model_validator
+
+from storefront_common.pagination import PageQuery
+from storefront_common.validation import Body, Query
+
+from .models import MAX_STOCK
+
+Currency = Literal["NGN", "GHS", "ZAR", "KES", "USD"]
+SortOrder = Literal["name", "-name", "price", "-price", "created_at", "-created_at", "rating", "-rating"]
+MAX_PRICE = 10**12
+AttributeKey = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_\-]+$")]
+AttributeValue = Annotated[str, StringConstraints(max_length=200)] | int | float | bool
+ImageUrl = Annotated[str, StringConstraints(min_length=8, max_length=2000, pattern=r"^https?://\S+$")]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+ProductName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Description = Annotated[str, StringConstraints(max_length=5000)]
+Price = Annotated[int, Field(gt=0, le=MAX_PRICE)]
+Stock = Annotated[int, Field(ge=0, le=MAX_STOCK)]
+
+
+class PatchBody(Body):
+    """PATCH bodies: every field optional, but an explicit null is not a value any field accepts."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def reject_nulls(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            nulls = sorted(key for key, value in data.items() if value is None)
+            if nulls:
+                raise ValueError(f"null is not allowed for: {', '.join(nulls)}")
+        return data
+
+
+def _unique_keys(keys: list[str]) -> list[str]:
+    if len(set(keys)) != len(keys):
+        raise ValueError("attribute keys must be unique")
+    return keys
+
+
+# --- categories ---------------------------------------------------------------------------------
+
+class CategoryIn(Body):
+    name: Name
+    description: Description = ""
+    attributes: list[AttributeKey] = Field(default_factory=list, max_length=50)
+
+    _unique = field_validator("attributes")(_unique_keys)
+
+
+class CategoryPatch(PatchBody):
+    name: Name | None = None
+    description: Description | None = None
+    attributes: list[AttributeKey] | None = Field(default=None, max_length=50)
+
+    _unique = field_validator("attributes")(lambda keys: keys if keys is None else _unique_keys(keys))
+
+
+class CategoryOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    slug: str
+    description: str
+    attributes: list[str]
+
+
+class CategoryList(BaseModel):
+    items: list[CategoryOut]
+
+
+# --- products -----------------------------------------------------------------------------------
+
+class ProductIn(Body):
+    name: ProductName
+    description: Description = ""
+    price: Price
+    currency: Currency = "NGN"
+    stock: Stock
+    category_id: uuid.UUID
+    attributes: dict[AttributeKey, AttributeValue] = Field(default_factory=dict, max_length=50)
+    images: list[ImageUrl] = Field(default_factory=list, max_length=20)
+    is_active: bool = True
+
+
+
+class ProductPatch(PatchBody):
+    """Stock is not here on purpose: it changes only through the inventory endpoint and reservations."""
+
+    name: ProductName | None = None
+    description: Description | None = None
+    price: Price | None = None
+    currency: Currency | None = None
+    category_id: uuid.UUID | None = None
+    attributes: dict[AttributeKey, AttributeValue] | None = Field(default=None, max_length=50)
+    images: list[ImageUrl] | None = Field(default=None, max_length=20)
+    is_active: bool | None = None
+
+
+
+
+class ProductQuery(PageQuery):
+    q: str | None = Field(default=None, min_length=1, max_length=200)
+    category: str | None = Field(default=None, min_length=1, max_length=120, description="Category slug or id")
+    vendor_id: uuid.UUID | None = None
+    min_price: int | None = Field(default=None, ge=0, le=MAX_PRICE)
+    max_price: int | None = Field(default=None, ge=0, le=MAX_PRICE)
+    in_stock: bool | None = Field(default=None, description="true: stock > 0 only; false: sold out only")
+    sort: SortOrder = "-created_at"
+
+    @field_validator("max_price")
+    @classmethod
+    def not_below_min_price(cls, max_price: int | None, info: ValidationInfo) -> int | None:
+        min_price = info.data.get("min_price")
+        if max_price is not None and min_price is not None and min_price > max_price:
+            raise ValueError("max_price must not be below min_price")
+        return max_price
+
+
+class CategoryRef(BaseModel):
+    id: uuid.UUID
+    slug: str
+    name: str
+
+
+class Rating(BaseModel):
+    average: float = Field(description="Mean rating rounded to 2 decimals; 0 when there are no reviews")
+    count: int
+
+
+class ProductOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    slug: str
+    description: str
+    price: int = Field(description="Minor units of `currency` (kobo for NGN)")
+    currency: Currency
+    stock: int = Field(description="Units that can still be bought; reserved units are not counted")
+    category: CategoryRef | None = Field(description="null only for an inactive product whose category was deleted")
+    vendor_id: uuid.UUID
+    attributes: dict[str, Any]
+    images: list[str]
+    rating: Rating
+    is_active: bool
+    created_at: str
+    updated_at: str
+
+
+class ProductPage(BaseModel):
+    items: list[ProductOut]
+    page: int
+    per_page: int
+    total: int
+    pages: int
+
+
+class InternalProductsQuery(Query):
+    ids: str = Field(min_length=1, max_length=100 * 37,
+                     description="Comma-separated product ids, at most 100; unknown ids are listed in `missing`")
+
+    @field_validator("ids")
+    @classmethod
+    def ids_are_uuids(cls, value: str) -> str:
+        parts = [part.strip() for part in value.split(",") if part.strip()]
+        if not parts:
+            raise ValueError("give at least one product id")
+        if len(parts) > 100:
+            raise ValueError("at most 100 ids")
+        for part in parts:
+            uuid.UUID(part)
+        return value
+
+    def id_list(self) -> list[uuid.UUID]:
+        return list(dict.fromkeys(uuid.UUID(part.strip()) for part in self.ids.split(",") if part.strip()))
+
+
+class InternalProductOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    price: int
+    currency: Currency
+    stock: int
+    is_active: bool
+    vendor_id: uuid.UUID
+
+
+class InternalProductList(BaseModel):
+    items: list[InternalProductOut]
+    missing: list[uuid.UUID] = Field(description="Requested ids that match no product")
+
+
+# --- inventory ----------------------------------------------------------------------------------
+
+class InventoryIn(Body):
+    delta: int | None = Field(default=None, ge=-MAX_STOCK, le=MAX_STOCK)
+    stock: int | None = Field(default=None, ge=-MAX_STOCK, le=MAX_STOCK,
+                              description="New absolute level; below 0 answers 409 like a delta would")
+
+    @model_validator(mode="after")
+    def exactly_one(self) -> InventoryIn:
+        if (self.delta is None) == (self.stock is None):
+            raise ValueError("give exactly one of delta or stock")
+        return self
+
+
+class InventoryOut(BaseModel):
+    product_id: uuid.UUID
+    stock: int
+
+
+# --- reviews ------------------------------------------------------------------------------------
+
+class ReviewIn(Body):
+    rating: int = Field(ge=1, le=5)
+    comment: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class ReviewOut(BaseModel):
+    id: uuid.UUID
+    product_id: uuid.UUID
+    user_id: uuid.UUID
+    rating: int
+    comment: str | None
+    created_at: str
+
+
+class ReviewPage(BaseModel):
+    items: list[ReviewOut]
+    page: int
+    per_page: int
+    total: int
+    pages: int
+
+
+# --- reservations -------------------------------------------------------------------------------
+
+class ReservationLineIn(Body):
+    product_id: uuid.UUID
+    quantity: int = Field(ge=1, le=MAX_STOCK)
+
+
+
+class ReservationIn(Body):
+    order_id: uuid.UUID
+    items: list[ReservationLineIn] = Field(min_length=1, max_length=100)
+    ttl_seconds: int = Field(ge=1, description="At most RESERVATION_MAX_TTL_SECONDS (default 86400)")
+
+
+
+class ReservationLineOut(BaseModel):
+    product_id: uuid.UUID
+    quantity: int
+    name: str
+    unit_price: int
+    currency: Currency
+    vendor_id: uuid.UUID
+
+
+class ReservationOut(BaseModel):
+    id: uuid.UUID
+    order_id: uuid.UUID
+    status: Literal["active", "committed", "released", "expired"]
+    expires_at: str
+    items: list[ReservationLineOut]
+
+
+class InsufficientLine(BaseModel):
+    product_id: uuid.UUID
+    requested: int
+    available: int

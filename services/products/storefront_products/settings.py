@@ -1,0 +1,15 @@
+"""The products service's environment variables (on top of CommonSettings)."""
+from __future__ import annotations
+
+from pydantic import Field
+
+from storefront_common.settings import CommonSettings
+
+
+class Settings(CommonSettings):
+    service_name: str = "products"
+    database_url: str = "sqlite:///products.db"
+    reservation_max_ttl_seconds: int = Field(default=86_400, ge=1,
+                                             description="Longest TTL a reservation may ask for")
+    expire_batch_size: int = Field(default=500, ge=1,
+                                   description="Expired reservations handled per transaction by the CLI job")
