@@ -91,6 +91,22 @@ class LocalPlatform:
 
         threading.Thread(target=loop, daemon=True, name="periodic-jobs").start()
 
+    def child(self, name: str) -> Child:
+        return next(child for child in self.children if child.name == name)
+
+    def stop_service(self, name: str) -> None:
+        """Stop one service (tests use it to take a dependency down mid-journey)."""
+        stopped = self.child(name)
+        stopped.terminate()
+        stopped.wait_or_kill(15)
+
+    def start_service(self, name: str) -> None:
+        old = self.child(name)
+        restarted = Child(old.name, old.command, old.env, old.health_url)
+        self.children[self.children.index(old)] = restarted
+        restarted.start()
+        restarted.wait_healthy()
+
     def failed_child(self) -> Child | None:
         return next((child for child in self.children if child.exited), None)
 
