@@ -1,0 +1,56 @@
+"""Outgoing mail over SMTP; without an SMTP host (local development) the mail goes to the log."""
+from __future__ import annotations
+
+import logging
+import smtplib
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+from .settings import Settings
+
+logger = logging.getLogger("storefront.users.mail")
+
+
+class MailError(RuntimeError):
+    """The mail could not be handed to the SMTP server."""
+
+
+@dataclass
+class Mail:
+    to: str
+    subject: str
+    text: str
+
+
+class Mailer:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def send(self, mail: Mail) -> None:
+        if not self.settings.smtp_host:
+            self._log(mail)
+            return
+        message = EmailMessage()
+        message["From"] = self.settings.mail_from
+        message["To"] = mail.to
+        message["Subject"] = mail.subject
+        message.set_content(mail.text)
+        try:
+            with smtplib.SMTP(self.settings.smtp_host, self.settings.smtp_port,
+                              timeout=self.settings.smtp_timeout_seconds) as smtp:
+                if self.settings.smtp_starttls:
+                    smtp.starttls()
+                if self.settings.smtp_username:
+                    smtp.login(self.settings.smtp_username, self.settings.smtp_password)
+                smtp.send_message(message)
+        except (OSError, smtplib.SMTPException) as error:
+            logger.error("mail not sent", extra={"subject": mail.subject, "error": type(error).__name__})
+            raise MailError(type(error).__name__) from None
+
+    def _log(self, mail: Mail) -> None:
+        if self.settings.environment == "local":
+            # Development only: the body carries the one-time link the developer needs to click.
+            logger.info("mail (no SMTP_HOST configured)",
+                        extra={"to": mail.to, "subject": mail.subject, "body": mail.text})
+        else:
+            logger.warning("mail dropped: no SMTP_HOST configured", extra={"subject": mail.subject})

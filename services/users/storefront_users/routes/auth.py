@@ -1,0 +1,145 @@
+"""/api/v1/auth: register, login, refresh, logout, email verification, password reset."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint
+
+from storefront_common.auth import auth_required, current_claims
+from storefront_common.errors import ProblemError, conflict, unavailable, validation_error
+from storefront_common.openapi import operation
+
+from ..account_mail import send_password_reset_mail, send_verification_mail
+from ..accounts import authenticate, check_business_name, create_user, current_account, find_user_by_email, user_out
+from ..extensions import db, users_extension
+from ..mail import MailError
+from ..models import RESET_PASSWORD, VERIFY_EMAIL, User
+from ..one_time_tokens import consume_one_time_token, retire_user_tokens
+from ..passwords import hash_password
+from ..schemas import (LoginIn, PasswordResetConfirmIn, PasswordResetIn, RegisterIn, TokenPairOut, UserOut,
+                       VerifyEmailIn)
+from ..throttle import clear_failures
+from ..tokens import consume_refresh_token, end_session, issue_token_pair, revoke_family, revoke_user_sessions
+
+logger = logging.getLogger("storefront.users.auth")
+blueprint = Blueprint("auth", __name__, url_prefix="/api/v1/auth")
+ACCEPTED = {"status": "accepted"}
+ACCEPTED_SCHEMA = {"type": "object", "properties": {"status": {"const": "accepted"}}}
+RETRY_AFTER_HEADER = {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}}
+
+
+def _invalid_one_time_token() -> ProblemError:
+    return validation_error([{"field": "token", "message": "The token is invalid, expired or already used."}])
+
+
+@blueprint.post("/register")
+@operation("Create a customer or vendor account; a verification mail is sent", body=RegisterIn,
+           response=UserOut, status=201, errors=(409,))
+def register(body: RegisterIn) -> tuple[dict[str, Any], int]:
+    check_business_name([body.role], body.business_name)
+    user = create_user(email=body.email, password=body.password, first_name=body.first_name,
+                       last_name=body.last_name, phone=body.phone, business_name=body.business_name,
+                       roles=[body.role])
+    try:
+        send_verification_mail(user)
+    except MailError:
+        # The account exists; the user can ask for another mail (or reset the password, which verifies too).
+        logger.warning("verification mail not sent after registration")
+    return user_out(user), 201
+
+
+@blueprint.post("/login")
+@operation("Log in with email and password; returns an access and a refresh token", body=LoginIn,
+           response=TokenPairOut, errors=(401, 403, 429))
+def login(body: LoginIn) -> dict[str, Any]:
+    user = authenticate(body.email, body.password, users_extension().settings)
+    pair = issue_token_pair(user)
+    db.session.commit()
+    return pair
+
+
+@blueprint.post("/refresh")
+@auth_required(refresh=True)
+@operation("Exchange a refresh token (Bearer) for a new pair; a reused refresh token revokes its family",
+           response=TokenPairOut)
+def refresh() -> dict[str, Any]:
+    used = consume_refresh_token(current_claims())
+    user = db.session.get(User, used.user_id)
+    if user is None or not user.is_active:
+        revoke_family(used.family_id)
+        db.session.commit()
+        raise ProblemError(401, "This account is deactivated.")
+    pair = issue_token_pair(user, used.family_id)
+    db.session.commit()
+    return pair
+
+
+@blueprint.post("/logout")
+@auth_required(refresh=True)
+@operation("End the session of a refresh token (Bearer); the token and any rotated from it stop working",
+           status=204)
+def logout() -> tuple[str, int]:
+    end_session(current_claims())
+    return "", 204
+
+
+@blueprint.post("/verify-email/request")
+@auth_required()
+@operation("Mail a one-time email verification token to the current user", status=202,
+           response=ACCEPTED_SCHEMA, errors=(409, 503))
+def request_email_verification() -> tuple[dict[str, Any], int]:
+    user = current_account()
+    if user.email_verified:
+        raise conflict("The email address is already verified.")
+    try:
+        send_verification_mail(user)
+    except MailError:
+        raise unavailable("The mail server is unavailable.", retry_after=30) from None
+    return ACCEPTED, 202
+
+
+@blueprint.post("/verify-email")
+@operation("Verify the email address with the mailed one-time token", body=VerifyEmailIn, status=204)
+def verify_email(body: VerifyEmailIn) -> tuple[str, int]:
+    user_id = consume_one_time_token(body.token, VERIFY_EMAIL)
+    user = db.session.get(User, user_id) if user_id else None
+    if user is None:
+        db.session.rollback()
+        raise _invalid_one_time_token()
+    user.email_verified = True
+    retire_user_tokens(user.id, VERIFY_EMAIL)
+    db.session.commit()
+    return "", 204
+
+
+@blueprint.post("/password-reset")
+@operation("Mail a password reset token if the account exists (always 202: no account enumeration)",
+           body=PasswordResetIn, status=202, response=ACCEPTED_SCHEMA)
+def request_password_reset(body: PasswordResetIn) -> tuple[dict[str, Any], int]:
+    user = find_user_by_email(body.email)
+    if user is not None and user.is_active:
+        try:
+            send_password_reset_mail(user)
+        except MailError:
+            logger.warning("password reset mail not sent")
+    return ACCEPTED, 202
+
+
+@blueprint.post("/password-reset/confirm")
+@operation("Set a new password with the mailed reset token; every session of the account is ended",
+           body=PasswordResetConfirmIn, status=204)
+def confirm_password_reset(body: PasswordResetConfirmIn) -> tuple[str, int]:
+    user_id = consume_one_time_token(body.token, RESET_PASSWORD)
+    user = db.session.get(User, user_id) if user_id else None
+    if user is None:
+        db.session.rollback()
+        raise _invalid_one_time_token()
+    user.password_hash = hash_password(body.new_password)
+    # The mail reached its owner, so the address is proven too.
+    user.email_verified = True
+    retire_user_tokens(user.id, RESET_PASSWORD)
+    revoke_user_sessions(user.id)
+    db.session.commit()
+    clear_failures(user.email_normalized)
+    return "", 204

@@ -1,0 +1,111 @@
+"""Access and refresh tokens: issuing a pair, rotating a refresh token, revoking token families.
+
+Only refresh tokens touch the database; access tokens stay stateless until they expire.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from flask_jwt_extended import create_access_token, create_refresh_token
+from sqlalchemy import select, update
+
+from storefront_common.auth import SERVICE_ROLE
+from storefront_common.errors import ProblemError
+from storefront_common.timeutil import utcnow
+
+from .extensions import db
+from .models import RefreshToken, User
+
+SESSION_CLAIM = "sid"
+
+
+def _ttl(config_key: str) -> timedelta:
+    ttl: timedelta = current_app.config[config_key]
+    return ttl
+
+
+def issue_token_pair(user: User, family_id: uuid.UUID | None = None) -> dict[str, Any]:
+    """A new access + refresh token; the refresh token is recorded in its family (the caller commits)."""
+    family_id = family_id or uuid.uuid4()
+    jti = uuid.uuid4()
+    claims = {"roles": user.roles, SESSION_CLAIM: str(family_id)}
+    access_token = create_access_token(identity=str(user.id), additional_claims=claims)
+    refresh_token = create_refresh_token(identity=str(user.id), additional_claims={**claims, "jti": str(jti)})
+    refresh_ttl = _ttl("JWT_REFRESH_TOKEN_EXPIRES")
+    db.session.add(RefreshToken(jti=jti, family_id=family_id, user_id=user.id, expires_at=utcnow() + refresh_ttl))
+    access_ttl = _ttl("JWT_ACCESS_TOKEN_EXPIRES")
+    return {"access_token": access_token, "refresh_token": refresh_token, "token_type": "Bearer",
+            "expires_in": int(access_ttl.total_seconds())}
+
+
+def issue_service_token(client_id: str) -> dict[str, Any]:
+    access_ttl = _ttl("JWT_ACCESS_TOKEN_EXPIRES")
+    token = create_access_token(identity=f"svc:{client_id}", additional_claims={"roles": [SERVICE_ROLE]})
+    return {"access_token": token, "token_type": "Bearer", "expires_in": int(access_ttl.total_seconds())}
+
+
+def _refresh_jti(claims: dict[str, Any]) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(claims["jti"]))
+    except (KeyError, ValueError):
+        raise ProblemError(401, "Invalid token.") from None
+
+
+def consume_refresh_token(claims: dict[str, Any]) -> RefreshToken:
+    """Mark the presented refresh token used, exactly once.
+
+    The conditional UPDATE is the guard: of two concurrent refreshes with one token, the second finds
+    the row already used (rowcount 0), which is indistinguishable from theft, so the family dies.
+    """
+    jti = _refresh_jti(claims)
+    now = utcnow()
+    marked = db.session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.jti == jti, RefreshToken.used_at.is_(None), RefreshToken.revoked_at.is_(None),
+               RefreshToken.expires_at > now)
+        .values(used_at=now)
+        .execution_options(synchronize_session=False))
+    if marked.rowcount == 1:  # type: ignore[attr-defined]
+        token = db.session.get(RefreshToken, jti)
+        assert token is not None
+        return token
+    family_id = db.session.scalar(select(RefreshToken.family_id).where(RefreshToken.jti == jti))
+    if family_id is not None:
+        revoke_family(family_id)
+    db.session.commit()
+    raise ProblemError(401, "Refresh token is no longer valid; please log in again.",
+                       headers={"WWW-Authenticate": 'Bearer realm="storefront"'})
+
+
+def end_session(claims: dict[str, Any]) -> None:
+    """Logout: the presented token's family is revoked, which kills that token and any rotated from it."""
+    jti = _refresh_jti(claims)
+    family_id = db.session.scalar(select(RefreshToken.family_id).where(RefreshToken.jti == jti))
+    if family_id is not None:
+        revoke_family(family_id)
+    db.session.commit()
+
+
+def revoke_family(family_id: uuid.UUID) -> None:
+    db.session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False))
+
+
+def revoke_user_sessions(user_id: uuid.UUID, keep_family: uuid.UUID | None = None) -> None:
+    statement = update(RefreshToken).where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+    if keep_family is not None:
+        statement = statement.where(RefreshToken.family_id != keep_family)
+    db.session.execute(statement.values(revoked_at=utcnow()).execution_options(synchronize_session=False))
+
+
+def session_family(claims: dict[str, Any]) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(claims[SESSION_CLAIM]))
+    except (KeyError, ValueError):
+        return None
