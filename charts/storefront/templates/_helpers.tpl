@@ -1,0 +1,335 @@
+{{/*
+Named templates shared by every service. Templates that concern one service
+take a dict: (dict "root" $ "name" "<service>").
+*/}}
+
+{{- define "storefront.fullname" -}}
+{{- default .Release.Name .Values.fullnameOverride | trunc 30 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "storefront.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* The five services, in the order the API contract lists them. */}}
+{{- define "storefront.serviceNames" -}}
+users products carts orders payments
+{{- end -}}
+
+{{/* Which services each service calls (besides users, which all of them call). */}}
+{{- define "storefront.callees" -}}
+{{- $callees := dict "users" (list) "products" (list) "carts" (list "products") "orders" (list "products" "carts" "payments") "payments" (list "orders") -}}
+{{- get $callees . | join " " -}}
+{{- end -}}
+
+{{/* The contract's Ingress routing table: path prefix -> service. /internal is never routed. */}}
+{{- define "storefront.routes" -}}
+/api/v1/auth=users /api/v1/users=users /.well-known/jwks.json=users /api/v1/categories=products /api/v1/products=products /api/v1/cart=carts /api/v1/orders=orders /api/v1/wallet=payments /api/v1/payments=payments
+{{- end -}}
+
+{{- define "storefront.componentName" -}}
+{{- printf "%s-%s" (include "storefront.fullname" .root) .name -}}
+{{- end -}}
+
+{{- define "storefront.commonLabels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: storefront
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+{{- end -}}
+
+{{/* Selects every pod of one service: server, migrations and periodic jobs alike (network policies use it). */}}
+{{- define "storefront.serviceSelector" -}}
+app.kubernetes.io/name: {{ include "storefront.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .name }}
+{{- end -}}
+
+{{/* Selects one kind of workload of one service; .workload is server, migrate or cron. */}}
+{{- define "storefront.selectorLabels" -}}
+{{ include "storefront.serviceSelector" . }}
+storefront.dev/workload: {{ .workload | default "server" }}
+{{- end -}}
+
+{{- define "storefront.labels" -}}
+{{ include "storefront.commonLabels" .root }}
+{{ include "storefront.selectorLabels" . }}
+{{- end -}}
+
+{{/* Selects every pod of this release. */}}
+{{- define "storefront.releaseSelector" -}}
+app.kubernetes.io/name: {{ include "storefront.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "storefront.image" -}}
+{{- $svc := index .root.Values.services .name -}}
+{{- if $svc.image -}}
+{{- $svc.image -}}
+{{- else -}}
+{{- printf "%s/%s:%s" (.root.Values.image.registry | trimSuffix "/") .name (.root.Values.image.tag | default .root.Chart.AppVersion) -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "storefront.serviceAccountName" -}}
+{{- $sa := (index .root.Values.services .name).serviceAccount -}}
+{{- if $sa.create -}}
+{{- default (include "storefront.componentName" .) $sa.name -}}
+{{- else -}}
+{{- default "default" $sa.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "storefront.serviceURL" -}}
+{{- printf "http://%s" (include "storefront.componentName" .) -}}
+{{- end -}}
+
+{{- define "storefront.paystackBaseURL" -}}
+{{- if .Values.paystackSimulator.enabled -}}
+{{- printf "http://%s" (include "storefront.componentName" (dict "root" . "name" "paystack-sim")) -}}
+{{- else -}}
+{{- .Values.payments.paystack.baseURL -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "storefront.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: {{ .Values.podSecurity.runAsUser }}
+runAsGroup: {{ .Values.podSecurity.runAsGroup }}
+fsGroup: {{ .Values.podSecurity.fsGroup }}
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{/* Passes the restricted Pod Security Standard. */}}
+{{- define "storefront.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+runAsNonRoot: true
+capabilities:
+  drop: [ALL]
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{- define "storefront.signingKeyDir" -}}
+/var/run/secrets/storefront/signing
+{{- end -}}
+
+{{/* Environment of every container of one service (server, migrations, jobs). */}}
+{{- define "storefront.env" -}}
+{{- $root := .root -}}
+{{- $v := $root.Values -}}
+{{- $svc := index $v.services .name -}}
+- name: SERVICE_NAME
+  value: {{ .name }}
+- name: SERVICE_CLIENT_ID
+  value: {{ .name }}
+- name: ENVIRONMENT
+  value: {{ $v.environment | quote }}
+- name: LOG_LEVEL
+  value: {{ $v.logLevel | quote }}
+- name: LOG_FORMAT
+  value: {{ $v.logFormat | quote }}
+- name: JWT_ISSUER
+  value: {{ $v.jwt.issuer | quote }}
+- name: JWT_AUDIENCE
+  value: {{ $v.jwt.audience | quote }}
+{{- range $other := splitList " " (include "storefront.serviceNames" $root) }}
+- name: {{ upper $other }}_URL
+  value: {{ include "storefront.serviceURL" (dict "root" $root "name" $other) | quote }}
+{{- end }}
+{{- if eq .name "users" }}
+- name: JWT_PRIVATE_KEY
+  value: {{ printf "%s/%s" (include "storefront.signingKeyDir" $root) $v.auth.signingKey.privateKeyKey | quote }}
+- name: ACCESS_TOKEN_TTL
+  value: {{ $v.auth.accessTokenTTL | quote }}
+- name: REFRESH_TOKEN_TTL
+  value: {{ $v.auth.refreshTokenTTL | quote }}
+{{- end }}
+{{- if has .name (list "orders" "payments") }}
+- name: CURRENCY
+  value: {{ $v.payments.currency | quote }}
+- name: PLATFORM_FEE_BPS
+  value: {{ $v.payments.platformFeeBps | quote }}
+{{- end }}
+{{- if eq .name "payments" }}
+- name: PAYSTACK_BASE_URL
+  value: {{ include "storefront.paystackBaseURL" $root | quote }}
+- name: PAYSTACK_SECRET_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ $v.payments.paystack.secretKeyRef.name }}
+      key: {{ $v.payments.paystack.secretKeyRef.key }}
+{{- end }}
+{{- range $key, $value := $svc.env }}
+- name: {{ $key }}
+  value: {{ $value | quote }}
+{{- end }}
+{{- end -}}
+
+{{- define "storefront.envFrom" -}}
+{{- $svc := index .root.Values.services .name -}}
+{{- range $name := prepend $svc.extraSecretNames $svc.secretName }}
+- secretRef:
+    name: {{ $name }}
+{{- end }}
+{{- end -}}
+
+{{/* Volumes of one service's pods; .server adds the Prometheus multiprocess directory. */}}
+{{- define "storefront.volumes" -}}
+- name: tmp
+  emptyDir: {}
+{{- if .server }}
+- name: prometheus
+  emptyDir: {}
+{{- end }}
+{{- if eq .name "users" }}
+- name: signing-key
+  secret:
+    secretName: {{ .root.Values.auth.signingKey.secretName }}
+    defaultMode: 0440
+{{- end }}
+{{- end -}}
+
+{{- define "storefront.volumeMounts" -}}
+- name: tmp
+  mountPath: /tmp
+{{- if .server }}
+- name: prometheus
+  mountPath: /var/run/prometheus
+{{- end }}
+{{- if eq .name "users" }}
+- name: signing-key
+  mountPath: {{ include "storefront.signingKeyDir" .root }}
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{/*
+The pod spec of one service's workloads. .workload is server, migrate or cron;
+.command is the container's command as a list. Migrations use the default
+ServiceAccount: as a pre-install hook they run before the chart creates its own.
+*/}}
+{{- define "storefront.podSpec" -}}
+{{- $root := .root -}}
+{{- $svc := index $root.Values.services .name -}}
+{{- $server := eq .workload "server" -}}
+{{- $ctx := dict "root" $root "name" .name "server" $server -}}
+{{- if ne .workload "migrate" }}
+serviceAccountName: {{ include "storefront.serviceAccountName" . }}
+{{- end }}
+automountServiceAccountToken: false
+{{- with $root.Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+securityContext:
+  {{- include "storefront.podSecurityContext" $root | nindent 2 }}
+{{- with $svc.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $svc.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- if not $server }}
+restartPolicy: Never
+{{- end }}
+containers:
+  - name: {{ .containerName | default .name }}
+    image: {{ include "storefront.image" . | quote }}
+    imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+    command:
+      {{- toYaml .command | nindent 6 }}
+    env:
+      {{- include "storefront.env" . | nindent 6 }}
+      {{- if $server }}
+      - name: PROMETHEUS_MULTIPROC_DIR
+        value: /var/run/prometheus
+      - name: WEB_CONCURRENCY
+        value: {{ $root.Values.workload.workers | quote }}
+      {{- end }}
+    envFrom:
+      {{- include "storefront.envFrom" . | trim | nindent 6 }}
+    {{- if $server }}
+    ports:
+      - name: http
+        containerPort: 8080
+        protocol: TCP
+    startupProbe:
+      # /healthz: a database outage at start must not turn into a restart loop.
+      httpGet: {path: /healthz, port: http}
+      periodSeconds: 2
+      failureThreshold: 30
+    readinessProbe:
+      httpGet: {path: /readyz, port: http}
+      periodSeconds: 5
+      timeoutSeconds: 3
+      failureThreshold: 3
+    livenessProbe:
+      httpGet: {path: /healthz, port: http}
+      periodSeconds: 10
+      timeoutSeconds: 3
+      failureThreshold: 3
+    {{- end }}
+    resources:
+      {{- toYaml $svc.resources | nindent 6 }}
+    securityContext:
+      {{- include "storefront.containerSecurityContext" $root | nindent 6 }}
+    volumeMounts:
+      {{- include "storefront.volumeMounts" $ctx | nindent 6 }}
+volumes:
+  {{- include "storefront.volumes" $ctx | nindent 2 }}
+{{- end -}}
+
+{{/* A flask command of one service as a container command. */}}
+{{- define "storefront.flaskCommand" -}}
+{{- list "flask" "--app" (printf "storefront_%s.wsgi" .name) .command | toJson -}}
+{{- end -}}
+
+{{/* NetworkPolicy peer for this release's pods of one service. */}}
+{{- define "storefront.servicePeer" -}}
+- podSelector:
+    matchLabels:
+      {{- include "storefront.serviceSelector" . | nindent 6 }}
+{{- end -}}
+
+{{/*
+NetworkPolicy peers from a values block with optional namespaceSelector,
+podSelector, cidrs and except. Renders nothing when the block selects nothing,
+so callers can leave out a rule that would otherwise allow everyone.
+*/}}
+{{- define "storefront.peers" -}}
+{{- $peer := dict -}}
+{{- with .namespaceSelector }}{{ $_ := set $peer "namespaceSelector" . }}{{ end -}}
+{{- with .podSelector }}{{ $_ := set $peer "podSelector" . }}{{ end -}}
+{{- if $peer }}
+- {{ toJson $peer }}
+{{- end }}
+{{- range $cidr := .cidrs }}
+- ipBlock: {{ toJson (dict "cidr" $cidr "except" ($.except | default list)) }}
+{{- end }}
+{{- end -}}
+
+{{- define "storefront.httpPort" -}}
+ports:
+  - {protocol: TCP, port: 8080}
+{{- end -}}
+
+{{- define "storefront.dnsEgress" -}}
+- to:
+    - namespaceSelector:
+        matchLabels:
+          kubernetes.io/metadata.name: {{ .Values.networkPolicy.dns.namespace }}
+      podSelector:
+        {{- toYaml .Values.networkPolicy.dns.podSelector | nindent 8 }}
+  ports:
+    - {protocol: UDP, port: 53}
+    - {protocol: TCP, port: 53}
+{{- end -}}
+
+{{- define "storefront.postgresqlSecretName" -}}
+{{- .Values.postgresql.auth.secretName | default (include "storefront.componentName" (dict "root" . "name" "postgresql")) -}}
+{{- end -}}
