@@ -189,7 +189,9 @@ main() {
     fi
     if ! kubectl=$(asset kubectl); then
         # kubectl must match the apiserver's minor; build it at the same version.
-        kubectl=$(build_kubectl "$k8s_v") || { log "kubectl $k8s_v failed"; return 1; }
+        kubectl=$(build_kubectl "$k8s_v") \
+            || kubectl=$(build_kubectl "$(first $K8S_VERSIONS)") \
+            || { log "kubectl: no version built"; return 1; }
     fi
     if ! helm=$(asset helm); then
         helm_v=""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import ctypes
 import json
 import os
 import secrets
@@ -34,8 +35,10 @@ from types import TracebackType
 HACK_DIR = Path(__file__).resolve().parents[1]
 BUILD_SCRIPT = HACK_DIR / "controlplane" / "build.sh"
 LOOPBACK = "127.0.0.1"
+BINARIES = ("kube-apiserver", "etcd", "kubectl", "helm")
 READY_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 # Metadata level for everything: tests count write requests by verb and
 # resource, and Metadata never records bodies (no secrets in the log).
@@ -62,7 +65,7 @@ def build_binaries() -> Path:
             f"{BUILD_SCRIPT} failed (exit {result.returncode}):\n{result.stderr[-4000:]}"
         )
     bin_dir = Path(result.stdout.strip().splitlines()[-1])
-    missing = [b for b in ("kube-apiserver", "etcd", "kubectl", "helm") if not (bin_dir / b).exists()]
+    missing = [b for b in BINARIES if not (bin_dir / b).exists()]
     if missing:
         raise ControlPlaneError(f"{bin_dir} lacks {', '.join(missing)}")
     return bin_dir
@@ -144,6 +147,10 @@ class ControlPlane:
         if not self.keep_dir:
             shutil.rmtree(self.work_dir, ignore_errors=True)
 
+    def process_groups(self) -> dict[str, int]:
+        """Binary name -> process group id of each running child."""
+        return {Path(str(p.args[0])).name: p.pid for p in self._processes}  # type: ignore[index]
+
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
         log = open(self.work_dir / f"{name}.log", "wb")
         process = subprocess.Popen(
@@ -152,6 +159,7 @@ class ControlPlane:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # own process group: teardown kills all of it
+            preexec_fn=die_with_parent,
         )
         log.close()
         self._processes.append(process)
@@ -209,9 +217,8 @@ class ControlPlane:
             for process in self._processes:
                 if process.poll() is not None:
                     name = Path(str(process.args[0])).name  # type: ignore[index]
-                    raise ControlPlaneError(
-                        f"{name} exited with {process.returncode}:\n{tail(self.work_dir / f'{name}.log')}"
-                    )
+                    log = tail(self.work_dir / f"{name}.log")
+                    raise ControlPlaneError(f"{name} exited with {process.returncode}:\n{log}")
             if self.ca_path.exists() and self.readyz() == "ok":
                 return
             time.sleep(0.2)
@@ -229,7 +236,8 @@ class ControlPlane:
             self.server_url + path, headers={"Authorization": f"Bearer {self.admin_token}"}
         )
         try:
-            with urllib.request.urlopen(request, context=self.ssl_context(), timeout=timeout) as resp:
+            context = self.ssl_context()
+            with urllib.request.urlopen(request, context=context, timeout=timeout) as resp:
                 return resp.status, resp.read().decode()
         except urllib.error.HTTPError as err:
             return err.code, err.read().decode(errors="replace")
@@ -265,6 +273,13 @@ class ControlPlane:
             json.dump(config, handle, indent=2)  # JSON is valid YAML for kubectl
 
 
+def die_with_parent() -> None:
+    """Runs in the child before exec: if the test process is killed outright,
+    the kernel kills etcd/apiserver too instead of leaving them running."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def stop_process_group(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is not None:
         return
@@ -291,6 +306,37 @@ def state_paths(kubeconfig: Path) -> tuple[Path, Path]:
     return state_dir / "controlplane.pid", state_dir / "controlplane.log"
 
 
+def info_path(kubeconfig: Path) -> Path:
+    return kubeconfig.parent / "controlplane.json"
+
+
+def write_info(cp: ControlPlane, path: Path) -> None:
+    """Where things are, for tools driving the background cluster (no secrets)."""
+    info = {
+        "server_url": cp.server_url,
+        "audit_log_path": str(cp.audit_log_path),
+        "bin_dir": str(cp.bin_dir),
+        "work_dir": str(cp.work_dir),
+        "process_groups": cp.process_groups(),
+    }
+    path.write_text(json.dumps(info, indent=2) + "\n")
+
+
+def kill_orphans(info_file: Path) -> None:
+    """If the daemon died without teardown, stop the etcd/apiserver it left behind."""
+    try:
+        info = json.loads(info_file.read_text())
+    except (OSError, ValueError):
+        return
+    for name, pgid in info.get("process_groups", {}).items():
+        # Guard against pid reuse: only signal a process that is still that binary.
+        cmdline = Path(f"/proc/{pgid}/cmdline")
+        argv0 = cmdline.read_bytes().split(b"\0")[0] if cmdline.exists() else b""
+        if argv0.endswith(name.encode()):
+            signal_group(int(pgid), signal.SIGKILL)
+    shutil.rmtree(info.get("work_dir", ""), ignore_errors=True)
+
+
 def serve(kubeconfig: Path) -> int:
     """Run in the foreground until SIGTERM/SIGINT; `up` runs this detached."""
     pid_file, _ = state_paths(kubeconfig)
@@ -305,22 +351,32 @@ def serve(kubeconfig: Path) -> int:
     with ControlPlane(build_binaries()) as cp:
         kubeconfig.unlink(missing_ok=True)
         cp.write_kubeconfig(kubeconfig)
+        write_info(cp, info_path(kubeconfig))
         pid_file.write_text(f"{os.getpid()}\n")
         print(f"ready in {cp.startup_seconds:.1f}s at {cp.server_url}", flush=True)
         print(f"audit log: {cp.audit_log_path}", flush=True)
         while not stopping:
             time.sleep(0.5)
     pid_file.unlink(missing_ok=True)
+    info_path(kubeconfig).unlink(missing_ok=True)
     return 0
 
 
 def running_pid(pid_file: Path) -> int | None:
     try:
         pid = int(pid_file.read_text().strip())
-        os.kill(pid, 0)
+        stat = Path(f"/proc/{pid}/stat").read_text()
     except (OSError, ValueError):
         return None
-    return pid
+    # A killed daemon whose parent is gone can linger as a zombie: not running.
+    state = stat.rsplit(")", 1)[1].split()[0]
+    return None if state in ("Z", "X") else pid
+
+
+def child_env() -> dict[str, str]:
+    """Our environment, with hack/ importable even when not installed."""
+    paths = [str(HACK_DIR), os.environ.get("PYTHONPATH", "")]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
 
 
 def up(kubeconfig: Path) -> int:
@@ -328,18 +384,20 @@ def up(kubeconfig: Path) -> int:
     if running_pid(pid_file) is not None and kubeconfig.exists():
         print(f"control plane already running; kubeconfig: {kubeconfig}")
         return 0
+    kill_orphans(info_path(kubeconfig))
     pid_file.unlink(missing_ok=True)
     kubeconfig.parent.mkdir(parents=True, exist_ok=True)
-    # Build in the foreground so its progress is visible and errors are plain.
+    # Build here, so a build failure is reported to the caller, not only in the daemon log.
     build_binaries()
+    command = [sys.executable, "-m", "storefront_dev.controlplane", "serve"]
     with open(log_file, "wb") as log:
         child = subprocess.Popen(
-            [sys.executable, "-m", "storefront_dev.controlplane", "serve", "--kubeconfig", str(kubeconfig)],
+            [*command, "--kubeconfig", str(kubeconfig)],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(HACK_DIR), os.environ.get("PYTHONPATH")]))},
+            env=child_env(),
         )
     deadline = time.monotonic() + READY_TIMEOUT_S + 10
     while time.monotonic() < deadline:
@@ -360,8 +418,11 @@ def down(kubeconfig: Path) -> int:
     pid_file, _ = state_paths(kubeconfig)
     pid = running_pid(pid_file)
     if pid is None:
-        print("control plane not running")
+        kill_orphans(info_path(kubeconfig))
+        info_path(kubeconfig).unlink(missing_ok=True)
         pid_file.unlink(missing_ok=True)
+        kubeconfig.unlink(missing_ok=True)
+        print("control plane not running")
         return 0
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + STOP_TIMEOUT_S * 3
@@ -370,6 +431,9 @@ def down(kubeconfig: Path) -> int:
     if running_pid(pid_file) == pid:
         print(f"control plane (pid {pid}) did not stop", file=sys.stderr)
         return 1
+    kill_orphans(info_path(kubeconfig))  # no-op after a clean shutdown
+    info_path(kubeconfig).unlink(missing_ok=True)
+    pid_file.unlink(missing_ok=True)
     kubeconfig.unlink(missing_ok=True)
     print("control plane stopped")
     return 0

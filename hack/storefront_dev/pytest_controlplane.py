@@ -14,7 +14,8 @@ import pytest
 
 from storefront_dev.controlplane import ControlPlane, ControlPlaneError, build_binaries
 
-KubectlRunner = Callable[..., "subprocess.CompletedProcess[str]"]
+Completed = subprocess.CompletedProcess[str]
+ToolRunner = Callable[..., Completed]
 
 
 @pytest.fixture(scope="session")
@@ -28,10 +29,11 @@ def control_plane_bin_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def control_plane(control_plane_bin_dir: Path) -> Iterator[ControlPlane]:
+    cp = ControlPlane(control_plane_bin_dir)
     try:
-        cp = ControlPlane(control_plane_bin_dir)
-        cp.__enter__()
+        cp.start()
     except ControlPlaneError as err:
+        cp.stop()
         pytest.fail(f"control plane failed to start: {err}", pytrace=False)
     try:
         yield cp
@@ -39,9 +41,12 @@ def control_plane(control_plane_bin_dir: Path) -> Iterator[ControlPlane]:
         cp.stop()
 
 
-def run_kubectl(cp: ControlPlane, *args: str, input: str | None = None, timeout: float = 60.0) -> "subprocess.CompletedProcess[str]":
+def run_tool(
+    cp: ControlPlane, tool: str, args: tuple[str, ...], input: str | None, timeout: float
+) -> Completed:
+    """Run kubectl or helm from the control plane's bin dir against its kubeconfig."""
     return subprocess.run(
-        [str(cp.bin_dir / "kubectl"), "--kubeconfig", str(cp.kubeconfig_path), *args],
+        [str(cp.bin_dir / tool), "--kubeconfig", str(cp.kubeconfig_path), *args],
         input=input,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -51,27 +56,20 @@ def run_kubectl(cp: ControlPlane, *args: str, input: str | None = None, timeout:
 
 
 @pytest.fixture(scope="session")
-def kubectl(control_plane: ControlPlane) -> KubectlRunner:
+def kubectl(control_plane: ControlPlane) -> ToolRunner:
     """``kubectl("get", "ns", input=None)`` -> CompletedProcess (text, not checked)."""
 
-    def run(*args: str, input: str | None = None, timeout: float = 60.0) -> "subprocess.CompletedProcess[str]":
-        return run_kubectl(control_plane, *args, input=input, timeout=timeout)
+    def run(*args: str, input: str | None = None, timeout: float = 60.0) -> Completed:
+        return run_tool(control_plane, "kubectl", args, input, timeout)
 
     return run
 
 
 @pytest.fixture(scope="session")
-def helm(control_plane: ControlPlane) -> KubectlRunner:
+def helm(control_plane: ControlPlane) -> ToolRunner:
     """``helm("template", ...)`` -> CompletedProcess, pointed at the test cluster."""
 
-    def run(*args: str, input: str | None = None, timeout: float = 120.0) -> "subprocess.CompletedProcess[str]":
-        return subprocess.run(
-            [str(control_plane.bin_dir / "helm"), "--kubeconfig", str(control_plane.kubeconfig_path), *args],
-            input=input,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=timeout,
-        )
+    def run(*args: str, input: str | None = None, timeout: float = 120.0) -> Completed:
+        return run_tool(control_plane, "helm", args, input, timeout)
 
     return run
