@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from storefront_common.migrations import upgrade
+from storefront_common.testing.databases import fresh_database, truncate_all
+from storefront_common.testing.tokens import TEST_ISSUER, TokenFactory
+from storefront_products.app import create_app
+from storefront_products.extensions import db
+from storefront_products.settings import Settings
+
+pytest_plugins = ["storefront_common.testing.plugin"]
+
+
+@pytest.fixture(scope="session")
+def settings(postgres_admin_url: str, jwks_url: str) -> Iterator[Settings]:
+    with fresh_database(postgres_admin_url, "products") as url:
+        yield Settings(database_url=url, jwks_url=jwks_url, jwt_issuer=TEST_ISSUER, log_format="text",
+                       log_level="WARNING", reservation_max_ttl_seconds=3600)
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> Iterator[Flask]:
+    app = create_app(settings)
+    with app.app_context():
+        upgrade(app)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture()
+def client(app: Flask) -> Iterator[FlaskClient]:
+    yield app.test_client()
+    with app.app_context():
+        truncate_all(db.engine, db.metadata)
+
+
+@dataclass
+class Shop:
+    """The callers a test needs, and short-cuts to build a catalogue through the API itself."""
+
+    client: FlaskClient
+    tokens: TokenFactory
+    vendor_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    other_vendor_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    customer_id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+    @property
+    def admin(self) -> dict[str, str]:
+        return self.tokens.headers(uuid.uuid4(), ["admin"])
+
+    @property
+    def vendor(self) -> dict[str, str]:
+        return self.tokens.headers(self.vendor_id, ["vendor"])
+
+    @property
+    def other_vendor(self) -> dict[str, str]:
+        return self.tokens.headers(self.other_vendor_id, ["vendor"])
+
+    @property
+    def customer(self) -> dict[str, str]:
+        return self.tokens.headers(self.customer_id, ["customer"])
+
+    @property
+    def service(self) -> dict[str, str]:
+        return self.tokens.headers("svc:orders", ["service"])
+
+    def category(self, name: str = "Phones", attributes: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+        response = self.client.post("/api/v1/categories", headers=self.admin,
+                                    json={"name": name, "attributes": attributes or [], **extra})
+        assert response.status_code == 201, response.json
+        return response.json  # type: ignore[no-any-return]
+
+    def product(self, category: dict[str, Any], headers: dict[str, str] | None = None,
+                **fields: Any) -> dict[str, Any]:
+        body = {"name": "Tecno Spark 20", "price": 15_000_000, "stock": 10, "category_id": category["id"],
+                **fields}
+        response = self.client.post("/api/v1/products", headers=headers or self.vendor, json=body)
+        assert response.status_code == 201, response.json
+        return response.json  # type: ignore[no-any-return]
+
+    def stock_of(self, product_id: str) -> int:
+        return int(self.client.get(f"/api/v1/products/{product_id}", headers=self.admin).json["stock"])
+
+
+@pytest.fixture()
+def shop(client: FlaskClient, tokens: TokenFactory) -> Shop:
+    return Shop(client, tokens)
