@@ -142,20 +142,32 @@ seccompProfile:
 {{- if eq .name "users" }}
 - name: JWT_PRIVATE_KEY
   value: {{ printf "%s/%s" (include "storefront.signingKeyDir" $root) $v.auth.signingKey.privateKeyKey | quote }}
-- name: ACCESS_TOKEN_TTL
-  value: {{ $v.auth.accessTokenTTL | quote }}
-- name: REFRESH_TOKEN_TTL
-  value: {{ $v.auth.refreshTokenTTL | quote }}
+{{- with $v.auth.signingKey.previousPublicKeysKey }}
+- name: JWT_PREVIOUS_PUBLIC_KEYS
+  value: {{ printf "%s/%s" (include "storefront.signingKeyDir" $root) . | quote }}
 {{- end }}
-{{- if has .name (list "orders" "payments") }}
+- name: ACCESS_TOKEN_TTL_SECONDS
+  value: {{ include "storefront.durationSeconds" $v.auth.accessTokenTTL | quote }}
+- name: REFRESH_TOKEN_TTL_SECONDS
+  value: {{ include "storefront.durationSeconds" $v.auth.refreshTokenTTL | quote }}
+- name: PUBLIC_URL
+  value: {{ include "storefront.publicURL" $root | quote }}
+- name: DATA_DIR
+  value: /tmp/data
+{{- end }}
+{{- if eq .name "carts" }}
+- name: DEFAULT_CURRENCY
+  value: {{ $v.payments.currency | quote }}
+{{- end }}
+{{- if eq .name "payments" }}
 - name: CURRENCY
   value: {{ $v.payments.currency | quote }}
 - name: PLATFORM_FEE_BPS
   value: {{ $v.payments.platformFeeBps | quote }}
-{{- end }}
-{{- if eq .name "payments" }}
 - name: PAYSTACK_BASE_URL
   value: {{ include "storefront.paystackBaseURL" $root | quote }}
+- name: PAYSTACK_CALLBACK_URL
+  value: {{ printf "%s/api/v1/payments/paystack/callback" (include "storefront.publicURL" $root) | quote }}
 - name: PAYSTACK_SECRET_KEY
   valueFrom:
     secretKeyRef:
@@ -332,4 +344,20 @@ ports:
 
 {{- define "storefront.postgresqlSecretName" -}}
 {{- .Values.postgresql.auth.secretName | default (include "storefront.componentName" (dict "root" . "name" "postgresql")) -}}
+{{- end -}}
+
+{{/* Seconds in a duration made of whole hours, minutes and seconds ("1h30m", "720h"). */}}
+{{- define "storefront.durationSeconds" -}}
+{{- $total := 0 -}}
+{{- range $part := regexFindAll "[0-9]+[hms]" . -1 -}}
+{{- $n := regexFind "[0-9]+" $part | atoi -}}
+{{- $unit := get (dict "h" 3600 "m" 60 "s" 1) (trimPrefix (toString $n) $part) -}}
+{{- $total = add $total (mul $n $unit) -}}
+{{- end -}}
+{{- $total -}}
+{{- end -}}
+
+{{/* The URL clients use: publicURL, else the token issuer (the ingress host). */}}
+{{- define "storefront.publicURL" -}}
+{{- .Values.publicURL | default .Values.jwt.issuer | trimSuffix "/" -}}
 {{- end -}}
