@@ -1,0 +1,1 @@
+"""Storefront orders service: orders, their status machine and the checkout saga."""

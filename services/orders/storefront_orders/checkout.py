@@ -1,0 +1,192 @@
+"""The checkout saga: read the cart, reserve stock, record the order, pay, then keep the stock.
+
+Every step is keyed by the order id, and the order id is derived from (user, Idempotency-Key), so a
+client retrying after a 503 or a crash resumes the same order instead of starting a second one:
+
+- reserve: products returns the same reservation for the same key (201, then 200);
+- record: the order row is the order id's; a recorded order keeps its lines and prices;
+- pay: payments returns the same payment for the same order id (201, then 200);
+- commit / empty the cart: idempotent downstream, and recorded here once done.
+
+Compensations: a 402 or a failed payment cancels the order and releases the stock; a dependency
+that is down releases the stock and leaves the order pending, so the retry can finish it. A released
+reservation cannot be revived, so the retry reserves again under the next attempt number.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from storefront_common.client import DependencyUnavailable
+from storefront_common.errors import ProblemError, conflict, validation_error
+
+from . import escrow, fulfilment
+from .clients import InsufficientFunds, InsufficientStock, Payment, Reservation, clients
+from .extensions import db
+from .models import Order, OrderItem, OrderStatus, PaymentStatus, ReservationState
+from .settings import Settings
+from .status import move, set_fields
+
+logger = logging.getLogger("storefront.orders.checkout")
+ORDER_NAMESPACE = uuid.UUID("6f1d3f0e-7b54-5d3c-9a53-2f0c2b7e9a11")
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    user_id: uuid.UUID
+    idempotency_key: str
+    bearer: str
+    shipping_address: dict[str, Any]
+    payment_method: str
+
+    @property
+    def order_id(self) -> uuid.UUID:
+        return order_id_for(self.user_id, self.idempotency_key)
+
+
+def order_id_for(user_id: uuid.UUID, idempotency_key: str) -> uuid.UUID:
+    return uuid.uuid5(ORDER_NAMESPACE, f"{user_id}:{idempotency_key}")
+
+
+def reservation_key(order_id: uuid.UUID, attempt: int) -> uuid.UUID:
+    return order_id if attempt == 0 else uuid.uuid5(order_id, f"attempt-{attempt}")
+
+
+def _settings() -> Settings:
+    return current_app.extensions["storefront"].settings  # type: ignore[no-any-return]
+
+
+def run(request: CheckoutRequest) -> Order:
+    order = db.session.get(Order, request.order_id)
+    if order is not None and _already_decided(order):
+        return order
+    lines = _lines(request, order)
+    email = clients().users.email(request.bearer)
+    reservation = _reserve(request, order, lines)
+    order = _record(request, order, reservation)
+    payment = _pay(order, email)
+    return _apply_payment(order, payment)
+
+
+def _already_decided(order: Order) -> bool:
+    """An earlier attempt got as far as a payment outcome: answer with the order as it stands."""
+    return order.status != OrderStatus.PENDING or order.payment_reference is not None
+
+
+def _lines(request: CheckoutRequest, order: Order | None) -> list[tuple[uuid.UUID, int]]:
+    if order is not None:
+        # A recorded order is what the buyer checked out; a cart edited since does not change it.
+        return [(item.product_id, item.quantity) for item in order.items]
+    cart = clients().carts.lines(request.user_id)
+    if not cart:
+        raise validation_error([{"field": "cart", "message": "The cart is empty."}], "The cart is empty.")
+    if len({line.currency for line in cart}) > 1:
+        raise validation_error([{"field": "cart", "message": "All items must be in one currency."}],
+                               "The cart mixes currencies; one order is paid in one currency.")
+    return [(line.product_id, line.quantity) for line in cart]
+
+
+def _reserve(request: CheckoutRequest, order: Order | None,
+             lines: list[tuple[uuid.UUID, int]]) -> Reservation:
+    attempt = order.reservation_attempt if order is not None else 0
+    try:
+        return clients().products.reserve(reservation_key(request.order_id, attempt), lines,
+                                          _settings().reservation_ttl_seconds)
+    except InsufficientStock as error:
+        if order is not None:
+            _cancel(order, PaymentStatus(order.payment_status))
+        raise conflict("Not enough stock for some items; nothing was reserved.",
+                       insufficient=error.insufficient) from None
+
+
+def _record(request: CheckoutRequest, order: Order | None, reservation: Reservation) -> Order:
+    if order is not None:
+        set_fields(order.id, reservation_id=reservation.id, reservation_state=ReservationState.HELD)
+        db.session.refresh(order)
+        return order
+    if len({line.currency for line in reservation.items}) != 1:
+        _give_back(reservation)
+        raise conflict("Prices changed to more than one currency during checkout; try again.")
+    order = Order(id=request.order_id, user_id=request.user_id, status=OrderStatus.PENDING,
+                  currency=reservation.items[0].currency, shipping_address=request.shipping_address,
+                  payment_method=request.payment_method, payment_status=PaymentStatus.PENDING,
+                  reservation_id=reservation.id, reservation_state=ReservationState.HELD,
+                  items=[OrderItem(product_id=line.product_id, position=position, name=line.name,
+                                   unit_price=line.unit_price, quantity=line.quantity,
+                                   line_total=line.unit_price * line.quantity, vendor_id=line.vendor_id)
+                         for position, line in enumerate(reservation.items)])
+    # No shipping fees or taxes yet: the total is the subtotal (documented in the OpenAPI description).
+    order.subtotal = order.total = sum(item.line_total for item in order.items)
+    db.session.add(order)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # A takeover of an abandoned Idempotency-Key raced the original request: use its row.
+        db.session.rollback()
+        order = db.session.get(Order, request.order_id)
+        if order is None:
+            raise
+    return order
+
+
+def _give_back(reservation: Reservation) -> None:
+    try:
+        clients().products.release(reservation.id)
+    except DependencyUnavailable:
+        logger.warning("reservation left to expire", extra={"reservation_id": str(reservation.id)})
+
+
+def _pay(order: Order, email: str) -> Payment:
+    set_fields(order.id, payment_requested=True)
+    db.session.refresh(order)
+    body = {"order_id": str(order.id), "user_id": str(order.user_id), "email": email, "amount": order.total,
+            "currency": order.currency, "method": order.payment_method, "splits": escrow.splits(order)}
+    try:
+        return clients().payments.pay(body)
+    except InsufficientFunds:
+        _cancel(order, PaymentStatus.FAILED)
+        raise ProblemError(402, "The wallet balance is too low for this order; nothing was charged.",
+                           extra={"order_id": str(order.id)}) from None
+    except DependencyUnavailable:
+        _release_for_retry(order)
+        raise
+
+
+def _release_for_retry(order: Order) -> None:
+    """Stock goes back while we cannot pay; the order stays pending so the client's retry resumes it."""
+    db.session.refresh(order)
+    if order.reservation_state == ReservationState.HELD and fulfilment.release_reservation(order):
+        set_fields(order.id, reservation_id=None, reservation_state=ReservationState.NONE,
+                   reservation_attempt=order.reservation_attempt + 1)
+
+
+def _apply_payment(order: Order, payment: Payment) -> Order:
+    if payment.status == "success":
+        moved = move(order.id, OrderStatus.PAID, only_from={OrderStatus.PENDING},
+                     payment_status=PaymentStatus.SUCCESS, payment_reference=payment.reference)
+        db.session.refresh(order)
+        if moved or order.status in fulfilment.PAID_STATUSES:
+            fulfilment.finish_paid(order)
+        elif order.status == OrderStatus.CANCELLED:
+            # The expiry job cancelled it while we were paying: the money goes back.
+            set_fields(order.id, payment_status=PaymentStatus.SUCCESS, payment_reference=payment.reference)
+            fulfilment.settle_cancelled(order)
+    elif payment.status == "pending":
+        set_fields(order.id, payment_reference=payment.reference, authorization_url=payment.authorization_url)
+    else:
+        _cancel(order, PaymentStatus.FAILED)
+        raise ProblemError(402, "The payment was declined; nothing was charged.",
+                           extra={"order_id": str(order.id)})
+    db.session.refresh(order)
+    return order
+
+
+def _cancel(order: Order, payment_status: PaymentStatus) -> None:
+    move(order.id, OrderStatus.CANCELLED, only_from={OrderStatus.PENDING}, payment_status=payment_status)
+    db.session.refresh(order)
+    fulfilment.settle_cancelled(order)

@@ -1,0 +1,228 @@
+"""Typed calls to carts, products, users and payments, exactly as services/INTERNAL-API.md writes them."""
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from flask import current_app
+
+from storefront_common.client import DependencyUnavailable, ServiceClient, ServiceTokenProvider
+from storefront_common.errors import ProblemError
+
+from .settings import Settings
+
+logger = logging.getLogger("storefront.orders.clients")
+
+
+class StaticTokenSource(ServiceTokenProvider):
+    """Service tokens from a callable (tests inject one; production fetches client credentials)."""
+
+    def __init__(self, fetch: Callable[[], str]) -> None:
+        self._fetch_token = fetch
+
+    def token(self) -> str:
+        return self._fetch_token()
+
+    def invalidate(self) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class CartLine:
+    product_id: uuid.UUID
+    quantity: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class ReservedLine:
+    product_id: uuid.UUID
+    quantity: int
+    name: str
+    unit_price: int
+    currency: str
+    vendor_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class Reservation:
+    id: uuid.UUID
+    items: list[ReservedLine]
+
+
+@dataclass(frozen=True)
+class Payment:
+    reference: str
+    status: str
+    authorization_url: str | None
+
+
+class InsufficientStock(Exception):
+    def __init__(self, insufficient: list[dict[str, Any]]) -> None:
+        super().__init__("insufficient stock")
+        self.insufficient = insufficient
+
+
+class InsufficientFunds(Exception):
+    pass
+
+
+def _unexpected(dependency: str, response: requests.Response) -> DependencyUnavailable:
+    # A 4xx we do not expect means the two services disagree; the client can only retry later.
+    logger.error("unexpected answer from dependency",
+                 extra={"dependency": dependency, "status": response.status_code})
+    return DependencyUnavailable(dependency)
+
+
+def _json(dependency: str, response: requests.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        raise _unexpected(dependency, response) from None
+    if not isinstance(body, dict):
+        raise _unexpected(dependency, response)
+    return body
+
+
+class CartsClient:
+    def __init__(self, client: ServiceClient) -> None:
+        self.client = client
+
+    def lines(self, user_id: uuid.UUID) -> list[CartLine]:
+        response = self.client.get(f"/internal/carts/{user_id}")
+        if response.status_code == 404:
+            return []
+        if response.status_code != 200:
+            raise _unexpected("carts", response)
+        try:
+            return [CartLine(uuid.UUID(str(item["product_id"])), int(item["quantity"]),
+                             str(item.get("currency") or ""))
+                    for item in _json("carts", response).get("items") or []]
+        except (KeyError, TypeError, ValueError):
+            raise _unexpected("carts", response) from None
+
+    def empty(self, user_id: uuid.UUID) -> None:
+        response = self.client.delete(f"/internal/carts/{user_id}")
+        if response.status_code not in (200, 204, 404):
+            raise _unexpected("carts", response)
+
+
+class ProductsClient:
+    def __init__(self, client: ServiceClient) -> None:
+        self.client = client
+
+    def reserve(self, key: uuid.UUID, lines: list[tuple[uuid.UUID, int]], ttl_seconds: int) -> Reservation:
+        body = {"order_id": str(key), "ttl_seconds": ttl_seconds,
+                "items": [{"product_id": str(product_id), "quantity": quantity} for product_id, quantity in lines]}
+        response = self.client.post("/internal/reservations", json=body, idempotent=True)
+        if response.status_code == 409:
+            raise InsufficientStock(list(_json("products", response).get("insufficient") or []))
+        if response.status_code == 404:
+            # A product left the catalog since it went into the cart: nothing of it can be bought.
+            raise InsufficientStock([{"product_id": str(product_id), "requested": quantity, "available": 0}
+                                     for product_id, quantity in lines])
+        if response.status_code not in (200, 201):
+            raise _unexpected("products", response)
+        return _reservation(_json("products", response), response)
+
+    def commit(self, reservation_id: uuid.UUID) -> bool:
+        return self._settle(reservation_id, "commit")
+
+    def release(self, reservation_id: uuid.UUID) -> bool:
+        return self._settle(reservation_id, "release")
+
+    def _settle(self, reservation_id: uuid.UUID, action: str) -> bool:
+        """True when products did it (or had done it); False when it refuses (unknown or expired)."""
+        response = self.client.post(f"/internal/reservations/{reservation_id}/{action}", idempotent=True)
+        if response.status_code in (200, 204):
+            return True
+        if response.status_code in (404, 409, 410):
+            logger.error("reservation refused", extra={"action": action, "status": response.status_code,
+                                                       "reservation_id": str(reservation_id)})
+            return False
+        raise _unexpected("products", response)
+
+
+def _reservation(body: dict[str, Any], response: requests.Response) -> Reservation:
+    try:
+        return Reservation(
+            id=uuid.UUID(str(body["id"])),
+            items=[ReservedLine(uuid.UUID(str(item["product_id"])), int(item["quantity"]), str(item["name"]),
+                                int(item["unit_price"]), str(item["currency"]), uuid.UUID(str(item["vendor_id"])))
+                   for item in body["items"]])
+    except (KeyError, TypeError, ValueError):
+        raise _unexpected("products", response) from None
+
+
+class UsersClient:
+    def __init__(self, client: ServiceClient) -> None:
+        self.client = client
+
+    def email(self, bearer: str) -> str:
+        response = self.client.get("/api/v1/users/me", bearer=bearer)
+        if response.status_code in (401, 403, 404):
+            raise ProblemError(401, "Your account could not be confirmed.")
+        if response.status_code != 200:
+            raise _unexpected("users", response)
+        email = _json("users", response).get("email")
+        if not isinstance(email, str) or not email:
+            raise _unexpected("users", response)
+        return email
+
+
+class PaymentsClient:
+    def __init__(self, client: ServiceClient) -> None:
+        self.client = client
+
+    def pay(self, body: dict[str, Any]) -> Payment:
+        response = self.client.post("/internal/payments", json=body, idempotent=True)
+        if response.status_code == 402:
+            raise InsufficientFunds()
+        if response.status_code not in (200, 201):
+            raise _unexpected("payments", response)
+        payload = _json("payments", response)
+        try:
+            return Payment(str(payload["reference"]), str(payload["status"]), payload.get("authorization_url"))
+        except KeyError:
+            raise _unexpected("payments", response) from None
+
+    def refund(self, order_id: uuid.UUID) -> str | None:
+        """The refund's status, or None when payments holds no payment to refund for this order."""
+        response = self.client.post(f"/internal/payments/{order_id}/refund", idempotent=True)
+        if response.status_code in (404, 409):
+            return None
+        if response.status_code not in (200, 201):
+            raise _unexpected("payments", response)
+        return str(_json("payments", response).get("status") or "")
+
+    def release_escrow(self, order_id: uuid.UUID, splits: list[dict[str, Any]]) -> None:
+        response = self.client.post(f"/internal/escrow/{order_id}/release", json={"splits": splits},
+                                    idempotent=True)
+        if response.status_code not in (200, 201):
+            raise _unexpected("payments", response)
+
+
+@dataclass
+class Clients:
+    carts: CartsClient
+    products: ProductsClient
+    users: UsersClient
+    payments: PaymentsClient
+
+
+def make_clients(settings: Settings, tokens: ServiceTokenProvider) -> Clients:
+    def client(name: str, url: str) -> ServiceClient:
+        return ServiceClient(name, url, settings, tokens)
+
+    return Clients(carts=CartsClient(client("carts", settings.carts_url)),
+                   products=ProductsClient(client("products", settings.products_url)),
+                   users=UsersClient(client("users", settings.users_url)),
+                   payments=PaymentsClient(client("payments", settings.payments_url)))
+
+
+def clients() -> Clients:
+    return current_app.extensions["orders_clients"]  # type: ignore[no-any-return]

@@ -1,0 +1,83 @@
+"""What follows a status change: keep or return the stock, empty the cart, refund.
+
+Each step is idempotent downstream and recorded here once done, so when a dependency is down the
+step is simply left undone and `flask expire-unpaid-orders` (the periodic job) finishes it later.
+"""
+from __future__ import annotations
+
+import logging
+
+from storefront_common.client import DependencyUnavailable
+
+from .clients import clients
+from .extensions import db
+from .models import Order, OrderStatus, PaymentStatus, ReservationState
+from .status import set_fields
+
+logger = logging.getLogger("storefront.orders.fulfilment")
+PAID_STATUSES = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
+# What payments answers for a refund that is complete (wallet) rather than on its way (Paystack).
+SETTLED_REFUND_STATUSES = frozenset({"refunded", "success", "processed"})
+
+
+def finish_paid(order: Order) -> bool:
+    """Commit the reservation and empty the cart of a paid order."""
+    try:
+        if order.reservation_state == ReservationState.HELD and order.reservation_id is not None:
+            kept = clients().products.commit(order.reservation_id)
+            set_fields(order.id, reservation_state=ReservationState.COMMITTED if kept else ReservationState.LOST)
+        if not order.cart_cleared:
+            clients().carts.empty(order.user_id)
+            set_fields(order.id, cart_cleared=True)
+    except DependencyUnavailable:
+        logger.warning("paid order follow-up deferred", extra={"order_id": str(order.id)})
+        return False
+    return True
+
+
+def release_reservation(order: Order) -> bool:
+    if order.reservation_state != ReservationState.HELD or order.reservation_id is None:
+        return True
+    try:
+        clients().products.release(order.reservation_id)
+    except DependencyUnavailable:
+        logger.warning("reservation release deferred", extra={"order_id": str(order.id)})
+        return False
+    # Refused means products no longer holds it (expired): the units are back on the shelf either way.
+    set_fields(order.id, reservation_state=ReservationState.RELEASED)
+    return True
+
+
+def needs_refund(order: Order) -> bool:
+    if order.status != OrderStatus.CANCELLED or order.refund_requested or not order.payment_requested:
+        return False
+    if order.payment_status == PaymentStatus.SUCCESS:
+        return True
+    # A wallet debit whose answer was lost may have happened: ask payments, it knows.
+    return order.payment_method == "wallet" and order.payment_status == PaymentStatus.PENDING
+
+
+def refund(order: Order) -> bool:
+    if not needs_refund(order):
+        return True
+    try:
+        status = clients().payments.refund(order.id)
+    except DependencyUnavailable:
+        logger.warning("refund deferred", extra={"order_id": str(order.id)})
+        return False
+    if status is None:
+        set_fields(order.id, refund_requested=True)
+    elif status in SETTLED_REFUND_STATUSES:
+        set_fields(order.id, refund_requested=True, payment_status=PaymentStatus.REFUNDED)
+    else:
+        set_fields(order.id, refund_requested=True, payment_status=PaymentStatus.REFUND_PENDING)
+    return True
+
+
+def settle_cancelled(order: Order) -> bool:
+    """Return the stock of a cancelled order and its money if it was taken."""
+    if order.status != OrderStatus.CANCELLED:
+        return True
+    released = release_reservation(order)
+    db.session.refresh(order)
+    return refund(order) and released

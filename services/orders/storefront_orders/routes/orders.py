@@ -1,0 +1,98 @@
+"""/api/v1/orders: checkout, reading, cancelling and shipping orders."""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Blueprint, request
+from sqlalchemy import Select, exists, select
+
+from storefront_common.auth import auth_required, current_user_id, has_role
+from storefront_common.errors import ProblemError
+from storefront_common.idempotency import HEADER, idempotent
+from storefront_common.openapi import operation
+from storefront_common.pagination import paginate
+
+from .. import actions, checkout
+from ..access import require_canceller, require_shipper, visible_order
+from ..extensions import db
+from ..models import IdempotencyRecord, Order, OrderItem, OrderStatus
+from ..schemas import CheckoutIn, OrderList, OrderOut, OrderQuery, StatusIn
+from ..serialize import order_out
+
+blueprint = Blueprint("orders", __name__, url_prefix="/api/v1/orders")
+IDEMPOTENCY_HEADER_DOC = {"Idempotent-Replayed": {"description": "true when this is a stored earlier answer",
+                                                  "schema": {"type": "string"}}}
+
+
+@blueprint.post("")
+@auth_required()
+@idempotent(db, IdempotencyRecord)
+@operation("Check out the caller's cart (Idempotency-Key required). Prices come from the catalog; "
+           "total = subtotal (no shipping fees or taxes). wallet: paid at once or 402; paystack: pending "
+           "with payment.authorization_url. 503 (Retry-After): retry with the same key to resume the "
+           "same order.", body=CheckoutIn, response=OrderOut, status=201, errors=(402, 409, 503),
+           headers=IDEMPOTENCY_HEADER_DOC)
+def create_order(body: CheckoutIn) -> tuple[dict[str, Any], int]:
+    order = checkout.run(checkout.CheckoutRequest(
+        user_id=current_user_id(), idempotency_key=request.headers[HEADER], bearer=_bearer(),
+        shipping_address=body.shipping_address.model_dump(), payment_method=body.payment_method))
+    return order_out(order), 201
+
+
+def _bearer() -> str:
+    return request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+
+
+@blueprint.get("")
+@auth_required()
+@operation("List orders: scope=mine (default), vendor (vendor role: orders with the caller's products) "
+           "or all (admin); newest first", query=OrderQuery, response=OrderList)
+def list_orders(query: OrderQuery) -> dict[str, Any]:
+    statement = _scoped(query.scope)
+    if query.status is not None:
+        statement = statement.where(Order.status == query.status)
+    statement = statement.order_by(Order.created_at.desc(), Order.id.desc())
+    return paginate(db.session, statement, query, order_out)
+
+
+def _scoped(scope: str) -> Select[Any]:
+    if scope == "all":
+        if not has_role("admin"):
+            raise ProblemError(403, "Only an admin can list every order.")
+        return select(Order)
+    if scope == "vendor":
+        if not has_role("vendor"):
+            raise ProblemError(403, "Only a vendor can list the orders of its products.")
+        vendor_id = current_user_id()
+        return select(Order).where(exists().where(OrderItem.order_id == Order.id,
+                                                  OrderItem.vendor_id == vendor_id))
+    return select(Order).where(Order.user_id == current_user_id())
+
+
+@blueprint.get("/<uuid:order_id>")
+@auth_required()
+@operation("Read an order (its buyer, a vendor with items in it, or an admin)", response=OrderOut)
+def read_order(order_id: uuid.UUID) -> dict[str, Any]:
+    return order_out(visible_order(order_id))
+
+
+@blueprint.post("/<uuid:order_id>/cancel")
+@auth_required()
+@operation("Cancel a pending order (its stock is released) or a paid one (refunded in full; the "
+           "stock stays sold); any other status is 409", response=OrderOut, errors=(409,))
+def cancel_order(order_id: uuid.UUID) -> dict[str, Any]:
+    order = visible_order(order_id)
+    require_canceller(order)
+    return order_out(actions.cancel(order))
+
+
+@blueprint.patch("/<uuid:order_id>/status")
+@auth_required("vendor", "admin")
+@operation("Mark an order shipped (from paid) or delivered (from shipped): an admin, or the vendor of "
+           "every item (mixed-vendor orders: admin only). Delivered releases the escrow to the vendors.",
+           body=StatusIn, response=OrderOut, errors=(409,))
+def update_status(order_id: uuid.UUID, body: StatusIn) -> dict[str, Any]:
+    order = visible_order(order_id)
+    require_shipper(order)
+    return order_out(actions.advance(order, OrderStatus(body.status)))
