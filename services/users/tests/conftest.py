@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import email
+import hashlib
+import json
+import re
+import threading
+from collections.abc import Iterator
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from storefront_common.migrations import upgrade
+from storefront_common.testing.databases import fresh_database, truncate_all
+from storefront_common.testing.servers import free_port
+from storefront_common.testing.tokens import TEST_ISSUER
+from storefront_users.app import create_app
+from storefront_users.extensions import db
+from storefront_users.keys import public_jwk, thumbprint
+from storefront_users.settings import Settings
+
+pytest_plugins = ["storefront_common.testing.plugin"]
+
+ADMIN_EMAIL = "root@storefront.test"
+ADMIN_PASSWORD = "admin-password-1"
+SERVICE_CLIENT_ID = "orders"
+SERVICE_CLIENT_SECRET = "orders-client-secret"
+
+
+def private_pem(key: rsa.RSAPrivateKey) -> str:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+
+
+def jwks_of(*keys: rsa.RSAPrivateKey) -> str:
+    return json.dumps({"keys": [{**public_jwk(key.public_key()), "kid": thumbprint(key.public_key())}
+                                for key in keys]})
+
+
+class Mailbox:
+    """An aiosmtpd handler that keeps every received message."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.port = free_port()
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.content, policy=default_policy)
+        with self._lock:
+            self.messages.append(message)  # type: ignore[arg-type]
+        return "250 Message accepted"
+
+    def clear(self) -> None:
+        with self._lock:
+            self.messages.clear()
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [message for message in self.messages if message["To"] == address]
+
+    def token_for(self, address: str) -> str:
+        """The one-time token in the last mail sent to the address."""
+        body = self.to(address)[-1].get_content()
+        match = re.search(r"\?token=([A-Za-z0-9_\-]+)", body)
+        assert match, body
+        return match.group(1)
+
+
+@pytest.fixture(scope="session")
+def mailbox() -> Iterator[Mailbox]:
+    handler = Mailbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=handler.port)
+    controller.start()
+    yield handler
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def active_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture(scope="session")
+def previous_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture(scope="session")
+def database_url(postgres_admin_url: str) -> Iterator[str]:
+    with fresh_database(postgres_admin_url, "users") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, mailbox: Mailbox, active_key: rsa.RSAPrivateKey, previous_key: rsa.RSAPrivateKey,
+             tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    client_hash = hashlib.sha256(SERVICE_CLIENT_SECRET.encode()).hexdigest()
+    return Settings(
+        database_url=database_url, environment="production", jwt_issuer=TEST_ISSUER,
+        jwt_private_key=private_pem(active_key), jwt_previous_public_keys=jwks_of(previous_key),
+        data_dir=str(tmp_path_factory.mktemp("data")),
+        smtp_host="127.0.0.1", smtp_port=mailbox.port, smtp_starttls=False,
+        public_url="https://shop.storefront.test",
+        service_clients=f"{SERVICE_CLIENT_ID}:{client_hash},carts:{'0' * 64}",
+        storefront_admin_email=ADMIN_EMAIL, storefront_admin_password=ADMIN_PASSWORD,
+        log_format="json")
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> Iterator[Flask]:
+    app = create_app(settings)
+    with app.app_context():
+        upgrade(app)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture()
+def client(app: Flask, mailbox: Mailbox) -> Iterator[FlaskClient]:
+    mailbox.clear()
+    yield app.test_client()
+    with app.app_context():
+        db.session.remove()
+        truncate_all(db.engine, db.metadata)
