@@ -1,0 +1,1 @@
+"""Storefront payments: the ledger, wallets, Paystack payments, escrow and vendor payouts."""

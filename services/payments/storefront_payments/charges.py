@@ -1,0 +1,239 @@
+"""Taking money: order payments (wallet or Paystack), top-ups, and settling Paystack charges.
+
+A Paystack charge is settled from three places: the webhook, a read of the payment (verify on the way) and
+the periodic re-verify job. Each goes through `apply_paystack_transaction`, whose state change is a
+conditional UPDATE, so whichever comes first has the effect and the others find nothing left to do.
+Functions here change the session and never commit: the caller commits (with its de-duplication row) and
+then delivers the outbox messages they return.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import defaultdict
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from storefront_common.errors import ProblemError, conflict
+from storefront_common.timeutil import utcnow
+
+from . import ledger, outbox
+from .extensions import db, deps, settings
+from .models import (ABANDONED, ESCROW, WALLET, FAILED, PAYSTACK_CLEARING, PENDING, REVIEW, SUCCESS, Payment,
+                     PaymentSplit)
+from .paystack import PaystackError
+
+logger = logging.getLogger("storefront.payments.charges")
+ORDER, TOPUP = "order", "topup"
+WALLET_METHOD, PAYSTACK_METHOD = "wallet", "paystack"
+# A charge Paystack reports as successful still counts after we gave up on it: the money was taken.
+SETTLEABLE = (PENDING, FAILED, ABANDONED)
+
+
+class InsufficientWalletFunds(ProblemError):
+    def __init__(self, balance: int, amount: int) -> None:
+        super().__init__(402, "The wallet balance is too low for this payment.", title="Insufficient Funds",
+                         extra={"balance": balance, "amount": amount})
+
+
+def new_reference(prefix: str) -> str:
+    # Paystack transaction references allow letters, digits, '-', '.' and '='.
+    return f"{prefix}-{uuid.uuid4().hex}"
+
+
+def find_by_reference(reference: str) -> Payment | None:
+    return db.session.scalar(select(Payment).where(Payment.reference == reference))
+
+
+def find_by_order(order_id: uuid.UUID) -> Payment | None:
+    return db.session.scalar(select(Payment).where(Payment.order_id == order_id))
+
+
+# --- order payments -------------------------------------------------------------------------------------
+
+
+def pay_order(order_id: uuid.UUID, user_id: uuid.UUID, email: str, amount: int, currency: str, method: str,
+              splits: list[tuple[uuid.UUID, int]]) -> tuple[Payment, bool]:
+    """The order's payment and whether this call created it; a repeat returns the first one."""
+    existing = find_by_order(order_id)
+    if existing is not None:
+        return _repeat(existing, user_id, amount, currency, method), False
+    payment = Payment(order_id=order_id, user_id=user_id, email=email, amount=amount, currency=currency,
+                      method=method, purpose=ORDER, status=PENDING,
+                      reference=new_reference("wal" if method == WALLET_METHOD else "ord"))
+    payment.splits = [PaymentSplit(vendor_id=vendor_id, amount=part) for vendor_id, part in _merge(splits)]
+    if method == WALLET_METHOD:
+        return _pay_from_wallet(payment), True
+    return _pay_with_paystack(payment), True
+
+
+def _merge(splits: list[tuple[uuid.UUID, int]]) -> list[tuple[uuid.UUID, int]]:
+    merged: dict[uuid.UUID, int] = defaultdict(int)
+    for vendor_id, part in splits:
+        merged[vendor_id] += part
+    return sorted(merged.items())
+
+
+def _repeat(payment: Payment, user_id: uuid.UUID, amount: int, currency: str, method: str) -> Payment:
+    if (payment.user_id, payment.amount, payment.currency, payment.method) != (user_id, amount, currency, method):
+        raise conflict("This order already has a payment with different details.")
+    if payment.method == PAYSTACK_METHOD and payment.authorization_url is None:
+        raise ProblemError(409, "This order's payment is still being set up.", headers={"Retry-After": "1"})
+    return payment
+
+
+def _insert_or_repeat(payment: Payment) -> Payment | None:
+    """Insert the new payment; when a concurrent call for the same order won, return that one instead."""
+    db.session.add(payment)
+    try:
+        db.session.flush()
+        return None
+    except IntegrityError:
+        db.session.rollback()
+    existing = find_by_order(payment.order_id) if payment.order_id else None
+    if existing is None:
+        raise conflict("A payment with this reference exists already.")
+    return _repeat(existing, payment.user_id, payment.amount, payment.currency, payment.method)
+
+
+def _pay_from_wallet(payment: Payment) -> Payment:
+    winner = _insert_or_repeat(payment)
+    if winner is not None:
+        return winner
+    session = db.session
+    buyer = ledger.wallet(session, payment.user_id, payment.currency)
+    escrow = ledger.account(session, ESCROW, payment.currency, payment.order_id)
+    try:
+        ledger.post(session, ledger.PAYMENT, payment.reference, [(buyer, -payment.amount), (escrow, payment.amount)],
+                    order_id=payment.order_id)
+    except ledger.InsufficientFunds:
+        session.rollback()
+        # Nothing is recorded: with more money in the wallet, the same order can be paid later.
+        raise InsufficientWalletFunds(ledger.balance_of(session, WALLET, payment.currency, payment.user_id),
+                                      payment.amount) from None
+    payment.status = SUCCESS
+    payment.paid_at = utcnow()
+    session.commit()
+    return payment
+
+
+def _pay_with_paystack(payment: Payment) -> Payment:
+    winner = _insert_or_repeat(payment)
+    if winner is not None:
+        return winner
+    db.session.commit()
+    return _initialize(payment)
+
+
+# --- top-ups --------------------------------------------------------------------------------------------
+
+
+def start_topup(user_id: uuid.UUID, email: str, amount: int) -> Payment:
+    payment = Payment(user_id=user_id, email=email, amount=amount, currency=settings().currency, method=PAYSTACK_METHOD,
+                      purpose=TOPUP, status=PENDING, reference=new_reference("top"))
+    db.session.add(payment)
+    db.session.commit()
+    return _initialize(payment)
+
+
+def _initialize(payment: Payment) -> Payment:
+    """Ask Paystack for a checkout. The row is committed first so a webhook can never find nothing."""
+    metadata = {"purpose": payment.purpose, "user_id": str(payment.user_id)}
+    if payment.order_id:
+        metadata["order_id"] = str(payment.order_id)
+    try:
+        data = deps().paystack.initialize(email=payment.email or "", amount=payment.amount,
+                                          currency=payment.currency, reference=payment.reference,
+                                          callback_url=settings().paystack_callback_url or None, metadata=metadata)
+    except PaystackError:
+        # Nobody has a checkout link for it, so nobody can pay it: forget it; a retry starts afresh.
+        db.session.rollback()
+        db.session.delete(payment)
+        db.session.commit()
+        raise
+    payment.authorization_url = str(data.get("authorization_url") or "")
+    payment.access_code = str(data.get("access_code") or "")
+    db.session.commit()
+    return payment
+
+
+# --- settling Paystack charges -----------------------------------------------------------------------
+
+
+def apply_paystack_transaction(payment: Payment, data: dict[str, Any]) -> list[uuid.UUID]:
+    """Act on Paystack's view of a transaction (verify `data` or a charge.success `data`); outbox ids to send."""
+    status = data.get("status")
+    if status == "success":
+        return _settle_success(payment, data)
+    if status == "failed":
+        return _settle_as(payment, FAILED, from_statuses=(PENDING,))
+    if status == "abandoned" and utcnow() - payment.created_at > timedelta(
+            seconds=settings().payment_abandon_after_seconds):
+        # Verify says "abandoned" for a checkout nobody completed yet; only age makes it final.
+        return _settle_as(payment, ABANDONED, from_statuses=(PENDING,))
+    return []
+
+
+def _transition(payment: Payment, to: str, from_statuses: tuple[str, ...], **values: Any) -> bool:
+    """Move the payment's status only if it is still in one of `from_statuses`: exactly one caller wins."""
+    result = db.session.execute(
+        update(Payment).where(Payment.id == payment.id, Payment.status.in_(from_statuses))
+        .values(status=to, updated_at=utcnow(), **values).execution_options(synchronize_session=False))
+    db.session.expire(payment)
+    return result.rowcount == 1
+
+
+def _settle_as(payment: Payment, status: str, from_statuses: tuple[str, ...]) -> list[uuid.UUID]:
+    if not _transition(payment, status, from_statuses):
+        return []
+    logger.info("payment settled", extra={"reference": payment.reference, "status": status})
+    return _notify(payment, outbox.FAILED)
+
+
+def _settle_success(payment: Payment, data: dict[str, Any]) -> list[uuid.UUID]:
+    if payment.method != PAYSTACK_METHOD:
+        return []
+    amount, currency = data.get("amount"), data.get("currency")
+    if type(amount) is not int or amount != payment.amount or currency != payment.currency:
+        return _hold_for_review(payment, amount, currency)
+    if not _transition(payment, SUCCESS, SETTLEABLE, paid_at=utcnow()):
+        return []
+    session = db.session
+    clearing = ledger.account(session, PAYSTACK_CLEARING, payment.currency)
+    if payment.purpose == TOPUP:
+        target, kind = ledger.wallet(session, payment.user_id, payment.currency), ledger.TOPUP
+    else:
+        target, kind = ledger.account(session, ESCROW, payment.currency, payment.order_id), ledger.PAYMENT
+    ledger.post(session, kind, payment.reference, [(clearing, -payment.amount), (target, payment.amount)],
+                order_id=payment.order_id)
+    logger.info("payment settled", extra={"reference": payment.reference, "status": SUCCESS})
+    return _notify(payment, outbox.SUCCEEDED)
+
+
+def _hold_for_review(payment: Payment, amount: Any, currency: Any) -> list[uuid.UUID]:
+    reason = f"charged {amount!r} {currency!r}, asked {payment.amount} {payment.currency}"[:200]
+    if not _transition(payment, REVIEW, SETTLEABLE, review_reason=reason):
+        return []
+    logger.error("paystack charge does not match the payment; held for review",
+                 extra={"reference": payment.reference, "reason": reason})
+    # The order cannot be paid by this charge; the orders service may cancel it and free the stock.
+    return _notify(payment, outbox.FAILED)
+
+
+def _notify(payment: Payment, event: str) -> list[uuid.UUID]:
+    message = outbox.enqueue(db.session, payment, event)
+    if message is None:
+        return []
+    db.session.flush()
+    return [message.id]
+
+
+def verify_and_apply(payment: Payment) -> list[uuid.UUID]:
+    """Ask Paystack about a pending payment and settle it; raises PaystackError when Paystack cannot say."""
+    if payment.method != PAYSTACK_METHOD or payment.status != PENDING:
+        return []
+    data = deps().paystack.verify(payment.reference)
+    return apply_paystack_transaction(payment, data)

@@ -1,0 +1,144 @@
+"""Vendor payouts: a Paystack transfer recipient per vendor, the wallet debited before the transfer is sent.
+
+The wallet is debited into `payouts_in_flight` in one transaction, then the transfer is asked for. A
+transfer Paystack refuses, fails or reverses puts the money back in the wallet (`payout_reversal`). When
+Paystack cannot be reached the payout stays pending and the periodic job finishes it: the transfer reference
+is ours, so asking again can never pay twice (Paystack refuses a duplicate reference).
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from sqlalchemy import select, update
+
+from storefront_common.errors import conflict, validation_error
+from storefront_common.timeutil import utcnow
+
+from . import ledger
+from .charges import InsufficientWalletFunds
+from .extensions import db, deps, settings
+from .models import (PAYOUT_FAILED, PAYOUT_PENDING, PAYOUT_REVERSED, PAYOUT_SUCCESS, PAYOUTS, PAYOUTS_IN_FLIGHT,
+                     WALLET, Payout, PayoutAccount)
+from .paystack import PaystackError, PaystackUnavailable
+
+logger = logging.getLogger("storefront.payments.payouts")
+
+
+def set_payout_account(user_id: uuid.UUID, account_number: str, bank_code: str) -> PayoutAccount:
+    paystack = deps().paystack
+    try:
+        resolved = paystack.resolve_account(account_number, bank_code)
+    except PaystackError as error:
+        if isinstance(error, PaystackUnavailable) or error.rejected_our_key:
+            raise
+        raise validation_error([{"field": "account_number", "message": "The account could not be resolved at "
+                                                                       "this bank."}]) from None
+    name = str(resolved.get("account_name") or "")
+    recipient = paystack.create_recipient(name=name, account_number=account_number, bank_code=bank_code,
+                                          currency=settings().currency)
+    account = db.session.get(PayoutAccount, user_id) or PayoutAccount(user_id=user_id)
+    account.account_number, account.bank_code, account.account_name = account_number, bank_code, name
+    account.recipient_code = str(recipient.get("recipient_code") or "")
+    account.updated_at = utcnow()
+    db.session.add(account)
+    db.session.commit()
+    return account
+
+
+def create_payout(user_id: uuid.UUID, amount: int) -> Payout:
+    destination = db.session.get(PayoutAccount, user_id)
+    if destination is None:
+        raise conflict("Set a payout account first (PUT /api/v1/wallet/payout-account).")
+    currency = settings().currency
+    payout = Payout(user_id=user_id, amount=amount, currency=currency, recipient_code=destination.recipient_code,
+                    status=PAYOUT_PENDING, reference=f"payout_{uuid.uuid4().hex}")
+    db.session.add(payout)
+    session = db.session
+    wallet = ledger.wallet(session, user_id, currency)
+    in_flight = ledger.account(session, PAYOUTS_IN_FLIGHT, currency)
+    try:
+        ledger.post(session, ledger.PAYOUT, payout.reference, [(wallet, -amount), (in_flight, amount)])
+    except ledger.InsufficientFunds:
+        session.rollback()
+        raise InsufficientWalletFunds(ledger.balance_of(session, WALLET, currency, user_id), amount) from None
+    session.commit()
+    _initiate(payout)
+    return payout
+
+
+def _initiate(payout: Payout) -> None:
+    try:
+        data = deps().paystack.transfer(amount=payout.amount, recipient=payout.recipient_code,
+                                        reference=payout.reference, currency=payout.currency,
+                                        reason="Storefront vendor payout")
+    except PaystackUnavailable:
+        logger.warning("transfer not sent; the reconcile job will retry", extra={"reference": payout.reference})
+        return
+    except PaystackError as error:
+        if error.code == "duplicate_reference":
+            return  # sent before; the webhook or the reconcile job settles it
+        logger.error("paystack refused the transfer", extra={"reference": payout.reference})
+        settle_transfer(payout.reference, PAYOUT_FAILED, reason=error.message)
+        db.session.commit()
+        return
+    db.session.refresh(payout)
+    payout.transfer_code = str(data.get("transfer_code") or "") or None
+    db.session.commit()
+    _apply_transfer_status(payout.reference, data)
+
+
+def _apply_transfer_status(reference: str, data: dict[str, Any]) -> None:
+    status = data.get("status")
+    if status in (PAYOUT_SUCCESS, PAYOUT_FAILED, PAYOUT_REVERSED):
+        settle_transfer(reference, str(status))
+        db.session.commit()
+
+
+def settle_transfer(reference: str, outcome: str, reason: str | None = None) -> bool:
+    """Apply a transfer's outcome once; the caller commits. False when there was nothing to do."""
+    payout = db.session.scalar(select(Payout).where(Payout.reference == reference))
+    if payout is None:
+        logger.warning("transfer event for an unknown payout")
+        return False
+    if outcome == PAYOUT_SUCCESS:
+        return _settle(payout, PAYOUT_SUCCESS, (PAYOUT_PENDING,), PAYOUTS_IN_FLIGHT, PAYOUTS, ledger.PAYOUT, reason)
+    if _settle(payout, outcome, (PAYOUT_PENDING,), PAYOUTS_IN_FLIGHT, WALLET, ledger.PAYOUT_REVERSAL, reason):
+        return True
+    # A bank may reverse a transfer it had completed: the money comes back from outside.
+    if outcome == PAYOUT_REVERSED:
+        return _settle(payout, PAYOUT_REVERSED, (PAYOUT_SUCCESS,), PAYOUTS, WALLET, ledger.PAYOUT_REVERSAL, reason)
+    return False
+
+
+def _settle(payout: Payout, to: str, from_statuses: tuple[str, ...], source_kind: str, target_kind: str,
+            kind: str, reason: str | None) -> bool:
+    result = db.session.execute(
+        update(Payout).where(Payout.id == payout.id, Payout.status.in_(from_statuses))
+        .values(status=to, updated_at=utcnow(), failure_reason=reason[:200] if reason else None)
+        .execution_options(synchronize_session=False))
+    db.session.expire(payout)
+    if result.rowcount != 1:
+        return False
+    session = db.session
+    owner = payout.user_id if target_kind == WALLET else None
+    source = ledger.account(session, source_kind, payout.currency)
+    target = ledger.account(session, target_kind, payout.currency, owner)
+    ledger.post(session, kind, payout.reference, [(source, -payout.amount), (target, payout.amount)])
+    logger.info("payout settled", extra={"reference": payout.reference, "status": to})
+    return True
+
+
+def reconcile(payout: Payout) -> None:
+    """A pending payout whose webhook never came (or whose transfer was never sent): ask Paystack."""
+    try:
+        data = deps().paystack.verify_transfer(payout.reference)
+    except PaystackUnavailable:
+        return
+    except PaystackError as error:
+        if error.status == 404:
+            _initiate(payout)  # never reached Paystack: send it now, under the same reference
+        return
+    _apply_transfer_status(payout.reference, data)
+

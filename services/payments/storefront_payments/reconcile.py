@@ -1,0 +1,56 @@
+"""Catching up with what was missed: pending payments and payouts re-verified, the outbox re-delivered."""
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from storefront_common.timeutil import utcnow
+
+from . import charges, outbox, payouts, refunds
+from .extensions import db, deps
+from .models import PAYOUT_PENDING, PENDING, Payment, Payout
+from .paystack import PaystackError
+
+logger = logging.getLogger("storefront.payments.reconcile")
+
+
+def deliver_now(outbox_ids: Iterable[uuid.UUID]) -> None:
+    """Right after a commit: tell the orders service; what fails here the periodic job sends later."""
+    ids = list(outbox_ids)
+    if ids:
+        outbox.deliver(db.session, deps().orders, ids, refunds.refund_rejected_order)
+
+
+def settle_pending(payment: Payment) -> None:
+    """Verify one pending Paystack payment and settle it; Paystack being down leaves it pending."""
+    try:
+        outbox_ids = charges.verify_and_apply(payment)
+    except PaystackError as error:
+        db.session.rollback()
+        logger.warning("could not verify payment", extra={"reference": payment.reference, "status": error.status})
+        return
+    db.session.commit()
+    deliver_now(outbox_ids)
+
+
+def reverify(older_than_seconds: int, limit: int = 200) -> dict[str, int]:
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    pending = db.session.scalars(
+        select(Payment).where(Payment.status == PENDING, Payment.method == charges.PAYSTACK_METHOD,
+                              Payment.authorization_url.is_not(None), Payment.created_at <= cutoff)
+        .order_by(Payment.created_at).limit(limit)).all()
+    for payment in pending:
+        settle_pending(payment)
+    pending_payouts = db.session.scalars(
+        select(Payout).where(Payout.status == PAYOUT_PENDING, Payout.created_at <= cutoff)
+        .order_by(Payout.created_at).limit(limit)).all()
+    for payout in pending_payouts:
+        payouts.reconcile(payout)
+    delivered = outbox.deliver(db.session, deps().orders, outbox.undelivered_ids(db.session, limit),
+                               refunds.refund_rejected_order)
+    return {"payments_checked": len(pending), "payouts_checked": len(pending_payouts),
+            "events_delivered": delivered}

@@ -1,0 +1,148 @@
+"""Giving an order's money back: a wallet payment at once, a Paystack payment through Paystack's refund."""
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from sqlalchemy import update
+
+from storefront_common.errors import conflict, not_found
+from storefront_common.timeutil import utcnow
+
+from . import ledger, outbox
+from .charges import PAYSTACK_METHOD, find_by_order, find_by_reference
+from .extensions import db, deps
+from .models import (ESCROW, NO_REFUND, PAYSTACK_CLEARING, REFUND_FAILED, REFUND_PENDING, REFUNDED, SUCCESS,
+                     Payment)
+from .paystack import PaystackError
+
+logger = logging.getLogger("storefront.payments.refunds")
+
+
+def refund_order(order_id: uuid.UUID) -> Payment:
+    """Refund the order's payment in full. Idempotent: a repeat answers with the refund already under way."""
+    payment = find_by_order(order_id)
+    if payment is None:
+        raise not_found("payment for this order")
+    if payment.status == REFUNDED:
+        return payment
+    _check_refundable(payment)
+    if payment.method == PAYSTACK_METHOD:
+        return _refund_through_paystack(payment)
+    return _refund_to_wallet(payment)
+
+
+def _check_refundable(payment: Payment) -> None:
+    if payment.status != SUCCESS:
+        raise conflict(f"The payment is {payment.status}; there is nothing to refund.")
+    if payment.released_at is not None:
+        raise conflict("The escrow was already released to the vendors.")
+
+
+def _claim_refund(payment: Payment, **values: Any) -> bool:
+    """Mark the payment as being refunded, unless it was released or refunded meanwhile."""
+    result = db.session.execute(
+        update(Payment)
+        .where(Payment.id == payment.id, Payment.status == SUCCESS, Payment.released_at.is_(None),
+               Payment.refund_state.in_((NO_REFUND, REFUND_FAILED)))
+        .values(updated_at=utcnow(), **values).execution_options(synchronize_session=False))
+    db.session.expire(payment)
+    return result.rowcount == 1
+
+
+def _refund_to_wallet(payment: Payment) -> Payment:
+    if not _claim_refund(payment, status=REFUNDED):
+        db.session.rollback()
+        return _after_lost_race(payment)
+    session = db.session
+    escrow = ledger.account(session, ESCROW, payment.currency, payment.order_id)
+    buyer = ledger.wallet(session, payment.user_id, payment.currency)
+    ledger.post(session, ledger.REFUND, payment.reference, [(escrow, -payment.amount), (buyer, payment.amount)],
+                order_id=payment.order_id)
+    session.commit()
+    return payment
+
+
+def _refund_through_paystack(payment: Payment) -> Payment:
+    if payment.refund_state == REFUND_PENDING:
+        return payment
+    if not _claim_refund(payment, refund_state=REFUND_PENDING):
+        db.session.rollback()
+        return _after_lost_race(payment)
+    db.session.commit()
+    try:
+        data = deps().paystack.refund(payment.reference)
+    except PaystackError:
+        # Paystack did not take it: the refund may be asked again.
+        db.session.execute(update(Payment).where(Payment.id == payment.id, Payment.refund_state == REFUND_PENDING)
+                           .values(refund_state=NO_REFUND).execution_options(synchronize_session=False))
+        db.session.commit()
+        raise
+    db.session.refresh(payment)
+    payment.paystack_refund_id = str(data.get("id") or "")
+    db.session.commit()
+    return payment
+
+
+def _after_lost_race(payment: Payment) -> Payment:
+    db.session.refresh(payment)
+    if payment.status == REFUNDED or payment.refund_state == REFUND_PENDING:
+        return payment
+    _check_refundable(payment)
+    raise conflict("The payment changed while it was being refunded; try again.")
+
+
+def public_refund_status(payment: Payment) -> str:
+    return "refunded" if payment.status == REFUNDED else "pending"
+
+
+# --- Paystack refund events --------------------------------------------------------------------------
+
+
+def settle_refund_processed(data: dict[str, Any]) -> list[uuid.UUID]:
+    payment = find_by_reference(str(data.get("transaction_reference") or ""))
+    if payment is None or payment.method != PAYSTACK_METHOD:
+        logger.warning("refund.processed for an unknown payment")
+        return []
+    if data.get("amount") != payment.amount or data.get("currency") != payment.currency:
+        # We only ever ask for full refunds; anything else was done by hand on Paystack's dashboard.
+        logger.error("refund.processed does not match the payment", extra={"reference": payment.reference})
+        return []
+    if payment.order_id is None:
+        logger.error("refund.processed for a top-up; needs a person", extra={"reference": payment.reference})
+        return []
+    result = db.session.execute(
+        update(Payment).where(Payment.id == payment.id, Payment.status == SUCCESS, Payment.released_at.is_(None))
+        .values(status=REFUNDED, refund_state=NO_REFUND, updated_at=utcnow())
+        .execution_options(synchronize_session=False))
+    db.session.expire(payment)
+    if result.rowcount != 1:
+        return []
+    session = db.session
+    escrow = ledger.account(session, ESCROW, payment.currency, payment.order_id)
+    clearing = ledger.account(session, PAYSTACK_CLEARING, payment.currency)
+    ledger.post(session, ledger.REFUND, payment.reference, [(escrow, -payment.amount), (clearing, payment.amount)],
+                order_id=payment.order_id)
+    message = outbox.enqueue(session, payment, outbox.REFUNDED)
+    session.flush()
+    return [message.id] if message else []
+
+
+def settle_refund_failed(data: dict[str, Any]) -> list[uuid.UUID]:
+    payment = find_by_reference(str(data.get("transaction_reference") or ""))
+    if payment is None:
+        return []
+    db.session.execute(update(Payment).where(Payment.id == payment.id, Payment.refund_state == REFUND_PENDING)
+                       .values(refund_state=REFUND_FAILED, updated_at=utcnow())
+                       .execution_options(synchronize_session=False))
+    logger.error("paystack refund failed; it may be asked again", extra={"reference": payment.reference})
+    return []
+
+
+def refund_rejected_order(order_id: uuid.UUID) -> None:
+    """The orders service refused a paid order (cancelled meanwhile): refund it. Raises to be retried."""
+    payment = find_by_order(order_id)
+    if payment is None or payment.status == REFUNDED:
+        return
+    refund_order(order_id)

@@ -1,0 +1,82 @@
+"""/api/v1/payments: one payment by reference, and the page the browser lands on after checkout."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, render_template_string, request
+
+from storefront_common.auth import auth_required, current_user_id, has_role
+from storefront_common.errors import not_found
+from storefront_common.openapi import operation
+from storefront_common.timeutil import isoformat
+
+from .. import charges, reconcile
+from ..models import PENDING, REVIEW, Payment
+from ..schemas import CallbackQuery, PaymentOut
+
+blueprint = Blueprint("payments", __name__, url_prefix="/api/v1/payments")
+
+OUTCOME_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Payment {{ status }}</title></head>
+<body><main>
+<h1>{{ headline }}</h1>
+<p>Reference: <code>{{ reference }}</code></p>
+<p>Amount: {{ amount }} {{ currency }} (minor units)</p>
+</main></body></html>
+"""
+HEADLINES = {"success": "Payment received. Thank you!", "pending": "Your payment is being confirmed.",
+             "failed": "The payment did not go through.", "abandoned": "The payment was not completed.",
+             "refunded": "This payment was refunded."}
+
+
+def public_view(payment: Payment) -> dict[str, Any]:
+    view: dict[str, Any] = {"reference": payment.reference, "status": public_status(payment),
+                            "amount": payment.amount, "currency": payment.currency, "purpose": payment.purpose}
+    if payment.order_id is not None:
+        view["order_id"] = str(payment.order_id)
+    if payment.paid_at is not None:
+        view["paid_at"] = isoformat(payment.paid_at)
+    return view
+
+
+def public_status(payment: Payment) -> str:
+    # Held for review means nothing was credited: for the payer it failed.
+    return "failed" if payment.status == REVIEW else payment.status
+
+
+def _settled(payment: Payment) -> Payment:
+    if payment.status == PENDING:
+        reconcile.settle_pending(payment)
+    return payment
+
+
+@blueprint.get("/<reference>")
+@auth_required()
+@operation("A payment by reference (owner or admin); a pending one is verified with Paystack on the way",
+           response=PaymentOut)
+def read_payment(reference: str) -> dict[str, Any]:
+    payment = charges.find_by_reference(reference)
+    if payment is None or not (has_role("admin") or _is_owner(payment)):
+        raise not_found("payment")
+    return public_view(_settled(payment))
+
+
+def _is_owner(payment: Payment) -> bool:
+    try:
+        return payment.user_id == current_user_id()
+    except Exception:  # a service token has no user id
+        return False
+
+
+@blueprint.get("/paystack/callback")
+@operation("Where the browser lands after Paystack's checkout: verifies the payment and shows the outcome "
+           "(HTML, or JSON when Accept asks for it)", query=CallbackQuery, response=PaymentOut)
+def paystack_callback(query: CallbackQuery) -> Response:
+    payment = charges.find_by_reference(query.reference)
+    if payment is None:
+        raise not_found("payment")
+    view = public_view(_settled(payment))
+    if request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
+        return jsonify(view)
+    html = render_template_string(OUTCOME_PAGE, headline=HEADLINES[view["status"]], **view)
+    return Response(html, mimetype="text/html")
