@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, inspect, text
+
+from conftest import Shop
+from storefront_common.migrations import upgrade
+from storefront_common.testing.databases import fresh_database
+from storefront_common.testing.tokens import TEST_ISSUER
+from storefront_products.app import create_app
+from storefront_products.extensions import db
+from storefront_products.settings import Settings
+
+TABLES = {"alembic_version", "categories", "products", "reviews", "reservations", "reservation_items"}
+
+
+def migrated_app(database_url: str, jwks_url: str) -> Flask:
+    app = create_app(Settings(database_url=database_url, jwks_url=jwks_url, jwt_issuer=TEST_ISSUER,
+                              log_format="text", log_level="WARNING"))
+    with app.app_context():
+        upgrade(app)
+    return app
+
+
+def test_migrations_on_postgresql_match_the_models(postgres_admin_url: str, jwks_url: str) -> None:
+    with fresh_database(postgres_admin_url, "migrations") as url:
+        app = migrated_app(url, jwks_url)
+        with app.app_context():
+            with db.engine.connect() as connection:
+                assert set(inspect(connection).get_table_names()) == TABLES
+                assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+                differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+            assert differences == []
+            upgrade(app)  # a second run is a no-op
+            db.engine.dispose()
+
+
+def test_migrations_and_demo_seed_on_sqlite(tmp_path: Path, jwks_url: str) -> None:
+    app = migrated_app(f"sqlite:///{tmp_path / 'products.db'}", jwks_url)
+    vendor_id = uuid.uuid4()
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed-demo", "--vendor-id", str(vendor_id)]).exit_code == 0
+    client = app.test_client()
+    listed = client.get("/api/v1/products?per_page=100&q=rice&sort=price").json
+    assert [item["name"] for item in listed["items"]] == ["Ofada Rice 5 kg"]
+    assert listed["items"][0]["vendor_id"] == str(vendor_id)
+    assert client.get("/api/v1/products?category=groceries").json["total"] == 4
+    with app.app_context():
+        assert set(inspect(db.engine).get_table_names()) == TABLES
+        db.engine.dispose()
+    engine = create_engine(f"sqlite:///{tmp_path / 'products.db'}")
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM products")).scalar() == 20
+    engine.dispose()
+
+
+def test_seed_demo_is_idempotent(app: Flask, client: FlaskClient, shop: Shop) -> None:
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["seed-demo", "--vendor-id", str(shop.vendor_id)])
+    assert first.exit_code == 0 and "created 5 categor(y/ies) and 20 product(s)" in first.output
+    second = runner.invoke(args=["seed-demo", "--vendor-id", str(shop.vendor_id)])
+    assert "created 0 categor(y/ies) and 0 product(s)" in second.output
+    listed = client.get("/api/v1/products?per_page=100").json
+    assert listed["total"] == 20
+    assert {item["vendor_id"] for item in listed["items"]} == {str(shop.vendor_id)}
+    assert all(item["category"] is not None for item in listed["items"])
+    assert len(client.get("/api/v1/categories").json["items"]) == 5
+    assert runner.invoke(args=["seed-demo", "--vendor-id", "not-a-uuid"]).exit_code != 0
