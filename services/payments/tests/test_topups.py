@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import uuid
+
+import requests
+
+from conftest import Stack
+
+
+def test_a_topup_through_the_simulator_is_credited_once(stack: Stack) -> None:
+    user = stack.user()
+    started = user.topup(250_000)
+    assert started["status"] == "pending"
+    assert started["amount"] == 250_000 and started["currency"] == "NGN"
+    assert started["authorization_url"].startswith(stack.simulator_url + "/checkout/")
+    assert user.balance() == 0
+
+    assert stack.complete(started["reference"])["webhook_status"] == 200
+    assert user.balance() == 250_000
+    assert stack.replay(started["reference"]) == 200
+    assert user.balance() == 250_000
+
+    history = user.get("/api/v1/wallet/transactions").json()
+    assert history["total"] == 1
+    [entry] = history["items"]
+    assert entry["kind"] == "topup" and entry["amount"] == 250_000 and entry["balance_after"] == 250_000
+    assert entry["reference"] == started["reference"]
+    assert entry["created_at"].endswith("Z")
+    payment = user.get(f"/api/v1/payments/{started['reference']}").json()
+    assert payment["status"] == "success" and payment["purpose"] == "topup" and payment["paid_at"].endswith("Z")
+    assert "order_id" not in payment
+
+
+def test_topup_sends_the_users_email_and_the_callback_url_to_paystack(stack: Stack) -> None:
+    user = stack.user()
+    started = user.topup(10_000)
+    [txn] = [t for t in stack.simulator_state()["transactions"] if t["reference"] == started["reference"]]
+    assert user.email in str(txn)
+    assert f"{stack.base_url}/api/v1/payments/paystack/callback" in str(txn)
+
+
+def test_the_checkout_page_pays_and_the_callback_shows_the_outcome(stack: Stack) -> None:
+    user = stack.user()
+    started = user.topup(50_000)
+    access_code = started["access_code"]
+    paid = requests.post(f"{stack.simulator_url}/checkout/{access_code}/pay", allow_redirects=False, timeout=15)
+    assert paid.status_code == 303
+    landing = requests.get(paid.headers["Location"], timeout=15)
+    assert landing.status_code == 200 and landing.headers["Content-Type"].startswith("text/html")
+    assert "Payment received" in landing.text and started["reference"] in landing.text
+    as_json = requests.get(paid.headers["Location"], headers={"Accept": "application/json"}, timeout=15)
+    assert as_json.json()["status"] == "success"
+    assert user.balance() == 50_000
+
+
+def test_topup_idempotency_key_replays_and_conflicts(stack: Stack) -> None:
+    user = stack.user()
+    first = user.post("/api/v1/wallet/topups", {"amount": 7_000}, key="topup-1")
+    again = user.post("/api/v1/wallet/topups", {"amount": 7_000}, key="topup-1")
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert len(stack.simulator_state()["transactions"]) == 1
+    different = user.post("/api/v1/wallet/topups", {"amount": 8_000}, key="topup-1")
+    assert different.status_code == 409
+    missing = user.post("/api/v1/wallet/topups", {"amount": 8_000})
+    assert missing.status_code == 422
+    assert missing.headers["Content-Type"] == "application/problem+json"
+
+
+def test_topup_validation(stack: Stack) -> None:
+    user = stack.user()
+    for body in ({"amount": 0}, {"amount": -5}, {"amount": 10.5}, {"amount": "100"}, {}, {"amount": 1, "x": 1}):
+        response = user.post("/api/v1/wallet/topups", body, key=uuid.uuid4().hex)
+        assert response.status_code == 422, body
+    raw = requests.post(stack.url("/api/v1/wallet/topups"), data="{nope",
+                        headers={**user.headers, "Idempotency-Key": "k", "Content-Type": "application/json"},
+                        timeout=10)
+    assert raw.status_code == 400
+
+
+def test_a_declined_topup_is_failed_and_credits_nothing(stack: Stack) -> None:
+    user = stack.user()
+    started = user.topup(9_000)
+    stack.complete(started["reference"], "failed")
+    assert user.get(f"/api/v1/payments/{started['reference']}").json()["status"] == "failed"
+    assert user.balance() == 0
+
+
+def test_an_unpaid_topup_stays_pending_when_verified(stack: Stack) -> None:
+    user = stack.user()
+    started = user.topup(9_000)
+    assert user.get(f"/api/v1/payments/{started['reference']}").json()["status"] == "pending"
+    assert user.balance() == 0
