@@ -104,7 +104,7 @@ seccompProfile:
 {{/* Passes the restricted Pod Security Standard. */}}
 {{- define "storefront.containerSecurityContext" -}}
 allowPrivilegeEscalation: false
-readOnlyRootFilesystem: true
+readOnlyRootFilesystem: {{ .Values.podSecurity.readOnlyRootFilesystem }}
 runAsNonRoot: true
 capabilities:
   drop: [ALL]
