@@ -26,7 +26,7 @@ from storefront_common.client import DependencyUnavailable
 from storefront_common.errors import ProblemError, conflict, validation_error
 
 from . import escrow, fulfilment
-from .clients import InsufficientFunds, InsufficientStock, Payment, Reservation, clients
+from .clients import InsufficientFunds, InsufficientStock, Payment, Reservation, ReservationGone, clients
 from .extensions import db
 from .models import Order, OrderItem, OrderStatus, PaymentStatus, ReservationState
 from .settings import Settings
@@ -34,6 +34,7 @@ from .status import move, set_fields
 
 logger = logging.getLogger("storefront.orders.checkout")
 ORDER_NAMESPACE = uuid.UUID("6f1d3f0e-7b54-5d3c-9a53-2f0c2b7e9a11")
+MAX_RESERVATION_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -67,8 +68,8 @@ def run(request: CheckoutRequest) -> Order:
         return order
     lines = _lines(request, order)
     email = clients().users.email(request.bearer)
-    reservation = _reserve(request, order, lines)
-    order = _record(request, order, reservation)
+    reservation, attempt = _reserve(request, order, lines)
+    order = _record(request, order, reservation, attempt)
     payment = _pay(order, email)
     return _apply_payment(order, payment)
 
@@ -92,21 +93,28 @@ def _lines(request: CheckoutRequest, order: Order | None) -> list[tuple[uuid.UUI
 
 
 def _reserve(request: CheckoutRequest, order: Order | None,
-             lines: list[tuple[uuid.UUID, int]]) -> Reservation:
+             lines: list[tuple[uuid.UUID, int]]) -> tuple[Reservation, int]:
+    """The reservation and the attempt number it was made under."""
     attempt = order.reservation_attempt if order is not None else 0
-    try:
-        return clients().products.reserve(reservation_key(request.order_id, attempt), lines,
-                                          _settings().reservation_ttl_seconds)
-    except InsufficientStock as error:
-        if order is not None:
-            _cancel(order, PaymentStatus(order.payment_status))
-        raise conflict("Not enough stock for some items; nothing was reserved.",
-                       insufficient=error.insufficient) from None
+    for attempt in range(attempt, attempt + MAX_RESERVATION_ATTEMPTS):
+        try:
+            return clients().products.reserve(reservation_key(request.order_id, attempt), lines,
+                                              _settings().reservation_ttl_seconds), attempt
+        except ReservationGone:
+            # Expired (or released by a crashed attempt) under this key: reserve afresh under the next.
+            continue
+        except InsufficientStock as error:
+            if order is not None:
+                _cancel(order, PaymentStatus(order.payment_status))
+            raise conflict("Not enough stock for some items; nothing was reserved.",
+                           insufficient=error.insufficient) from None
+    raise DependencyUnavailable("products")
 
 
-def _record(request: CheckoutRequest, order: Order | None, reservation: Reservation) -> Order:
+def _record(request: CheckoutRequest, order: Order | None, reservation: Reservation, attempt: int) -> Order:
     if order is not None:
-        set_fields(order.id, reservation_id=reservation.id, reservation_state=ReservationState.HELD)
+        set_fields(order.id, reservation_id=reservation.id, reservation_state=ReservationState.HELD,
+                   reservation_attempt=attempt)
         db.session.refresh(order)
         return order
     if len({line.currency for line in reservation.items}) != 1:
@@ -116,7 +124,7 @@ def _record(request: CheckoutRequest, order: Order | None, reservation: Reservat
                   currency=reservation.items[0].currency, shipping_address=request.shipping_address,
                   payment_method=request.payment_method, payment_status=PaymentStatus.PENDING,
                   reservation_id=reservation.id, reservation_state=ReservationState.HELD,
-                  items=[OrderItem(product_id=line.product_id, position=position, name=line.name,
+                  reservation_attempt=attempt, items=[OrderItem(product_id=line.product_id, position=position, name=line.name,
                                    unit_price=line.unit_price, quantity=line.quantity,
                                    line_total=line.unit_price * line.quantity, vendor_id=line.vendor_id)
                          for position, line in enumerate(reservation.items)])

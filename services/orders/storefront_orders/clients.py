@@ -71,6 +71,10 @@ class InsufficientFunds(Exception):
     pass
 
 
+class ReservationGone(Exception):
+    """Products released or expired the reservation under this key; it cannot be revived."""
+
+
 def _unexpected(dependency: str, response: requests.Response) -> DependencyUnavailable:
     # A 4xx we do not expect means the two services disagree; the client can only retry later.
     logger.error("unexpected answer from dependency",
@@ -120,7 +124,12 @@ class ProductsClient:
                 "items": [{"product_id": str(product_id), "quantity": quantity} for product_id, quantity in lines]}
         response = self.client.post("/internal/reservations", json=body, idempotent=True)
         if response.status_code == 409:
-            raise InsufficientStock(list(_json("products", response).get("insufficient") or []))
+            problem = _json("products", response)
+            if "insufficient" in problem:
+                raise InsufficientStock(list(problem["insufficient"] or []))
+            if "reservation_status" in problem:
+                raise ReservationGone()
+            raise _unexpected("products", response)
         if response.status_code == 404:
             # A product left the catalog since it went into the cart: nothing of it can be bought.
             raise InsufficientStock([{"product_id": str(product_id), "requested": quantity, "available": 0}

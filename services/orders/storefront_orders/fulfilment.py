@@ -16,8 +16,6 @@ from .status import set_fields
 
 logger = logging.getLogger("storefront.orders.fulfilment")
 PAID_STATUSES = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
-# What payments answers for a refund that is complete (wallet) rather than on its way (Paystack).
-SETTLED_REFUND_STATUSES = frozenset({"refunded", "success", "processed"})
 
 
 def finish_paid(order: Order) -> bool:
@@ -67,7 +65,8 @@ def refund(order: Order) -> bool:
         return False
     if status is None:
         set_fields(order.id, refund_requested=True)
-    elif status in SETTLED_REFUND_STATUSES:
+    elif status == "refunded":
+        # A wallet refund is done at once; a Paystack one is on its way until payment.refunded arrives.
         set_fields(order.id, refund_requested=True, payment_status=PaymentStatus.REFUNDED)
     else:
         set_fields(order.id, refund_requested=True, payment_status=PaymentStatus.REFUND_PENDING)

@@ -1,0 +1,136 @@
+"""A customer's, a vendor's and an admin's view of the test platform, through the public HTTP APIs."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from conftest import Platform
+
+ADDRESS = {"line1": "12 Marina Road", "city": "Lagos", "state": "Lagos", "country": "NG",
+           "phone": "+234 801 234 5678"}
+TIMEOUT = 30
+
+
+@dataclass(frozen=True)
+class User:
+    id: uuid.UUID
+    headers: dict[str, str]
+
+
+class Shop:
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self.tokens = platform.tokens
+        self._category_id: str | None = None
+
+    # --- people -----------------------------------------------------------------------------------
+
+    def user(self, *roles: str) -> User:
+        user_id = uuid.uuid4()
+        return User(user_id, self.tokens.headers(user_id, list(roles) or ["customer"]))
+
+    def admin(self) -> User:
+        return self.user("admin")
+
+    def service_headers(self, name: str = "payments") -> dict[str, str]:
+        return self.tokens.headers(f"svc:{name}", ["service"])
+
+    # --- catalog ----------------------------------------------------------------------------------
+
+    def category_id(self) -> str:
+        if self._category_id is None:
+            response = requests.post(f"{self.platform.products.url}/api/v1/categories",
+                                     json={"name": f"Category {uuid.uuid4().hex[:8]}"},
+                                     headers=self.admin().headers, timeout=TIMEOUT)
+            assert response.status_code == 201, response.text
+            self._category_id = response.json()["id"]
+        return self._category_id
+
+    def product(self, vendor: User, price: int = 5_000, stock: int = 10) -> str:
+        response = requests.post(f"{self.platform.products.url}/api/v1/products",
+                                 json={"name": f"Product {uuid.uuid4().hex[:8]}", "price": price, "stock": stock,
+                                       "category_id": self.category_id()},
+                                 headers=vendor.headers, timeout=TIMEOUT)
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
+
+    def stock(self, product_id: str) -> int:
+        response = requests.get(f"{self.platform.products.url}/api/v1/products/{product_id}", timeout=TIMEOUT)
+        assert response.status_code == 200, response.text
+        return int(response.json()["stock"])
+
+    # --- cart -------------------------------------------------------------------------------------
+
+    def add(self, buyer: User, product_id: str, quantity: int = 1) -> None:
+        response = requests.post(f"{self.platform.carts.url}/api/v1/cart/items",
+                                 json={"product_id": product_id, "quantity": quantity},
+                                 headers=buyer.headers, timeout=TIMEOUT)
+        assert response.status_code == 200, response.text
+
+    def cart_items(self, buyer: User) -> list[dict[str, Any]]:
+        response = requests.get(f"{self.platform.carts.url}/api/v1/cart", headers=buyer.headers, timeout=TIMEOUT)
+        assert response.status_code == 200, response.text
+        return list(response.json()["items"])
+
+    # --- money ------------------------------------------------------------------------------------
+
+    def topup(self, user: User, amount: int) -> None:
+        response = requests.post(f"{self.platform.payments.url}/api/v1/wallet/topups", json={"amount": amount},
+                                 headers={**user.headers, "Idempotency-Key": uuid.uuid4().hex}, timeout=TIMEOUT)
+        assert response.status_code == 201, response.text
+        self.complete_paystack(response.json()["reference"])
+        assert self.balance(user) >= amount
+
+    def complete_paystack(self, reference: str, outcome: str = "success") -> dict[str, Any]:
+        response = requests.post(f"{self.platform.paystack.url}/_simulator/transactions/{reference}/complete",
+                                 json={"outcome": outcome}, timeout=TIMEOUT)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    def wallet(self, user: User) -> dict[str, Any]:
+        response = requests.get(f"{self.platform.payments.url}/api/v1/wallet", headers=user.headers,
+                                timeout=TIMEOUT)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    def balance(self, user: User) -> int:
+        return int(self.wallet(user)["balance"])
+
+    # --- orders -----------------------------------------------------------------------------------
+
+    def checkout(self, buyer: User, method: str = "wallet", key: str | None = None,
+                 address: dict[str, Any] | None = None) -> requests.Response:
+        return requests.post(f"{self.platform.orders.url}/api/v1/orders",
+                             json={"shipping_address": address or ADDRESS, "payment_method": method},
+                             headers={**buyer.headers, "Idempotency-Key": key or uuid.uuid4().hex},
+                             timeout=60)
+
+    def get(self, user: User, path: str = "", **params: Any) -> requests.Response:
+        return requests.get(f"{self.platform.orders.url}/api/v1/orders{path}", params=params,
+                            headers=user.headers, timeout=TIMEOUT)
+
+    def cancel(self, user: User, order_id: str) -> requests.Response:
+        return requests.post(f"{self.platform.orders.url}/api/v1/orders/{order_id}/cancel",
+                             headers=user.headers, timeout=TIMEOUT)
+
+    def set_status(self, user: User, order_id: str, status: str) -> requests.Response:
+        return requests.patch(f"{self.platform.orders.url}/api/v1/orders/{order_id}/status",
+                              json={"status": status}, headers=user.headers, timeout=TIMEOUT)
+
+    def event(self, order_id: str, body: dict[str, Any]) -> requests.Response:
+        return requests.post(f"{self.platform.orders.url}/internal/orders/{order_id}/payment-events",
+                             json=body, headers=self.service_headers(), timeout=TIMEOUT)
+
+    # --- a ready buyer ----------------------------------------------------------------------------
+
+    def buyer_with_cart(self, vendor: User, *, price: int = 5_000, stock: int = 10, quantity: int = 2,
+                        funds: int = 0) -> tuple[User, str]:
+        buyer = self.user("customer")
+        product_id = self.product(vendor, price=price, stock=stock)
+        self.add(buyer, product_id, quantity)
+        if funds:
+            self.topup(buyer, funds)
+        return buyer, product_id

@@ -1,0 +1,64 @@
+"""flask expire-unpaid-orders: unpaid orders are cancelled and deferred follow-ups are finished."""
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import update
+
+from conftest import Platform
+from shop import Shop
+from storefront_common.timeutil import utcnow
+from storefront_orders.extensions import db
+from storefront_orders.models import Order
+
+
+def run_job(platform: Platform) -> str:
+    result = platform.orders_app.test_cli_runner().invoke(args=["expire-unpaid-orders"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def backdate(platform: Platform, order_id: str, seconds: int) -> None:
+    with platform.orders_app.app_context():
+        db.session.execute(update(Order).where(Order.id == uuid.UUID(order_id))
+                           .values(created_at=utcnow() - timedelta(seconds=seconds)))
+        db.session.commit()
+
+
+def test_unpaid_orders_older_than_the_timeout_are_cancelled_and_their_stock_returned(
+        shop: Shop, platform: Platform) -> None:
+    vendor = shop.user("vendor")
+    buyer, product_id = shop.buyer_with_cart(vendor, quantity=4)
+    stale = shop.checkout(buyer, "paystack").json()
+    fresh_buyer, fresh_product = shop.buyer_with_cart(vendor, quantity=1)
+    fresh = shop.checkout(fresh_buyer, "paystack").json()
+    backdate(platform, stale["id"], 1801)
+    assert shop.stock(product_id) == 6
+
+    assert "expired=1" in run_job(platform)
+
+    assert shop.get(buyer, f"/{stale['id']}").json()["status"] == "cancelled"
+    assert shop.stock(product_id) == 10
+    assert shop.get(fresh_buyer, f"/{fresh['id']}").json()["status"] == "pending"
+    assert shop.stock(fresh_product) == 9
+    assert "expired=0" in run_job(platform)
+    # Paying late is refused by orders; payments then refunds the buyer.
+    shop.complete_paystack(stale["payment"]["reference"])
+    assert shop.get(buyer, f"/{stale['id']}").json()["status"] == "cancelled"
+
+
+def test_a_release_deferred_by_an_outage_is_finished_by_the_job(shop: Shop, platform: Platform) -> None:
+    vendor = shop.user("vendor")
+    buyer, product_id = shop.buyer_with_cart(vendor, quantity=2)
+    order = shop.checkout(buyer, "paystack").json()
+
+    with platform.products.down():
+        response = shop.cancel(buyer, order["id"])
+        assert response.status_code == 200 and response.json()["status"] == "cancelled"
+        assert "deferred=1" in run_job(platform)
+
+    assert shop.stock(product_id) == 8
+    assert "finished=1" in run_job(platform)
+    assert shop.stock(product_id) == 10
+    assert "finished=0" in run_job(platform)
