@@ -106,7 +106,7 @@ def _load_previous_keys(value: str) -> list[rsa.RSAPublicKey]:
     try:
         document = json.loads(text)
         return [public_key_from_jwk(jwk) for jwk in document["keys"] if jwk.get("kty") == "RSA"]
-    except (ValueError, KeyError, TypeError) as error:
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise SigningKeyError("JWT_PREVIOUS_PUBLIC_KEYS is not a JWKS document of RSA keys") from error
 
 
