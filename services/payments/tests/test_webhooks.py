@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+from typing import Any
+
+import requests
+
+from conftest import SECRET_KEY, Stack
+
+
+def signed_post(stack: Stack, body: bytes, signature: str | None = None) -> requests.Response:
+    headers = {"Content-Type": "application/json"}
+    headers["x-paystack-signature"] = signature if signature is not None else hmac.new(
+        SECRET_KEY.encode(), body, hashlib.sha512).hexdigest()
+    return requests.post(stack.webhook_url, data=body, headers=headers, timeout=15)
+
+
+def charge_event(reference: str, amount: int, currency: str = "NGN") -> bytes:
+    return json.dumps({"event": "charge.success", "data": {
+        "id": 1, "status": "success", "reference": reference, "amount": amount, "currency": currency}}).encode()
+
+
+def undelivered_payment(stack: Stack, amount: int) -> tuple[Any, str]:
+    """A top-up paid on the simulator whose webhook was not delivered (kept for replay)."""
+    user = stack.user()
+    reference = user.topup(amount)["reference"]
+    stack.simulator_config.webhook_url = None
+    assert stack.complete(reference)["webhook_status"] == 0
+    stack.simulator_config.webhook_url = stack.webhook_url
+    return user, reference
+
+
+def test_one_charge_delivered_five_times_some_concurrently_credits_once(stack: Stack) -> None:
+    user, reference = undelivered_payment(stack, 30_000)
+    statuses: list[int] = []
+    barrier = threading.Barrier(3)
+
+    def replay_together() -> None:
+        barrier.wait()
+        statuses.append(stack.replay(reference))
+
+    threads = [threading.Thread(target=replay_together) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    statuses += [stack.replay(reference), stack.replay(reference)]
+    assert statuses == [200] * 5
+    assert user.balance() == 30_000
+    assert len(user.get("/api/v1/wallet/transactions").json()["items"]) == 1
+
+
+def test_missing_or_forged_signature_is_401_and_changes_nothing(stack: Stack) -> None:
+    user = stack.user()
+    reference = user.topup(40_000)["reference"]
+    body = charge_event(reference, 40_000)
+    forged = hmac.new(b"sk_test_wrong", body, hashlib.sha512).hexdigest()
+    for response in (
+        requests.post(stack.webhook_url, data=body, headers={"Content-Type": "application/json"}, timeout=10),
+        signed_post(stack, body, forged),
+        signed_post(stack, body, ""),
+        signed_post(stack, body, "zz" * 64),
+        signed_post(stack, body + b" ", hmac.new(SECRET_KEY.encode(), body, hashlib.sha512).hexdigest()),
+    ):
+        assert response.status_code == 401
+        assert response.headers["Content-Type"] == "application/problem+json"
+    assert user.balance() == 0
+    assert user.get(f"/api/v1/payments/{reference}").json()["status"] == "pending"
+
+
+def test_a_correctly_signed_event_from_us_is_applied(stack: Stack) -> None:
+    # The simulator's transaction is paid, so verify-on-read would also agree; the webhook alone credits here.
+    user, reference = undelivered_payment(stack, 12_345)
+    assert signed_post(stack, charge_event(reference, 12_345)).status_code == 200
+    assert user.balance() == 12_345
+
+
+def test_amount_mismatch_is_not_credited_and_held_for_review(stack: Stack) -> None:
+    user = stack.user()
+    reference = user.topup(40_000)["reference"]
+    assert signed_post(stack, charge_event(reference, 4_000)).status_code == 200
+    assert user.balance() == 0
+    assert user.get(f"/api/v1/payments/{reference}").json()["status"] == "failed"
+    # A later correct-looking event does not undo the review.
+    assert signed_post(stack, json.dumps({"event": "charge.success", "data": {
+        "id": 2, "reference": reference, "amount": 40_000, "currency": "NGN"}}).encode()).status_code == 200
+    assert user.balance() == 0
+    with stack.app.app_context():
+        from storefront_payments.charges import find_by_reference
+
+        payment = find_by_reference(reference)
+        assert payment is not None and payment.status == "review" and "4000" in (payment.review_reason or "")
+
+
+def test_currency_mismatch_is_not_credited(stack: Stack) -> None:
+    user = stack.user()
+    reference = user.topup(40_000)["reference"]
+    assert signed_post(stack, charge_event(reference, 40_000, "USD")).status_code == 200
+    assert user.balance() == 0
+    assert user.get(f"/api/v1/payments/{reference}").json()["status"] == "failed"
+
+
+def test_unknown_events_and_unknown_references_are_acknowledged(stack: Stack) -> None:
+    for body in (
+        {"event": "subscription.create", "data": {"id": 5}},
+        {"event": "charge.success", "data": {"reference": "nobody-knows-this", "amount": 1, "currency": "NGN"}},
+        {"event": "transfer.success", "data": {"reference": "payout_unknown_reference"}},
+        {"event": "refund.processed", "data": {"id": 99, "transaction_reference": "x", "amount": 1}},
+        {"event": "charge.success", "data": {}},
+    ):
+        assert signed_post(stack, json.dumps(body).encode()).status_code == 200, body
+
+
+def test_signed_but_malformed_bodies_are_400(stack: Stack) -> None:
+    for body in (b"not json", b"[]", b'{"event": 1, "data": {}}', b'{"event": "charge.success", "data": []}'):
+        assert signed_post(stack, body).status_code == 400, body
