@@ -1,0 +1,204 @@
+from __future__ import annotations
+
+import threading
+import uuid
+
+import requests
+
+from conftest import Stack
+
+
+def test_a_wallet_payment_moves_money_into_escrow(stack: Stack) -> None:
+    buyer, vendor = stack.user(), stack.user(("vendor",))
+    buyer.fund(10_000)
+    order_id = uuid.uuid4()
+    response = stack.pay_order(buyer, 6_000, order_id=order_id, splits=[{"vendor_id": str(vendor.id), "amount": 6_000}])
+    assert response.status_code == 201
+    body = response.json()
+    assert body["status"] == "success" and body["method"] == "wallet" and body["amount"] == 6_000
+    assert "authorization_url" not in body
+    assert buyer.balance() == 4_000
+    assert vendor.get("/api/v1/wallet").json() == {"balance": 0, "currency": "NGN", "escrow_pending": 6_000}
+    [payment_entry, topup_entry] = buyer.get("/api/v1/wallet/transactions").json()["items"]
+    assert (payment_entry["kind"], payment_entry["amount"], payment_entry["balance_after"]) == ("payment", -6_000, 4_000)
+    assert topup_entry["kind"] == "topup"
+    payment = buyer.get(f"/api/v1/payments/{body['reference']}").json()
+    assert payment["purpose"] == "order" and payment["order_id"] == str(order_id) and payment["status"] == "success"
+    assert stack.orders.for_order(order_id) == []  # the orders service learnt it from the answer itself
+
+
+def test_a_repeat_for_the_same_order_returns_the_first_payment(stack: Stack) -> None:
+    buyer = stack.user()
+    buyer.fund(10_000)
+    order_id = uuid.uuid4()
+    first = stack.pay_order(buyer, 3_000, order_id=order_id)
+    again = stack.pay_order(buyer, 3_000, order_id=order_id)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()
+    assert buyer.balance() == 7_000
+    assert stack.pay_order(buyer, 4_000, order_id=order_id).status_code == 409
+
+
+def test_a_short_wallet_answers_402_and_moves_nothing(stack: Stack) -> None:
+    buyer = stack.user()
+    buyer.fund(1_000)
+    order_id = uuid.uuid4()
+    response = stack.pay_order(buyer, 1_001, order_id=order_id)
+    assert response.status_code == 402
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.json()["status"] == 402
+    assert buyer.balance() == 1_000
+    assert len(buyer.get("/api/v1/wallet/transactions").json()["items"]) == 1
+    buyer.fund(1)
+    assert stack.pay_order(buyer, 1_001, order_id=order_id).status_code == 201  # nothing was recorded before
+    assert buyer.balance() == 0
+
+
+def test_twenty_concurrent_debits_never_take_a_wallet_negative(stack: Stack) -> None:
+    buyer = stack.user()
+    buyer.fund(5_000)
+    statuses: list[int] = []
+    barrier = threading.Barrier(20)
+
+    def pay() -> None:
+        barrier.wait()
+        statuses.append(stack.pay_order(buyer, 1_000).status_code)
+
+    threads = [threading.Thread(target=pay) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [201] * 5 + [402] * 15
+    assert buyer.balance() == 0
+
+
+def test_a_paystack_order_payment_is_escrowed_on_confirmation(stack: Stack) -> None:
+    buyer, vendor = stack.user(), stack.user(("vendor",))
+    order_id = uuid.uuid4()
+    created = stack.pay_order(buyer, 25_000, "paystack", order_id,
+                              splits=[{"vendor_id": str(vendor.id), "amount": 25_000}])
+    assert created.status_code == 201
+    body = created.json()
+    assert body["status"] == "pending" and body["authorization_url"].startswith(stack.simulator_url)
+    assert stack.pay_order(buyer, 25_000, "paystack", order_id).json() == body
+    assert vendor.get("/api/v1/wallet").json()["escrow_pending"] == 0
+    stack.complete(body["reference"])
+    assert vendor.get("/api/v1/wallet").json()["escrow_pending"] == 25_000
+    assert buyer.balance() == 0  # paid by card: the buyer's wallet is not involved
+
+
+def test_internal_payment_validation(stack: Stack) -> None:
+    buyer = stack.user()
+    good = {"order_id": str(uuid.uuid4()), "user_id": str(buyer.id), "email": buyer.email, "amount": 100,
+            "currency": "NGN", "method": "wallet"}
+    bad_bodies = [
+        {**good, "currency": "USD"},
+        {**good, "method": "cash"},
+        {**good, "amount": 0},
+        {**good, "email": "not-an-email"},
+        {**good, "order_id": "nope"},
+        {**good, "splits": [{"vendor_id": str(uuid.uuid4()), "amount": 99}]},
+    ]
+    for body in bad_bodies:
+        response = requests.post(stack.url("/internal/payments"), json=body, headers=stack.service_headers(), timeout=10)
+        assert response.status_code == 422, body
+
+
+def test_refund_of_a_wallet_payment_returns_the_money_at_once(stack: Stack) -> None:
+    buyer, vendor = stack.user(), stack.user(("vendor",))
+    buyer.fund(5_000)
+    order_id = uuid.uuid4()
+    reference = stack.pay_order(buyer, 5_000, order_id=order_id,
+                                splits=[{"vendor_id": str(vendor.id), "amount": 5_000}]).json()["reference"]
+    refund_url = stack.url(f"/internal/payments/{order_id}/refund")
+    first = requests.post(refund_url, headers=stack.service_headers(), timeout=10)
+    again = requests.post(refund_url, headers=stack.service_headers(), timeout=10)
+    assert first.status_code == again.status_code == 200
+    assert first.json() == again.json() == {"reference": reference, "status": "refunded"}
+    assert buyer.balance() == 5_000
+    assert buyer.get("/api/v1/wallet/transactions").json()["items"][0]["kind"] == "refund"
+    assert buyer.get(f"/api/v1/payments/{reference}").json()["status"] == "refunded"
+    assert vendor.get("/api/v1/wallet").json()["escrow_pending"] == 0
+    release = requests.post(stack.url(f"/internal/escrow/{order_id}/release"), headers=stack.service_headers(),
+                            json={"splits": [{"vendor_id": str(vendor.id), "amount": 5_000}]}, timeout=10)
+    assert release.status_code == 409
+
+
+def test_refund_of_a_paystack_payment_goes_through_paystack(stack: Stack) -> None:
+    buyer = stack.user()
+    order_id = uuid.uuid4()
+    reference = stack.pay_order(buyer, 12_000, "paystack", order_id).json()["reference"]
+    refund_url = stack.url(f"/internal/payments/{order_id}/refund")
+    assert requests.post(refund_url, headers=stack.service_headers(), timeout=10).status_code == 409  # unpaid
+    stack.complete(reference)
+    first = requests.post(refund_url, headers=stack.service_headers(), timeout=10)
+    again = requests.post(refund_url, headers=stack.service_headers(), timeout=10)
+    assert first.json() == again.json() == {"reference": reference, "status": "pending"}
+    [refund] = stack.simulator_state()["refunds"]
+    assert buyer.get(f"/api/v1/payments/{reference}").json()["status"] == "success"
+    requests.post(f"{stack.simulator_url}/_simulator/refunds/{refund['id']}/complete", json={"outcome": "processed"},
+                  timeout=15)
+    stack.replay(reference)  # the refund event again: no second effect
+    assert buyer.get(f"/api/v1/payments/{reference}").json()["status"] == "refunded"
+    assert requests.post(refund_url, headers=stack.service_headers(), timeout=10).json()["status"] == "refunded"
+    assert buyer.balance() == 0  # the card gets it back, not the wallet
+    assert [e["event"] for e in stack.orders.for_order(order_id)] == ["payment.succeeded", "payment.refunded"]
+
+
+def test_a_failed_paystack_refund_may_be_asked_again(stack: Stack) -> None:
+    buyer, order_id = stack.user(), uuid.uuid4()
+    reference = stack.pay_order(buyer, 12_000, "paystack", order_id).json()["reference"]
+    stack.complete(reference)
+    refund_url = stack.url(f"/internal/payments/{order_id}/refund")
+    requests.post(refund_url, headers=stack.service_headers(), timeout=10)
+    [refund] = stack.simulator_state()["refunds"]
+    requests.post(f"{stack.simulator_url}/_simulator/refunds/{refund['id']}/complete", json={"outcome": "failed"},
+                  timeout=15)
+    assert requests.post(refund_url, headers=stack.service_headers(), timeout=10).json()["status"] == "pending"
+    assert len(stack.simulator_state()["refunds"]) == 2
+
+
+def test_escrow_release_credits_vendors_less_the_platform_fee(stack: Stack) -> None:
+    stack.settings.platform_fee_bps = 250  # 2.5%
+    buyer, first, second = stack.user(), stack.user(("vendor",)), stack.user(("vendor",))
+    buyer.fund(20_000)
+    order_id = uuid.uuid4()
+    splits = [{"vendor_id": str(first.id), "amount": 12_000}, {"vendor_id": str(second.id), "amount": 8_001}]
+    stack.pay_order(buyer, 20_000, order_id=order_id)
+    release_url = stack.url(f"/internal/escrow/{order_id}/release")
+    wrong = requests.post(release_url, json={"splits": splits}, headers=stack.service_headers(), timeout=10)
+    assert wrong.status_code == 422
+    splits[1]["amount"] = 8_000
+    released = requests.post(release_url, json={"splits": splits}, headers=stack.service_headers(), timeout=10)
+    assert released.status_code == 200
+    body = released.json()
+    assert body["fee_total"] == 300 + 200 and body["fee_bps"] == 250
+    assert {(s["vendor_id"], s["net"]) for s in body["splits"]} == {(str(first.id), 11_700), (str(second.id), 7_800)}
+    again = requests.post(release_url, json={"splits": splits}, headers=stack.service_headers(), timeout=10)
+    assert again.status_code == 200 and again.json() == body
+    assert first.balance() == 11_700 and second.balance() == 7_800
+    kinds = [(e["kind"], e["amount"]) for e in first.get("/api/v1/wallet/transactions").json()["items"]]
+    assert kinds == [("fee", -300), ("escrow_release", 12_000)]
+    refund = requests.post(stack.url(f"/internal/payments/{order_id}/refund"), headers=stack.service_headers(),
+                           timeout=10)
+    assert refund.status_code == 409
+
+
+def test_escrow_pending_counts_only_held_money(stack: Stack) -> None:
+    buyer, vendor = stack.user(), stack.user(("vendor",))
+    buyer.fund(9_000)
+    held, released = uuid.uuid4(), uuid.uuid4()
+    for order_id, amount in ((held, 4_000), (released, 5_000)):
+        stack.pay_order(buyer, amount, order_id=order_id, splits=[{"vendor_id": str(vendor.id), "amount": amount}])
+    requests.post(stack.url(f"/internal/escrow/{released}/release"), headers=stack.service_headers(),
+                  json={"splits": [{"vendor_id": str(vendor.id), "amount": 5_000}]}, timeout=10)
+    assert vendor.get("/api/v1/wallet").json() == {"balance": 5_000, "currency": "NGN", "escrow_pending": 4_000}
+
+
+def test_unknown_orders_are_404_on_refund_and_release(stack: Stack) -> None:
+    order_id = uuid.uuid4()
+    assert requests.post(stack.url(f"/internal/payments/{order_id}/refund"), headers=stack.service_headers(),
+                         timeout=10).status_code == 404
+    assert requests.post(stack.url(f"/internal/escrow/{order_id}/release"), headers=stack.service_headers(),
+                         json={"splits": [{"vendor_id": str(uuid.uuid4()), "amount": 1}]}, timeout=10).status_code == 404
