@@ -45,6 +45,7 @@ def expire_unpaid(timeout_seconds: int, now: datetime | None = None) -> int:
 
 
 def _unfinished() -> list[uuid.UUID]:
+    """The orders fulfilment.finish_paid / settle_cancelled / escrow.release would still act on."""
     paid_like = [status.value for status in fulfilment.PAID_STATUSES]
     condition = or_(
         and_(Order.status.in_(paid_like),
@@ -52,7 +53,8 @@ def _unfinished() -> list[uuid.UUID]:
         and_(Order.status == OrderStatus.CANCELLED,
              or_(Order.reservation_state == ReservationState.HELD,
                  and_(Order.payment_requested.is_(True), Order.refund_requested.is_(False),
-                      Order.payment_status.in_([PaymentStatus.SUCCESS, PaymentStatus.PENDING])))),
+                      or_(Order.payment_status == PaymentStatus.SUCCESS,
+                          and_(Order.payment_method == "wallet", Order.payment_status == PaymentStatus.PENDING))))),
         and_(Order.status == OrderStatus.DELIVERED, Order.escrow_released.is_(False)),
     )
     ids = db.session.scalars(select(Order.id).where(condition).limit(BATCH)).all()
