@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import requests
+
+from conftest import Stack
+
+PROTECTED = [("GET", "/api/v1/wallet"), ("GET", "/api/v1/wallet/transactions"), ("POST", "/api/v1/wallet/topups"),
+             ("PUT", "/api/v1/wallet/payout-account"), ("POST", "/api/v1/wallet/payouts"),
+             ("GET", "/api/v1/payments/some-reference"), ("POST", "/internal/payments"),
+             ("POST", f"/internal/payments/{uuid.uuid4()}/refund"),
+             ("POST", f"/internal/escrow/{uuid.uuid4()}/release")]
+
+
+def test_every_protected_route_wants_a_valid_access_token(stack: Stack) -> None:
+    user_id = uuid.uuid4()
+    bad_headers = [
+        {},
+        {"Authorization": "Bearer not-a-jwt"},
+        stack.tokens.headers(user_id, ["customer"], type="refresh"),
+        stack.tokens.headers(user_id, ["customer"], exp=stack.tokens.claims("x", [])["iat"] - timedelta(minutes=1)),
+        stack.tokens.headers(user_id, ["customer"], iss="https://someone.else"),
+    ]
+    for method, path in PROTECTED:
+        for headers in bad_headers:
+            response = requests.request(method, stack.url(path), json={}, headers=headers, timeout=10)
+            assert response.status_code == 401, (method, path, headers)
+            assert response.headers["Content-Type"] == "application/problem+json"
+
+
+def test_internal_routes_want_a_service_token(stack: Stack) -> None:
+    admin = stack.user(("admin",))
+    for method, path in PROTECTED[-3:]:
+        assert requests.request(method, stack.url(path), json={}, headers=admin.headers, timeout=10).status_code == 403
+
+
+def test_wallet_routes_are_for_user_accounts(stack: Stack) -> None:
+    assert requests.get(stack.url("/api/v1/wallet"), headers=stack.service_headers(), timeout=10).status_code == 403
+
+
+def test_another_users_payment_is_404_and_an_admin_may_read_it(stack: Stack) -> None:
+    owner, stranger, admin = stack.user(), stack.user(), stack.user(("admin",))
+    reference = owner.topup(1_000)["reference"]
+    assert owner.get(f"/api/v1/payments/{reference}").status_code == 200
+    hidden = stranger.get(f"/api/v1/payments/{reference}")
+    assert hidden.status_code == 404
+    assert hidden.json() == stranger.get("/api/v1/payments/does-not-exist").json()
+    assert admin.get(f"/api/v1/payments/{reference}").json()["reference"] == reference
+
+
+def test_wallet_of_a_new_user_is_empty(stack: Stack) -> None:
+    user = stack.user()
+    assert user.get("/api/v1/wallet").json() == {"balance": 0, "currency": "NGN", "escrow_pending": 0}
+    assert user.get("/api/v1/wallet/transactions").json() == {"items": [], "page": 1, "per_page": 20, "total": 0,
+                                                               "pages": 0}
+    assert user.get("/api/v1/wallet/transactions?per_page=101").status_code == 422
+
+
+def test_wallet_history_is_paginated(stack: Stack) -> None:
+    user = stack.user()
+    for amount in (100, 200, 300):
+        user.fund(amount)
+    page = user.get("/api/v1/wallet/transactions?page=2&per_page=2").json()
+    assert (page["total"], page["pages"], page["page"]) == (3, 2, 2)
+    assert [(e["amount"], e["balance_after"]) for e in page["items"]] == [(100, 100)]
+
+
+def test_paystack_down_is_503_with_retry_after_and_leaves_no_trace(stack: Stack) -> None:
+    user = stack.user()
+    paystack = stack.app.extensions["payments"].paystack
+    paystack.base_url = "http://127.0.0.1:9"
+    try:
+        topup = user.post("/api/v1/wallet/topups", {"amount": 1_000}, key="down")
+        order = stack.pay_order(user, 1_000, "paystack")
+    finally:
+        paystack.base_url = stack.simulator_url
+    for response in (topup, order):
+        assert response.status_code == 503 and response.headers["Retry-After"]
+        assert response.headers["Content-Type"] == "application/problem+json"
+    retried = user.post("/api/v1/wallet/topups", {"amount": 1_000}, key="down")
+    assert retried.status_code == 201
+
+
+def test_a_wrong_paystack_key_is_503_and_the_key_never_shows(stack: Stack) -> None:
+    user = stack.user()
+    paystack = stack.app.extensions["payments"].paystack
+    real_key = paystack._secret_key
+    paystack._secret_key = "sk_test_not_the_right_one"
+    try:
+        response = user.post("/api/v1/wallet/topups", {"amount": 1_000}, key="k")
+    finally:
+        paystack._secret_key = real_key
+    assert response.status_code == 503
+    assert "sk_test" not in response.text
+    assert "sk_test" not in repr(stack.settings) and "sk_test" not in repr(paystack)
+
+
+def test_health_and_openapi(stack: Stack) -> None:
+    assert requests.get(stack.url("/healthz"), timeout=10).status_code == 200
+    assert requests.get(stack.url("/readyz"), timeout=10).status_code == 200
+    spec = requests.get(stack.url("/openapi.json"), timeout=10).json()
+    paths = spec["paths"]
+    assert {"/api/v1/wallet", "/api/v1/wallet/transactions", "/api/v1/wallet/topups", "/api/v1/wallet/payouts",
+            "/api/v1/wallet/payout-account", "/api/v1/payments/{reference}", "/api/v1/payments/paystack/callback",
+            "/api/v1/payments/paystack/webhook", "/internal/payments", "/internal/payments/{order_id}/refund",
+            "/internal/escrow/{order_id}/release"} <= set(paths)
+    assert "requestBody" in paths["/api/v1/payments/paystack/webhook"]["post"]
+    assert "402" in paths["/internal/payments"]["post"]["responses"]
