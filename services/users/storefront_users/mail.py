@@ -42,7 +42,7 @@ class Mailer:
                     smtp.starttls()
                 if self.settings.smtp_username:
                     smtp.login(self.settings.smtp_username, self.settings.smtp_password)
-                smtp.send_message(message)
+                smtp.send_message(message, to_addrs=[mail.to])
         except (OSError, smtplib.SMTPException) as error:
             logger.error("mail not sent", extra={"subject": mail.subject, "error": type(error).__name__})
             raise MailError(type(error).__name__) from None

@@ -10,16 +10,22 @@ from storefront_common.validation import Body
 
 from .passwords import MAX_LENGTH, MIN_LENGTH
 
+# Text that is stored or looked up excludes control characters (PostgreSQL refuses NUL in text).
+PLAIN_TEXT = r"^[^\x00-\x1f\x7f]+$"
+SEARCH_TEXT = r"^[^\x00-\x1f\x7f]*$"
+# No characters that would make the address mean something else inside a mail header.
+EMAIL_CHARACTER = r"[^@\s\x00-\x1f\x7f,;:<>()\[\]\\\"]"
 Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254,
-                                         pattern=r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")]
+                                         pattern=rf"^{EMAIL_CHARACTER}{{1,64}}@{EMAIL_CHARACTER}+\.{EMAIL_CHARACTER}+$")]
 Password = Annotated[str, StringConstraints(min_length=MIN_LENGTH, max_length=MAX_LENGTH)]
 # Any length up to the maximum: a login never teaches the caller the password policy.
 GivenPassword = Annotated[str, StringConstraints(min_length=1, max_length=MAX_LENGTH)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=PLAIN_TEXT)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 ()-]{3,30}$")]
-BusinessName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+BusinessName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200,
+                                                pattern=PLAIN_TEXT)]
 Role = Literal["customer", "vendor", "admin"]
-OneTimeTokenText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+OneTimeTokenText = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
 class RegisterIn(Body):
@@ -33,7 +39,7 @@ class RegisterIn(Body):
 
 
 class LoginIn(Body):
-    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=254)]
+    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=254, pattern=PLAIN_TEXT)]
     password: GivenPassword
 
 
@@ -77,7 +83,7 @@ class AdminUserPatchIn(Body):
 
 
 class UserListQuery(PageQuery):
-    q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = Field(
+    q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100, pattern=SEARCH_TEXT)] | None = Field(
         default=None, description="matches email, names and business name (case-insensitive)")
     role: Role | None = None
 

@@ -176,6 +176,7 @@ def test_an_outdated_hash_is_upgraded_at_login(app: Flask, client: FlaskClient) 
 
 def test_login_validation(client: FlaskClient) -> None:
     assert _login(client, "", PASSWORD)[0] == 422
+    assert _login(client, "ada\x00@example.com", PASSWORD)[0] == 422
     assert _login(client, "ada@example.com", "x" * 129)[0] == 422
     assert client.post("/api/v1/auth/login", json={"email": "a@b.co"}).status_code == 422
     assert client.post("/api/v1/auth/login", data="nope", content_type="application/json").status_code == 400

@@ -65,6 +65,9 @@ def test_password_length_is_8_to_128(client: FlaskClient) -> None:
 def test_invalid_bodies(client: FlaskClient) -> None:
     assert _register(client, email="not-an-email")[0] == 422
     assert _register(client, first_name="")[0] == 422
+    assert _register(client, first_name="Ada\x00")[0] == 422
+    assert _register(client, email="ada\x00@example.com")[0] == 422
+    assert _register(client, email="ada,eve@example.com")[0] == 422
     assert _register(client, email_verified=True)[0] == 422
     assert _register(client, roles=["admin"])[0] == 422
     response = client.post("/api/v1/auth/register", data="{not json", content_type="application/json")
