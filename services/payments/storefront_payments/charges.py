@@ -9,6 +9,7 @@ then delivers the outbox messages they return.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections import defaultdict
 from datetime import timedelta
@@ -31,6 +32,8 @@ ORDER, TOPUP = "order", "topup"
 WALLET_METHOD, PAYSTACK_METHOD = "wallet", "paystack"
 # A charge Paystack reports as successful still counts after we gave up on it: the money was taken.
 SETTLEABLE = (PENDING, FAILED, ABANDONED)
+# What a Paystack transaction or transfer reference may contain; anything else cannot be one of ours.
+REFERENCE_PATTERN = re.compile(r"^[A-Za-z0-9._=-]{1,100}$")
 
 
 class InsufficientWalletFunds(ProblemError):
@@ -44,7 +47,13 @@ def new_reference(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex}"
 
 
+def is_reference(value: object) -> bool:
+    return isinstance(value, str) and REFERENCE_PATTERN.match(value) is not None
+
+
 def find_by_reference(reference: str) -> Payment | None:
+    if not is_reference(reference):
+        return None
     return db.session.scalar(select(Payment).where(Payment.reference == reference))
 
 

@@ -17,7 +17,7 @@ from storefront_common.errors import conflict, validation_error
 from storefront_common.timeutil import utcnow
 
 from . import ledger
-from .charges import InsufficientWalletFunds
+from .charges import InsufficientWalletFunds, is_reference
 from .extensions import db, deps, settings
 from .models import (PAYOUT_FAILED, PAYOUT_PENDING, PAYOUT_REVERSED, PAYOUT_SUCCESS, PAYOUTS, PAYOUTS_IN_FLIGHT,
                      WALLET, Payout, PayoutAccount)
@@ -98,7 +98,9 @@ def _apply_transfer_status(reference: str, data: dict[str, Any]) -> None:
 
 def settle_transfer(reference: str, outcome: str, reason: str | None = None) -> bool:
     """Apply a transfer's outcome once; the caller commits. False when there was nothing to do."""
-    payout = db.session.scalar(select(Payout).where(Payout.reference == reference))
+    payout = None
+    if is_reference(reference):
+        payout = db.session.scalar(select(Payout).where(Payout.reference == reference))
     if payout is None:
         logger.warning("transfer event for an unknown payout")
         return False

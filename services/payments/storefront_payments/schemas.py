@@ -17,7 +17,7 @@ def amount_field() -> Any:
 
 
 # The shape Paystack itself accepts for an email address.
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+EMAIL_PATTERN = r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$"
 
 PublicPaymentStatus = Literal["pending", "success", "failed", "abandoned", "refunded"]
 WalletKind = Literal["topup", "payment", "refund", "escrow_release", "payout", "payout_reversal", "fee"]
@@ -105,7 +105,7 @@ class PaymentOut(BaseModel):
 
 
 class CallbackQuery(Query):
-    reference: str = Field(min_length=1, max_length=100)
+    reference: str = Field(pattern=r"^[A-Za-z0-9.=-]{1,100}$")
     trxref: str | None = Field(default=None, max_length=100)
 
 
