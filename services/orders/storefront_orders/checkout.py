@@ -27,7 +27,7 @@ from storefront_common.errors import ProblemError, conflict, validation_error
 
 from . import escrow, fulfilment
 from .clients import InsufficientFunds, InsufficientStock, Payment, Reservation, ReservationGone, clients
-from .extensions import db
+from .extensions import db, end_transaction
 from .models import Order, OrderItem, OrderStatus, PaymentStatus, ReservationState
 from .settings import Settings
 from .status import move, set_fields
@@ -66,7 +66,10 @@ def run(request: CheckoutRequest) -> Order:
     order = db.session.get(Order, request.order_id)
     if order is not None and _already_decided(order):
         return order
-    lines = _lines(request, order)
+    # A recorded order is what the buyer checked out; a cart edited since does not change it.
+    recorded = [(item.product_id, item.quantity) for item in order.items] if order is not None else None
+    end_transaction()
+    lines = recorded or _cart_lines(request.user_id)
     email = clients().users.email(request.bearer)
     reservation, attempt = _reserve(request, order, lines)
     order = _record(request, order, reservation, attempt)
@@ -79,11 +82,8 @@ def _already_decided(order: Order) -> bool:
     return order.status != OrderStatus.PENDING or order.payment_reference is not None
 
 
-def _lines(request: CheckoutRequest, order: Order | None) -> list[tuple[uuid.UUID, int]]:
-    if order is not None:
-        # A recorded order is what the buyer checked out; a cart edited since does not change it.
-        return [(item.product_id, item.quantity) for item in order.items]
-    cart = clients().carts.lines(request.user_id)
+def _cart_lines(user_id: uuid.UUID) -> list[tuple[uuid.UUID, int]]:
+    cart = clients().carts.lines(user_id)
     if not cart:
         raise validation_error([{"field": "cart", "message": "The cart is empty."}], "The cart is empty.")
     if len({line.currency for line in cart}) > 1:
@@ -96,6 +96,7 @@ def _reserve(request: CheckoutRequest, order: Order | None,
              lines: list[tuple[uuid.UUID, int]]) -> tuple[Reservation, int]:
     """The reservation and the attempt number it was made under."""
     attempt = order.reservation_attempt if order is not None else 0
+    end_transaction()
     for attempt in range(attempt, attempt + MAX_RESERVATION_ATTEMPTS):
         try:
             return clients().products.reserve(reservation_key(request.order_id, attempt), lines,
@@ -154,6 +155,7 @@ def _pay(order: Order, email: str) -> Payment:
     db.session.refresh(order)
     body = {"order_id": str(order.id), "user_id": str(order.user_id), "email": email, "amount": order.total,
             "currency": order.currency, "method": order.payment_method, "splits": escrow.splits(order)}
+    end_transaction()
     try:
         return clients().payments.pay(body)
     except InsufficientFunds:

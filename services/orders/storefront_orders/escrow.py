@@ -8,6 +8,7 @@ from typing import Any
 from storefront_common.client import DependencyUnavailable
 
 from .clients import clients
+from .extensions import end_transaction
 from .models import Order, OrderStatus
 from .status import set_fields
 
@@ -26,10 +27,12 @@ def release(order: Order) -> bool:
     """Pay the vendors of a delivered order; False leaves it to the periodic job to try again."""
     if order.status != OrderStatus.DELIVERED or order.escrow_released:
         return True
+    order_id, shares = order.id, splits(order)
+    end_transaction()
     try:
-        clients().payments.release_escrow(order.id, splits(order))
+        clients().payments.release_escrow(order_id, shares)
     except DependencyUnavailable:
-        logger.warning("escrow release deferred", extra={"order_id": str(order.id)})
+        logger.warning("escrow release deferred", extra={"order_id": str(order_id)})
         return False
-    set_fields(order.id, escrow_released=True)
+    set_fields(order_id, escrow_released=True)
     return True

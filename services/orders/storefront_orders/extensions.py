@@ -4,3 +4,8 @@ from __future__ import annotations
 from storefront_common.db import make_db
 
 db = make_db()
+
+
+def end_transaction() -> None:
+    """Called before waiting on another service, so no pooled connection idles inside a transaction."""
+    db.session.commit()

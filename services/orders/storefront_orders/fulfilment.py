@@ -10,7 +10,7 @@ import logging
 from storefront_common.client import DependencyUnavailable
 
 from .clients import clients
-from .extensions import db
+from .extensions import db, end_transaction
 from .models import Order, OrderStatus, PaymentStatus, ReservationState
 from .status import set_fields
 
@@ -20,29 +20,35 @@ PAID_STATUSES = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
 
 def finish_paid(order: Order) -> bool:
     """Commit the reservation and empty the cart of a paid order."""
+    order_id, user_id, reservation_id = order.id, order.user_id, order.reservation_id
+    commit_due = order.reservation_state == ReservationState.HELD and reservation_id is not None
+    clear_due = not order.cart_cleared
+    end_transaction()
     try:
-        if order.reservation_state == ReservationState.HELD and order.reservation_id is not None:
-            kept = clients().products.commit(order.reservation_id)
-            set_fields(order.id, reservation_state=ReservationState.COMMITTED if kept else ReservationState.LOST)
-        if not order.cart_cleared:
-            clients().carts.empty(order.user_id)
-            set_fields(order.id, cart_cleared=True)
+        if commit_due and reservation_id is not None:
+            kept = clients().products.commit(reservation_id)
+            set_fields(order_id, reservation_state=ReservationState.COMMITTED if kept else ReservationState.LOST)
+        if clear_due:
+            clients().carts.empty(user_id)
+            set_fields(order_id, cart_cleared=True)
     except DependencyUnavailable:
-        logger.warning("paid order follow-up deferred", extra={"order_id": str(order.id)})
+        logger.warning("paid order follow-up deferred", extra={"order_id": str(order_id)})
         return False
     return True
 
 
 def release_reservation(order: Order) -> bool:
-    if order.reservation_state != ReservationState.HELD or order.reservation_id is None:
+    order_id, reservation_id = order.id, order.reservation_id
+    if order.reservation_state != ReservationState.HELD or reservation_id is None:
         return True
+    end_transaction()
     try:
-        clients().products.release(order.reservation_id)
+        clients().products.release(reservation_id)
     except DependencyUnavailable:
-        logger.warning("reservation release deferred", extra={"order_id": str(order.id)})
+        logger.warning("reservation release deferred", extra={"order_id": str(order_id)})
         return False
     # Refused means products no longer holds it (expired): the units are back on the shelf either way.
-    set_fields(order.id, reservation_state=ReservationState.RELEASED)
+    set_fields(order_id, reservation_state=ReservationState.RELEASED)
     return True
 
 
@@ -58,18 +64,20 @@ def needs_refund(order: Order) -> bool:
 def refund(order: Order) -> bool:
     if not needs_refund(order):
         return True
+    order_id = order.id
+    end_transaction()
     try:
-        status = clients().payments.refund(order.id)
+        status = clients().payments.refund(order_id)
     except DependencyUnavailable:
-        logger.warning("refund deferred", extra={"order_id": str(order.id)})
+        logger.warning("refund deferred", extra={"order_id": str(order_id)})
         return False
     if status is None:
-        set_fields(order.id, refund_requested=True)
+        set_fields(order_id, refund_requested=True)
     elif status == "refunded":
         # A wallet refund is done at once; a Paystack one is on its way until payment.refunded arrives.
-        set_fields(order.id, refund_requested=True, payment_status=PaymentStatus.REFUNDED)
+        set_fields(order_id, refund_requested=True, payment_status=PaymentStatus.REFUNDED)
     else:
-        set_fields(order.id, refund_requested=True, payment_status=PaymentStatus.REFUND_PENDING)
+        set_fields(order_id, refund_requested=True, payment_status=PaymentStatus.REFUND_PENDING)
     return True
 
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from sqlalchemy import update
 
-from storefront_common.errors import conflict
 from storefront_common.timeutil import utcnow
 
 from .extensions import db
@@ -40,13 +39,6 @@ def move(order_id: uuid.UUID, target: OrderStatus, *, only_from: set[OrderStatus
     db.session.commit()
     db.session.expire_all()
     return result.rowcount == 1  # type: ignore[attr-defined]
-
-
-def move_or_conflict(order: Order, target: OrderStatus, **values: Any) -> None:
-    if not can_move(order.status, target) or not move(order.id, target, **values):
-        db.session.refresh(order)
-        raise conflict(f"An order that is {order.status} cannot become {target.value}.",
-                       current_status=order.status)
 
 
 def set_fields(order_id: uuid.UUID, **values: Any) -> None:

@@ -8,7 +8,7 @@ while these suites sign them with the plugin's key.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -157,5 +157,3 @@ def shop(platform: Platform) -> Iterator[Any]:
 
     yield Shop(platform)
 
-
-Factory = Callable[..., Any]

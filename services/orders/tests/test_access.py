@@ -1,6 +1,8 @@
 """Who sees which orders: mine, vendor and all scopes, and 404 for anyone else's order."""
 from __future__ import annotations
 
+import requests
+
 from shop import Shop
 
 
@@ -41,7 +43,6 @@ def test_scopes_and_who_may_read_an_order(shop: Shop) -> None:
         assert response.status_code == 404 and response.headers["Content-Type"] == "application/problem+json"
     assert shop.get(buyer, "/00000000-0000-4000-8000-000000000000").status_code == 404
     assert shop.get(buyer, "/not-a-uuid").status_code == 404
-    import requests
     assert requests.get(f"{shop.platform.orders.url}/api/v1/orders", timeout=10).status_code == 401
     service = requests.get(f"{shop.platform.orders.url}/api/v1/orders", headers=shop.service_headers(), timeout=10)
     assert service.status_code == 403

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import requests
+
 from shop import Shop, User
 
 
@@ -126,7 +128,6 @@ def test_payment_events_are_checked_and_idempotent(shop: Shop) -> None:
     assert shop.event(order["id"], {**event, "event": "payment.failed"}).status_code == 409
     unknown = "00000000-0000-4000-8000-000000000000"
     assert shop.event(unknown, event).status_code == 404
-    import requests
     url = f"{shop.platform.orders.url}/internal/orders/{order['id']}/payment-events"
     assert requests.post(url, json=event, headers=buyer.headers, timeout=10).status_code == 403
     assert requests.post(url, json=event, timeout=10).status_code == 401
