@@ -174,6 +174,10 @@ main() {
     local dir
     if dir=$(cached_bin_dir); then echo "$dir"; return 0; fi
     mkdir -p "$CACHE_ROOT"
+    # Concurrent callers (make, pytest) share work dirs: one builds, others wait.
+    exec 9>"$CACHE_ROOT/build.lock"
+    flock 9
+    if dir=$(cached_bin_dir); then echo "$dir"; return 0; fi
     local total_start k8s_v etcd_v helm_v apiserver kubectl etcd helm r
     total_start=$(date +%s)
 

@@ -105,10 +105,7 @@ class ControlPlane:
         self.keep_dir = keep_dir
         self.work_dir = Path(tempfile.mkdtemp(prefix="storefront-cp-"))
         self.admin_token = secrets.token_hex(24)
-        self.etcd_port = free_port()
-        self.etcd_peer_port = free_port()
-        self.apiserver_port = free_port()
-        self.server_url = f"https://{LOOPBACK}:{self.apiserver_port}"
+        self._pick_ports()
         self.kubeconfig_path = self.work_dir / "kubeconfig"
         self.audit_log_path = self.work_dir / "audit.log"
         self.ca_path = self.work_dir / "certs" / "apiserver.crt"
@@ -131,21 +128,44 @@ class ControlPlane:
     ) -> None:
         self.stop()
 
-    def start(self) -> None:
+    def _pick_ports(self) -> None:
+        self.etcd_port = free_port()
+        self.etcd_peer_port = free_port()
+        self.apiserver_port = free_port()
+        self.server_url = f"https://{LOOPBACK}:{self.apiserver_port}"
+
+    def start(self, attempts: int = 3) -> None:
+        started = time.monotonic()
+        for attempt in range(1, attempts + 1):
+            try:
+                self._start_once()
+                break
+            except ControlPlaneError as err:
+                # A free port can be taken by someone else between probe and bind.
+                self._stop_processes()
+                if "address already in use" not in str(err) or attempt == attempts:
+                    raise
+                shutil.rmtree(self.work_dir / "etcd", ignore_errors=True)
+                self._pick_ports()
+        self.startup_seconds = time.monotonic() - started
+
+    def _start_once(self) -> None:
         started = time.monotonic()
         self._start_etcd()
         self._start_apiserver()
         self._wait_ready(started + READY_TIMEOUT_S)
         self.write_kubeconfig(self.kubeconfig_path)
-        self.startup_seconds = time.monotonic() - started
 
     def stop(self) -> None:
+        self._stop_processes()
+        if not self.keep_dir:
+            shutil.rmtree(self.work_dir, ignore_errors=True)
+
+    def _stop_processes(self) -> None:
         # Stop the apiserver before etcd so it does not spin on a dead backend.
         for process in reversed(self._processes):
             stop_process_group(process)
         self._processes.clear()
-        if not self.keep_dir:
-            shutil.rmtree(self.work_dir, ignore_errors=True)
 
     def process_groups(self) -> dict[str, int]:
         """Binary name -> process group id of each running child."""
