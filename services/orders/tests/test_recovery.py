@@ -1,0 +1,104 @@
+"""Crashes and lost answers in the middle of the saga: a retry with the same key converges on one order."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from conftest import Platform
+from shop import Shop
+from storefront_common.client import DependencyUnavailable
+from storefront_orders import checkout
+from test_expiry import backdate, run_job
+
+
+class Crash(Exception):
+    """Stands for the process dying at this point."""
+
+
+@contextmanager
+def failing_once(target: Any, name: str, make_failure: Callable[[Callable[..., Any]], Callable[..., Any]]
+                 ) -> Iterator[None]:
+    original = getattr(target, name)
+    calls = {"n": 0}
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            return make_failure(original)(*args, **kwargs)
+        return original(*args, **kwargs)
+
+    setattr(target, name, wrapper)
+    try:
+        yield
+    finally:
+        setattr(target, name, original)
+
+
+def crash(original: Callable[..., Any]) -> Callable[..., Any]:
+    def fail(*args: Any, **kwargs: Any) -> Any:
+        raise Crash()
+    return fail
+
+
+def succeed_then_lose_the_answer(original: Callable[..., Any]) -> Callable[..., Any]:
+    def lose(*args: Any, **kwargs: Any) -> Any:
+        original(*args, **kwargs)
+        raise DependencyUnavailable("payments")
+    return lose
+
+
+def payments_client(platform: Platform) -> Any:
+    return platform.orders_app.extensions["orders_clients"].payments
+
+
+@pytest.mark.parametrize("where", ["after reserving", "after recording"])
+def test_a_crash_mid_checkout_then_a_retry_sells_the_stock_once(shop: Shop, platform: Platform, where: str) -> None:
+    vendor = shop.user("vendor")
+    buyer, product_id = shop.buyer_with_cart(vendor, price=1_000, quantity=3, funds=5_000)
+    target, name = (checkout, "_record") if where == "after reserving" else (payments_client(platform), "pay")
+
+    with failing_once(target, name, crash):
+        assert shop.checkout(buyer, key="crashy").status_code == 500
+    assert shop.stock(product_id) == 7  # the crashed attempt's reservation is still held
+
+    retried = shop.checkout(buyer, key="crashy")
+    assert retried.status_code == 201, retried.text
+    assert retried.json()["status"] == "paid"
+    assert shop.stock(product_id) == 7
+    assert shop.balance(buyer) == 2_000
+    assert shop.get(buyer).json()["total"] == 1
+
+
+def test_a_payment_whose_answer_was_lost_is_charged_once_on_retry(shop: Shop, platform: Platform) -> None:
+    vendor = shop.user("vendor")
+    buyer, product_id = shop.buyer_with_cart(vendor, price=1_000, quantity=2, funds=5_000)
+
+    with failing_once(payments_client(platform), "pay", succeed_then_lose_the_answer):
+        assert shop.checkout(buyer, key="lost").status_code == 503
+    assert shop.stock(product_id) == 10  # released while the outcome is unknown
+
+    retried = shop.checkout(buyer, key="lost")
+    assert retried.status_code == 201 and retried.json()["status"] == "paid"
+    assert shop.balance(buyer) == 3_000
+    assert shop.stock(product_id) == 8
+
+
+def test_a_lost_payment_answer_never_retried_is_refunded_by_the_job(shop: Shop, platform: Platform) -> None:
+    vendor = shop.user("vendor")
+    buyer, product_id = shop.buyer_with_cart(vendor, price=1_000, quantity=2, funds=5_000)
+
+    with failing_once(payments_client(platform), "pay", succeed_then_lose_the_answer):
+        response = shop.checkout(buyer, key="abandoned")
+    assert response.status_code == 503
+    assert shop.balance(buyer) == 3_000  # the debit went through; the client never came back
+    [order] = shop.get(buyer).json()["items"]
+    backdate(platform, order["id"], 3600)
+
+    assert run_job(platform)["expired"] >= 1
+
+    assert shop.get(buyer, f"/{order['id']}").json()["status"] == "cancelled"
+    assert shop.balance(buyer) == 5_000
+    assert shop.stock(product_id) == 10
