@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -193,15 +194,15 @@ class User:
         assert self.stack.complete(started["reference"])["webhook_status"] == 200
 
 
-@pytest.fixture(scope="session")
-def stack(postgres_admin_url: str, jwks_url: str, tokens: TokenFactory, signing_key: SigningKey) -> Iterator[Stack]:
+@contextmanager
+def running_stack(database_url: str, jwks_url: str, tokens: TokenFactory, signing_key: SigningKey) -> Iterator[Stack]:
+    """The service on `database_url` with its own simulator and stand-ins, all served over real HTTP."""
     orders = OrdersStandIn()
     payments_port = free_port()
     payments_url = f"http://127.0.0.1:{payments_port}"
     simulator = create_simulator(SimulatorConfig(secret_key=SECRET_KEY,
                                                  webhook_url=f"{payments_url}/api/v1/payments/paystack/webhook"))
-    with (fresh_database(postgres_admin_url, "payments") as database_url,
-          serve_wsgi(simulator) as simulator_url,
+    with (serve_wsgi(simulator) as simulator_url,
           serve_wsgi(users_stand_in_app(tokens)) as users_url,
           serve_wsgi(orders_stand_in_app(orders, signing_key)) as orders_url):
         settings = Settings(
@@ -211,10 +212,20 @@ def stack(postgres_admin_url: str, jwks_url: str, tokens: TokenFactory, signing_
             paystack_callback_url=f"{payments_url}/api/v1/payments/paystack/callback",
             http_retries=0, log_format="json")
         app = create_app(settings)
-        with serve_wsgi(app, port=payments_port):
-            yield Stack(payments_url, app, simulator, simulator_url, orders, tokens)
-        with app.app_context():
-            db.engine.dispose()
+        try:
+            with serve_wsgi(app, port=payments_port):
+                yield Stack(payments_url, app, simulator, simulator_url, orders, tokens)
+        finally:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def stack(postgres_admin_url: str, jwks_url: str, tokens: TokenFactory, signing_key: SigningKey) -> Iterator[Stack]:
+    with (fresh_database(postgres_admin_url, "payments") as database_url,
+          running_stack(database_url, jwks_url, tokens, signing_key) as running):
+        yield running
 
 
 @pytest.fixture(autouse=True)
