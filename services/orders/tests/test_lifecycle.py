@@ -146,3 +146,23 @@ def test_a_failed_paystack_payment_cancels_the_order_and_returns_the_stock(shop:
     assert shop.stock(product_id) == 10
     succeeded = {**event, "event": "payment.succeeded"}
     assert shop.event(order["id"], succeeded).status_code == 409
+
+
+def test_cancelling_a_paid_paystack_order_refunds_through_paystack(shop: Shop) -> None:
+    vendor = shop.user("vendor")
+    buyer, _ = shop.buyer_with_cart(vendor, price=3_000, quantity=1)
+    order = shop.checkout(buyer, "paystack").json()
+    reference = order["payment"]["reference"]
+    shop.complete_paystack(reference)
+
+    cancelled = shop.cancel(buyer, order["id"])
+
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "cancelled"
+    assert cancelled.json()["payment"]["status"] == "refund_pending"
+    held = requests.get(f"{shop.platform.paystack.url}/_simulator/transactions", timeout=10).json()
+    [refund] = [item for item in held["refunds"] if item["transaction"]["reference"] == reference]
+    settled = requests.post(f"{shop.platform.paystack.url}/_simulator/refunds/{refund['id']}/complete",
+                            json={"outcome": "processed"}, timeout=10)
+    assert settled.status_code == 200 and settled.json()["webhook_status"] == 200
+    assert shop.get(buyer, f"/{order['id']}").json()["payment"]["status"] == "refunded"
