@@ -32,6 +32,24 @@ def _field_errors(error: ValidationError) -> list[dict[str, str]]:
     return found
 
 
+def _nul_fields(value: Any, path: str = "") -> list[str]:
+    """Where a decoded JSON value holds a NUL character (PostgreSQL text cannot store one)."""
+    if isinstance(value, str):
+        return [path or "body"] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [field for key, item in value.items()
+                for field in _nul_fields(key, path) + _nul_fields(item, f"{path}.{key}" if path else str(key))]
+    if isinstance(value, list):
+        return [field for index, item in enumerate(value) for field in _nul_fields(item, f"{path}.{index}")]
+    return []
+
+
+def _refuse_nul(fields: list[str]) -> None:
+    if fields:
+        raise validation_error([{"field": field, "message": "Must not contain NUL characters."}
+                                for field in dict.fromkeys(fields)])
+
+
 def parse_body(model: type[M]) -> M:
     raw = request.get_data(cache=True)
     try:
@@ -40,6 +58,7 @@ def parse_body(model: type[M]) -> M:
         raise ProblemError(400, "The request body is not valid JSON.") from None
     if not isinstance(decoded, dict):
         raise ProblemError(400, "The request body must be a JSON object.")
+    _refuse_nul(_nul_fields(decoded))
     try:
         return model.model_validate_json(raw)
     except ValidationError as error:
@@ -51,6 +70,7 @@ def parse_query(model: type[M]) -> M:
     for key in request.args:
         items = request.args.getlist(key)
         values[key] = items if len(items) > 1 else items[0]
+    _refuse_nul([key for key in request.args if any("\x00" in item for item in request.args.getlist(key))])
     try:
         return model.model_validate(values)
     except ValidationError as error:

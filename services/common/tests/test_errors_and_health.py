@@ -86,3 +86,11 @@ def test_metrics_count_requests_by_endpoint_and_status(client: FlaskClient) -> N
     text = client.get("/metrics").get_data(as_text=True)
     assert 'http_requests_total{endpoint="/api/v1/notes",method="GET",service="demo",status="200"}' in text
     assert "http_request_duration_seconds_bucket" in text
+
+
+def test_nul_characters_are_refused_before_they_reach_the_database(client: FlaskClient, tokens) -> None:  # type: ignore[no-untyped-def]
+    headers = {**tokens.headers("7a3e4f8e-4c4b-4a57-9d35-1e0d1f7f3a11", ["customer"]), "Idempotency-Key": "nul"}
+    response = client.post("/api/v1/notes", json={"text": "a\u0000b"}, headers=headers)
+    assert response.status_code == 422 and response.json["errors"] == [
+        {"field": "text", "message": "Must not contain NUL characters."}]
+    assert client.get("/api/v1/notes?page=1%00").status_code == 422
