@@ -8,7 +8,6 @@ import threading
 from collections.abc import Iterator
 from email.message import EmailMessage
 from email.policy import default as default_policy
-from pathlib import Path
 from typing import Any
 
 import pytest

@@ -26,7 +26,6 @@ logger = logging.getLogger("storefront.users.auth")
 blueprint = Blueprint("auth", __name__, url_prefix="/api/v1/auth")
 ACCEPTED = {"status": "accepted"}
 ACCEPTED_SCHEMA = {"type": "object", "properties": {"status": {"const": "accepted"}}}
-RETRY_AFTER_HEADER = {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}}
 
 
 def _invalid_one_time_token() -> ProblemError:
@@ -50,8 +49,9 @@ def register(body: RegisterIn) -> tuple[dict[str, Any], int]:
 
 
 @blueprint.post("/login")
-@operation("Log in with email and password; returns an access and a refresh token", body=LoginIn,
-           response=TokenPairOut, errors=(401, 403, 429))
+@operation("Log in; the same 401 for an unknown email and a wrong password, 403 for an unverified email when "
+           "REQUIRE_VERIFIED_EMAIL is on, 429 (Retry-After) after 5 failures for the email in 15 minutes",
+           body=LoginIn, response=TokenPairOut, errors=(401, 403, 429))
 def login(body: LoginIn) -> dict[str, Any]:
     user = authenticate(body.email, body.password, users_extension().settings)
     pair = issue_token_pair(user)
@@ -77,8 +77,8 @@ def refresh() -> dict[str, Any]:
 
 @blueprint.post("/logout")
 @auth_required(refresh=True)
-@operation("End the session of a refresh token (Bearer); the token and any rotated from it stop working",
-           status=204)
+@operation("End the session of a refresh token (Bearer): it and every token rotated from it stop working. "
+           "Idempotent (204 again for an ended session). Access tokens stay valid until they expire.", status=204)
 def logout() -> tuple[str, int]:
     end_session(current_claims())
     return "", 204
@@ -86,8 +86,8 @@ def logout() -> tuple[str, int]:
 
 @blueprint.post("/verify-email/request")
 @auth_required()
-@operation("Mail a one-time email verification token to the current user", status=202,
-           response=ACCEPTED_SCHEMA, errors=(409, 503))
+@operation("Mail a one-time email verification token (valid 48 h) to the current user; 409 if already "
+           "verified, 503 if the mail server is down", status=202, response=ACCEPTED_SCHEMA, errors=(409, 503))
 def request_email_verification() -> tuple[dict[str, Any], int]:
     user = current_account()
     if user.email_verified:
@@ -100,7 +100,8 @@ def request_email_verification() -> tuple[dict[str, Any], int]:
 
 
 @blueprint.post("/verify-email")
-@operation("Verify the email address with the mailed one-time token", body=VerifyEmailIn, status=204)
+@operation("Verify the email address with the mailed one-time token; an unknown, expired or used token is 422",
+           body=VerifyEmailIn, status=204)
 def verify_email(body: VerifyEmailIn) -> tuple[str, int]:
     user_id = consume_one_time_token(body.token, VERIFY_EMAIL)
     user = db.session.get(User, user_id) if user_id else None
@@ -127,8 +128,8 @@ def request_password_reset(body: PasswordResetIn) -> tuple[dict[str, Any], int]:
 
 
 @blueprint.post("/password-reset/confirm")
-@operation("Set a new password with the mailed reset token; every session of the account is ended",
-           body=PasswordResetConfirmIn, status=204)
+@operation("Set a new password with the mailed reset token (valid 1 h, single use; otherwise 422). Every "
+           "session of the account ends, and the email counts as verified", body=PasswordResetConfirmIn, status=204)
 def confirm_password_reset(body: PasswordResetConfirmIn) -> tuple[str, int]:
     user_id = consume_one_time_token(body.token, RESET_PASSWORD)
     user = db.session.get(User, user_id) if user_id else None

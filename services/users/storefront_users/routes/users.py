@@ -56,8 +56,9 @@ def update_me(body: ProfilePatchIn) -> dict[str, Any]:
 
 @blueprint.put("/me/password")
 @auth_required()
-@operation("Change the password (the current one is required); the user's other sessions end",
-           body=PasswordChangeIn, status=204, errors=(403, 429))
+@operation("Change the password. A wrong current password is 403 (the token is fine, the proof is not) and "
+           "counts toward the login throttle (429); the user's other sessions end", body=PasswordChangeIn,
+           status=204, errors=(403, 429))
 def update_my_password(body: PasswordChangeIn) -> tuple[str, int]:
     user = current_account()
     change_password(user, body.current_password, body.new_password, users_extension().settings,
@@ -83,7 +84,8 @@ def _user_search(query: UserListQuery) -> Select[Any]:
 
 @blueprint.get("")
 @auth_required(ADMIN)
-@operation("Admin: list accounts, newest first", query=UserListQuery, response=UserPageOut)
+@operation("Admin: list accounts, newest first; items are the user object plus is_active", query=UserListQuery,
+           response=UserPageOut)
 def list_users(query: UserListQuery) -> dict[str, Any]:
     return paginate(db.session, _user_search(query), query, admin_user_out)
 
