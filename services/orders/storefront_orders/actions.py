@@ -49,6 +49,8 @@ def payment_event(order_id: uuid.UUID, event: str, reference: str, amount: int, 
     if currency != order.currency or amount != order.total:
         raise conflict("The amount or currency does not match the order.",
                        expected={"amount": order.total, "currency": order.currency})
+    if order.payment_reference is not None and order.payment_reference != reference:
+        raise conflict("This order is paid under another reference.")
     if event == "payment.succeeded":
         _succeeded(order, reference)
     elif event == "payment.failed":
@@ -60,8 +62,6 @@ def payment_event(order_id: uuid.UUID, event: str, reference: str, amount: int, 
 
 
 def _succeeded(order: Order, reference: str) -> None:
-    if order.payment_reference is not None and order.payment_reference != reference:
-        raise conflict("This order was paid under another reference.")
     if order.status == OrderStatus.PENDING:
         change_status(order, OrderStatus.PAID, payment_status=PaymentStatus.SUCCESS, payment_reference=reference)
     if order.status == OrderStatus.CANCELLED:

@@ -121,16 +121,17 @@ def _record(request: CheckoutRequest, order: Order | None, reservation: Reservat
     if len({line.currency for line in reservation.items}) != 1:
         _give_back(reservation)
         raise conflict("Prices changed to more than one currency during checkout; try again.")
+    items = [OrderItem(product_id=line.product_id, position=position, name=line.name,
+                       unit_price=line.unit_price, quantity=line.quantity,
+                       line_total=line.unit_price * line.quantity, vendor_id=line.vendor_id)
+             for position, line in enumerate(reservation.items)]
+    subtotal = sum(item.line_total for item in items)
+    # No shipping fees or taxes yet: the total is the subtotal (documented in the OpenAPI summaries).
     order = Order(id=request.order_id, user_id=request.user_id, status=OrderStatus.PENDING,
-                  currency=reservation.items[0].currency, shipping_address=request.shipping_address,
-                  payment_method=request.payment_method, payment_status=PaymentStatus.PENDING,
-                  reservation_id=reservation.id, reservation_state=ReservationState.HELD,
-                  reservation_attempt=attempt, items=[OrderItem(product_id=line.product_id, position=position, name=line.name,
-                                   unit_price=line.unit_price, quantity=line.quantity,
-                                   line_total=line.unit_price * line.quantity, vendor_id=line.vendor_id)
-                         for position, line in enumerate(reservation.items)])
-    # No shipping fees or taxes yet: the total is the subtotal (documented in the OpenAPI description).
-    order.subtotal = order.total = sum(item.line_total for item in order.items)
+                  currency=reservation.items[0].currency, subtotal=subtotal, total=subtotal,
+                  shipping_address=request.shipping_address, payment_method=request.payment_method,
+                  payment_status=PaymentStatus.PENDING, reservation_id=reservation.id,
+                  reservation_state=ReservationState.HELD, reservation_attempt=attempt, items=items)
     db.session.add(order)
     try:
         db.session.commit()
@@ -183,8 +184,10 @@ def _apply_payment(order: Order, payment: Payment) -> Order:
         if moved or order.status in fulfilment.PAID_STATUSES:
             fulfilment.finish_paid(order)
         elif order.status == OrderStatus.CANCELLED:
-            # The expiry job cancelled it while we were paying: the money goes back.
-            set_fields(order.id, payment_status=PaymentStatus.SUCCESS, payment_reference=payment.reference)
+            # Cancelled (by the buyer or the expiry job) while we were paying: the money goes back.
+            # A refund asked for before the payment existed found nothing, so it is asked again.
+            set_fields(order.id, payment_status=PaymentStatus.SUCCESS, payment_reference=payment.reference,
+                       refund_requested=False)
             fulfilment.settle_cancelled(order)
     elif payment.status == "pending":
         set_fields(order.id, payment_reference=payment.reference, authorization_url=payment.authorization_url)

@@ -165,3 +165,15 @@ def test_products_down_is_503_and_nothing_moves(shop: Shop, platform: Platform) 
 
     assert shop.checkout(buyer, key="products-down").json()["status"] == "paid"
     assert shop.stock(product_id) == 9
+
+
+def test_users_down_is_503_before_anything_is_reserved(shop: Shop, platform: Platform) -> None:
+    vendor = shop.user("vendor")
+    buyer, product_id = shop.buyer_with_cart(vendor, price=4_000, quantity=1, funds=10_000)
+
+    with platform.users.down():
+        response = shop.checkout(buyer, key="users-down")
+    assert response.status_code == 503 and shop.stock(product_id) == 10
+    assert shop.get(buyer).json()["total"] == 0
+
+    assert shop.checkout(buyer, key="users-down").json()["status"] == "paid"

@@ -102,3 +102,24 @@ def test_a_lost_payment_answer_never_retried_is_refunded_by_the_job(shop: Shop, 
     assert shop.get(buyer, f"/{order['id']}").json()["status"] == "cancelled"
     assert shop.balance(buyer) == 5_000
     assert shop.stock(product_id) == 10
+
+
+def test_an_order_cancelled_while_its_wallet_payment_runs_gets_the_money_back(
+        shop: Shop, platform: Platform) -> None:
+    vendor = shop.user("vendor")
+    buyer, product_id = shop.buyer_with_cart(vendor, price=1_000, quantity=2, funds=5_000)
+
+    def cancel_first(original: Callable[..., Any]) -> Callable[..., Any]:
+        def pay(body: dict[str, Any]) -> Any:
+            assert shop.cancel(buyer, body["order_id"]).status_code == 200
+            return original(body)
+        return pay
+
+    with failing_once(payments_client(platform), "pay", cancel_first):
+        response = shop.checkout(buyer)
+
+    assert response.status_code == 201, response.text
+    order = response.json()
+    assert order["status"] == "cancelled" and order["payment"]["status"] == "refunded"
+    assert shop.balance(buyer) == 5_000
+    assert shop.stock(product_id) == 10
