@@ -276,3 +276,27 @@ def get_storefront(admin_kube: Kube, namespace: str, name: str) -> dict[str, Any
         return admin_kube.get(STOREFRONT, namespace, name)
     except KubeError:
         return None
+
+
+def wait_provisioned(admin_kube: Kube, namespace: str, name: str, timeout: float = 20.0) -> dict[str, Any]:
+    def provisioned() -> dict[str, Any] | None:
+        current = get_storefront(admin_kube, namespace, name)
+        ready = condition(current, "SecretsReady").get("status") == "True" and \
+            condition(current, "DatabasesReady").get("status") == "True" and \
+            len(admin_kube.list(DEPLOYMENT, namespace, f"storefront.dev/instance={name}")) == 5
+        return current if ready else None
+
+    return wait_for(provisioned, timeout=timeout, what=f"{namespace}/{name} provisioned")
+
+
+def wait_ready(admin_kube: Kube, namespace: str, name: str, timeout: float = 20.0) -> dict[str, Any]:
+    def ready() -> dict[str, Any] | None:
+        current = get_storefront(admin_kube, namespace, name)
+        return current if condition(current, "Ready").get("status") == "True" else None
+
+    return wait_for(ready, timeout=timeout, what=f"{namespace}/{name} Ready")
+
+
+def patch_storefront(admin_kube: Kube, namespace: str, name: str, patch: dict[str, Any]) -> dict[str, Any]:
+    return admin_kube._request("PATCH", STOREFRONT.object_path(namespace, name), body=patch,
+                               content_type="application/merge-patch+json")
