@@ -75,6 +75,8 @@ def _post_release(payment: Payment, splits: dict[uuid.UUID, int]) -> dict[str, A
     session, currency, fee_bps = db.session, payment.currency, settings().platform_fee_bps
     escrow = ledger.account(session, ESCROW, currency, payment.order_id)
     wallets = {vendor_id: ledger.wallet(session, vendor_id, currency) for vendor_id in splits}
+    # Every account exists before the first posting locks any: creating one later could wait on a lock holder.
+    platform = ledger.account(session, PLATFORM_FEES, currency)
     credits = [(wallets[vendor_id], amount) for vendor_id, amount in splits.items() if amount]
     ledger.post(session, ledger.ESCROW_RELEASE, payment.reference, [(escrow, -payment.amount), *credits],
                 order_id=payment.order_id)
@@ -82,7 +84,6 @@ def _post_release(payment: Payment, splits: dict[uuid.UUID, int]) -> dict[str, A
     total_fee = sum(fees.values())
     if total_fee:
         # A separate `fee` transaction, so the vendor's history shows the gross release and the fee apart.
-        platform = ledger.account(session, PLATFORM_FEES, currency)
         legs = [(wallets[vendor_id], -fee) for vendor_id, fee in fees.items() if fee]
         ledger.post(session, ledger.FEE, payment.reference, [*legs, (platform, total_fee)], order_id=payment.order_id)
     return {

@@ -202,3 +202,32 @@ def test_unknown_orders_are_404_on_refund_and_release(stack: Stack) -> None:
                          timeout=10).status_code == 404
     assert requests.post(stack.url(f"/internal/escrow/{order_id}/release"), headers=stack.service_headers(),
                          json={"splits": [{"vendor_id": str(uuid.uuid4()), "amount": 1}]}, timeout=10).status_code == 404
+
+
+def test_refund_and_release_racing_for_one_escrow_only_one_wins(stack: Stack) -> None:
+    buyer, vendor = stack.user(), stack.user(("vendor",))
+    buyer.fund(30_000)
+    results: list[tuple[str, int]] = []
+    for _ in range(3):
+        order_id = uuid.uuid4()
+        stack.pay_order(buyer, 10_000, order_id=order_id)
+        barrier = threading.Barrier(4)
+
+        def call(kind: str, url: str, body: dict | None) -> None:
+            barrier.wait()
+            response = requests.post(url, json=body, headers=stack.service_headers(), timeout=30)
+            results.append((kind, response.status_code))
+
+        threads = [threading.Thread(target=call, args=("refund", stack.url(f"/internal/payments/{order_id}/refund"),
+                                                       None)) for _ in range(2)]
+        threads += [threading.Thread(target=call, args=(
+            "release", stack.url(f"/internal/escrow/{order_id}/release"),
+            {"splits": [{"vendor_id": str(vendor.id), "amount": 10_000}]})) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert buyer.balance() + vendor.balance() == 30_000
+    assert all(status in (200, 409) for _, status in results)
+    winners = {kind for kind, status in results if status == 200}
+    assert winners and len([r for r in results if r[1] == 200]) == 6

@@ -6,7 +6,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, render_template_string, request
 
 from storefront_common.auth import auth_required, current_user_id, has_role
-from storefront_common.errors import not_found
+from storefront_common.errors import ProblemError, not_found
 from storefront_common.openapi import operation
 from storefront_common.timeutil import isoformat
 
@@ -64,7 +64,7 @@ def read_payment(reference: str) -> dict[str, Any]:
 def _is_owner(payment: Payment) -> bool:
     try:
         return payment.user_id == current_user_id()
-    except Exception:  # a service token has no user id
+    except ProblemError:  # a service token has no user id
         return False
 
 
