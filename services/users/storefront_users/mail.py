@@ -49,8 +49,8 @@ class Mailer:
 
     def _log(self, mail: Mail) -> None:
         if self.settings.environment == "local":
-            # Development only: the body carries the one-time link the developer needs to click.
-            logger.info("mail (no SMTP_HOST configured)",
-                        extra={"to": mail.to, "subject": mail.subject, "body": mail.text})
+            # Development only: the body carries the one-time link the developer needs to click, and it goes
+            # into the message itself so the text log format shows it too.
+            logger.info("mail (no SMTP_HOST configured) to %s: %s\n%s", mail.to, mail.subject, mail.text)
         else:
             logger.warning("mail dropped: no SMTP_HOST configured", extra={"subject": mail.subject})

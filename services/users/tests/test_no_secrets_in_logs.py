@@ -61,3 +61,12 @@ def test_without_smtp_outside_local_mode_the_mail_is_dropped_not_logged(
     register(client, "ada@example.com")
     logged = log_lines.getvalue()
     assert "mail dropped" in logged and "token=" not in logged
+
+
+def test_in_local_mode_without_smtp_the_mail_and_its_link_go_to_the_log(
+        app: Flask, client: FlaskClient, log_lines: io.StringIO, monkeypatch: pytest.MonkeyPatch) -> None:
+    with app.app_context():
+        monkeypatch.setattr(users_extension().settings, "smtp_host", "")
+        monkeypatch.setattr(users_extension().settings, "environment", "local")
+    register(client, "ada@example.com")
+    assert "https://shop.storefront.test/verify-email?token=" in log_lines.getvalue()
