@@ -57,6 +57,11 @@ def find_by_reference(reference: str) -> Payment | None:
     return db.session.scalar(select(Payment).where(Payment.reference == reference))
 
 
+def public_status(payment: Payment) -> str:
+    # Held for review means nothing was credited: for the payer it failed.
+    return FAILED if payment.status == REVIEW else payment.status
+
+
 def find_by_order(order_id: uuid.UUID) -> Payment | None:
     return db.session.scalar(select(Payment).where(Payment.order_id == order_id))
 
@@ -74,9 +79,8 @@ def pay_order(order_id: uuid.UUID, user_id: uuid.UUID, email: str, amount: int, 
                       method=method, purpose=ORDER, status=PENDING,
                       reference=new_reference("wal" if method == WALLET_METHOD else "ord"))
     payment.splits = [PaymentSplit(vendor_id=vendor_id, amount=part) for vendor_id, part in _merge(splits)]
-    if method == WALLET_METHOD:
-        return _pay_from_wallet(payment), True
-    return _pay_with_paystack(payment), True
+    result = _pay_from_wallet(payment) if method == WALLET_METHOD else _pay_with_paystack(payment)
+    return result, result is payment
 
 
 def _merge(splits: list[tuple[uuid.UUID, int]]) -> list[tuple[uuid.UUID, int]]:

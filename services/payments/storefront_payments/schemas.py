@@ -147,7 +147,8 @@ class InternalPaymentIn(Body):
 
 class InternalPaymentOut(BaseModel):
     reference: str
-    status: Literal["success", "pending"]
+    status: PublicPaymentStatus = Field(description="A new payment is `success` (wallet) or `pending` (paystack); "
+                                                    "a repeat shows where the payment stands now.")
     method: Literal["wallet", "paystack"]
     amount: int
     currency: str

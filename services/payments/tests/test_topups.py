@@ -48,6 +48,7 @@ def test_the_checkout_page_pays_and_the_callback_shows_the_outcome(stack: Stack)
     landing = requests.get(paid.headers["Location"], timeout=15)
     assert landing.status_code == 200 and landing.headers["Content-Type"].startswith("text/html")
     assert "Payment received" in landing.text and started["reference"] in landing.text
+    assert "NGN 500.00" in landing.text
     as_json = requests.get(paid.headers["Location"], headers={"Accept": "application/json"}, timeout=15)
     assert as_json.json()["status"] == "success"
     assert user.balance() == 50_000

@@ -33,8 +33,8 @@ def create_payment(body: InternalPaymentIn) -> tuple[dict[str, Any], int]:
 
 
 def _payment(payment: Payment) -> dict[str, Any]:
-    view: dict[str, Any] = {"reference": payment.reference, "status": payment.status, "method": payment.method,
-                            "amount": payment.amount, "currency": payment.currency}
+    view: dict[str, Any] = {"reference": payment.reference, "status": charges.public_status(payment),
+                            "method": payment.method, "amount": payment.amount, "currency": payment.currency}
     if payment.authorization_url:
         view["authorization_url"] = payment.authorization_url
     return view

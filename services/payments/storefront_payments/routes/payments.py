@@ -11,7 +11,7 @@ from storefront_common.openapi import operation
 from storefront_common.timeutil import isoformat
 
 from .. import charges, reconcile
-from ..models import PENDING, REVIEW, Payment
+from ..models import PENDING, Payment
 from ..schemas import CallbackQuery, PaymentOut
 
 blueprint = Blueprint("payments", __name__, url_prefix="/api/v1/payments")
@@ -21,7 +21,7 @@ OUTCOME_PAGE = """<!doctype html>
 <body><main>
 <h1>{{ headline }}</h1>
 <p>Reference: <code>{{ reference }}</code></p>
-<p>Amount: {{ amount }} {{ currency }} (minor units)</p>
+<p>Amount: {{ currency }} {{ major_amount }}</p>
 </main></body></html>
 """
 HEADLINES = {"success": "Payment received. Thank you!", "pending": "Your payment is being confirmed.",
@@ -30,18 +30,13 @@ HEADLINES = {"success": "Payment received. Thank you!", "pending": "Your payment
 
 
 def public_view(payment: Payment) -> dict[str, Any]:
-    view: dict[str, Any] = {"reference": payment.reference, "status": public_status(payment),
+    view: dict[str, Any] = {"reference": payment.reference, "status": charges.public_status(payment),
                             "amount": payment.amount, "currency": payment.currency, "purpose": payment.purpose}
     if payment.order_id is not None:
         view["order_id"] = str(payment.order_id)
     if payment.paid_at is not None:
         view["paid_at"] = isoformat(payment.paid_at)
     return view
-
-
-def public_status(payment: Payment) -> str:
-    # Held for review means nothing was credited: for the payer it failed.
-    return "failed" if payment.status == REVIEW else payment.status
 
 
 def _settled(payment: Payment) -> Payment:
@@ -78,5 +73,6 @@ def paystack_callback(query: CallbackQuery) -> Response:
     view = public_view(_settled(payment))
     if request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
         return jsonify(view)
-    html = render_template_string(OUTCOME_PAGE, headline=HEADLINES[view["status"]], **view)
+    major_amount = f"{payment.amount // 100:,}.{payment.amount % 100:02d}"
+    html = render_template_string(OUTCOME_PAGE, headline=HEADLINES[view["status"]], major_amount=major_amount, **view)
     return Response(html, mimetype="text/html")
