@@ -76,8 +76,13 @@ class Platform:
     users: Server
     apps: dict[str, Flask] = field(default_factory=dict)
 
+    def urls(self) -> dict[str, str]:
+        servers = {"users": self.users, "products": self.products, "carts": self.carts,
+                   "orders": self.orders, "payments": self.payments}
+        return {f"{name}_url": server.url for name, server in servers.items()}
 
-def _settings_common(jwks_url: str, database_url: str, urls: dict[str, str]) -> dict[str, Any]:
+
+def common_settings(jwks_url: str, database_url: str, urls: dict[str, str]) -> dict[str, Any]:
     return {"database_url": database_url, "jwks_url": jwks_url, "jwt_issuer": TEST_ISSUER,
             "auto_migrate": True, "log_format": "text", "log_level": "WARNING",
             "http_retries": 1, "http_backoff_seconds": 0.05, "http_read_timeout": 20.0, **urls}
@@ -107,7 +112,7 @@ def platform(postgres_admin_url: str, jwks_url: str, tokens: TokenFactory) -> It
     with ExitStack() as stack:
         database = {name: stack.enter_context(fresh_database(postgres_admin_url, f"orders_suite_{name}"))
                     for name in ("products", "carts", "orders", "payments")}
-        common = {name: _settings_common(jwks_url, database.get(name, ""), urls) for name in database}
+        common = {name: common_settings(jwks_url, database.get(name, ""), urls) for name in database}
         products_app = create_products(ProductsSettings(**common["products"]))
         carts_app = create_carts(CartsSettings(**common["carts"]), service_tokens=service_tokens("carts"))
         _create_tables_without_migrations(carts_app)
