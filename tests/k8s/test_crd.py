@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import CRD, OPERATOR_CHART, REPO, check, documents
+from k8s_support import CRD, OPERATOR_CHART, REPO, check, documents
 
 SAMPLES = REPO / "k8s" / "samples"
 VALID = {
