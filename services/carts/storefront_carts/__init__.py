@@ -1,0 +1,1 @@
+"""Storefront carts service: one cart per user, priced live from the products service."""
