@@ -26,8 +26,9 @@ logger = logging.getLogger("storefront.users")
 
 
 def _use_signing_key(app: Flask, keys: SigningKeys, settings: Settings) -> None:
-    # Tokens travel in headers only, so the CSRF claim flask-jwt-extended adds by default means nothing.
-    app.config.update(JWT_COOKIE_CSRF_PROTECT=False,
+    # Tokens travel in headers only, so the CSRF claim flask-jwt-extended adds by default means nothing;
+    # nbf would only repeat iat.
+    app.config.update(JWT_COOKIE_CSRF_PROTECT=False, JWT_ENCODE_NBF=False,
                       JWT_ACCESS_TOKEN_EXPIRES=timedelta(seconds=settings.access_token_ttl_seconds),
                       JWT_REFRESH_TOKEN_EXPIRES=timedelta(seconds=settings.refresh_token_ttl_seconds))
     manager: JWTManager = app.extensions["flask-jwt-extended"]

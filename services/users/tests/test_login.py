@@ -40,6 +40,7 @@ def test_login_returns_a_token_pair_with_the_contract_claims(client: FlaskClient
         assert claims["sub"] == user["id"] and claims["roles"] == ["customer"] and claims["type"] == token_type
         assert {"jti", "iat", "exp"} <= set(claims)
     assert access["exp"] - access["iat"] == 900
+    assert "csrf" not in access and "nbf" not in access
     assert refresh["exp"] - refresh["iat"] == 2_592_000
     assert client.get("/api/v1/users/me", headers=bearer(pair["access_token"])).json["id"] == user["id"]
 
