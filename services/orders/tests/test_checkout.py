@@ -7,6 +7,7 @@ import requests
 
 from conftest import Platform
 from shop import Shop
+from storefront_orders.schemas import OrderOut
 
 
 def test_wallet_checkout_is_paid_commits_the_stock_and_empties_the_cart(shop: Shop) -> None:
@@ -29,6 +30,7 @@ def test_wallet_checkout_is_paid_commits_the_stock_and_empties_the_cart(shop: Sh
     assert shop.stock(product_id) == 8
     assert shop.balance(buyer) == 10_000
     assert shop.get(buyer, f"/{order['id']}").json() == order
+    OrderOut.model_validate(order)
 
 
 def test_paystack_checkout_is_pending_until_paystack_confirms(shop: Shop) -> None:
@@ -41,6 +43,7 @@ def test_paystack_checkout_is_pending_until_paystack_confirms(shop: Shop) -> Non
     order = response.json()
     assert order["status"] == "pending" and order["payment"]["status"] == "pending"
     assert order["payment"]["authorization_url"].startswith(shop.platform.paystack.url)
+    OrderOut.model_validate(order)
     assert shop.stock(product_id) == 9  # reserved, not sold
     assert len(shop.cart_items(buyer)) == 1  # the cart stays until the order is paid
 

@@ -31,7 +31,7 @@ IDEMPOTENCY_HEADER_DOC = {"Idempotent-Replayed": {"description": "true when this
 @operation("Check out the caller's cart (Idempotency-Key required). Prices come from the catalog; "
            "total = subtotal (no shipping fees or taxes). wallet: paid at once or 402; paystack: pending "
            "with payment.authorization_url. 503 (Retry-After): retry with the same key to resume the "
-           "same order.", body=CheckoutIn, response=OrderOut, status=201, errors=(402, 409, 503),
+           "same order.", body=CheckoutIn, response=OrderOut, status=201, errors=(402, 403, 409, 503),
            headers=IDEMPOTENCY_HEADER_DOC)
 def create_order(body: CheckoutIn) -> tuple[dict[str, Any], int]:
     order = checkout.run(checkout.CheckoutRequest(
@@ -47,7 +47,7 @@ def _bearer() -> str:
 @blueprint.get("")
 @auth_required()
 @operation("List orders: scope=mine (default), vendor (vendor role: orders with the caller's products) "
-           "or all (admin); newest first", query=OrderQuery, response=OrderList)
+           "or all (admin); newest first", query=OrderQuery, response=OrderList, errors=(403,))
 def list_orders(query: OrderQuery) -> dict[str, Any]:
     statement = _scoped(query.scope)
     if query.status is not None:
@@ -80,7 +80,7 @@ def read_order(order_id: uuid.UUID) -> dict[str, Any]:
 @blueprint.post("/<uuid:order_id>/cancel")
 @auth_required()
 @operation("Cancel a pending order (its stock is released) or a paid one (refunded in full; the "
-           "stock stays sold); any other status is 409", response=OrderOut, errors=(409,))
+           "stock stays sold); any other status is 409", response=OrderOut, errors=(403, 409))
 def cancel_order(order_id: uuid.UUID) -> dict[str, Any]:
     order = visible_order(order_id)
     require_canceller(order)
