@@ -34,7 +34,7 @@ def product_select() -> Select[Any]:
 
 
 def find_product_json(session: Session, product_id: uuid.UUID) -> dict[str, Any] | None:
-    row = session.execute(product_select().where(Product.id == product_id)).one_or_none()
+    row = session.connection().execute(product_select().where(Product.id == product_id)).one_or_none()
     return product_json(row) if row is not None else None
 
 
@@ -84,11 +84,13 @@ def list_products(session: Session, query: ProductQuery) -> dict[str, Any]:
     count_statement = select(func.count()).select_from(Product)
     if query.category is not None:
         count_statement = count_statement.outerjoin(Category, Category.id == Product.category_id)
-    total = session.scalar(count_statement.where(*filters)) or 0
+    # Plain Core execution: the rows become JSON directly, so the ORM's result machinery is pure overhead.
+    connection = session.connection()
+    total = connection.scalar(count_statement.where(*filters)) or 0
     rows = []
     offset = (query.page - 1) * query.per_page
     if offset < total:
         page_statement = (product_select().where(*filters).order_by(*_order_by(query.sort))
                           .limit(query.per_page).offset(offset))
-        rows = session.execute(page_statement).all()
+        rows = connection.execute(page_statement).all()
     return envelope([product_json(row) for row in rows], query.page, query.per_page, total)

@@ -68,10 +68,13 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_products'))
     )
     with op.batch_alter_table('products', schema=None) as batch_op:
-        batch_op.create_index('ix_products_active_created', ['is_active', 'created_at', 'id'], unique=False)
-        batch_op.create_index('ix_products_active_name', ['is_active', 'name', 'id'], unique=False)
-        batch_op.create_index('ix_products_active_price', ['is_active', 'price', 'id'], unique=False)
-        batch_op.create_index('ix_products_active_rating', ['is_active', 'rating_average', 'id'], unique=False)
+        # Partial: the listing shows active products only; the narrow "count" one makes counting them an
+        # index-only scan.
+        for name, columns in (("created", ["created_at", "id"]), ("name", ["name", "id"]),
+                              ("price", ["price", "id"]), ("rating", ["rating_average", "id"]),
+                              ("count", ["is_active"])):
+            batch_op.create_index(f"ix_products_active_{name}", columns, unique=False,
+                                  postgresql_where=sa.text("is_active"), sqlite_where=sa.text("is_active"))
         batch_op.create_index(batch_op.f('ix_products_category_id'), ['category_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_products_vendor_id'), ['vendor_id'], unique=False)
 
@@ -115,6 +118,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_products_vendor_id'))
         batch_op.drop_index(batch_op.f('ix_products_category_id'))
         batch_op.drop_index('ix_products_active_rating')
+        batch_op.drop_index('ix_products_active_count')
         batch_op.drop_index('ix_products_active_price')
         batch_op.drop_index('ix_products_active_name')
         batch_op.drop_index('ix_products_active_created')
