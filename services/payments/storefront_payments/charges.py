@@ -248,5 +248,11 @@ def verify_and_apply(payment: Payment) -> list[uuid.UUID]:
     """Ask Paystack about a pending payment and settle it; raises PaystackError when Paystack cannot say."""
     if payment.method != PAYSTACK_METHOD or payment.status != PENDING:
         return []
-    data = deps().paystack.verify(payment.reference)
+    try:
+        data = deps().paystack.verify(payment.reference)
+    except PaystackError as error:
+        if error.status != 404:
+            raise
+        # Paystack never got it (initialize lost on the way): like an unpaid checkout, given up on with age.
+        data = {"status": "abandoned"}
     return apply_paystack_transaction(payment, data)

@@ -108,3 +108,34 @@ def test_health_and_openapi(stack: Stack) -> None:
             "/internal/escrow/{order_id}/release"} <= set(paths)
     assert "requestBody" in paths["/api/v1/payments/paystack/webhook"]["post"]
     assert "402" in paths["/internal/payments"]["post"]["responses"]
+
+
+def test_production_needs_a_paystack_key() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from storefront_payments.settings import Settings
+
+    with pytest.raises(ValidationError):
+        Settings(environment="production", paystack_secret_key="")
+    assert Settings(environment="production", paystack_secret_key="sk_live_x").is_production
+
+
+def test_the_secret_key_never_reaches_a_log(stack: Stack, caplog: object) -> None:
+    import logging
+
+    from conftest import SECRET_KEY
+
+    caplog.set_level(logging.DEBUG)  # type: ignore[attr-defined]
+    user = stack.user()
+    reference = user.topup(1_000)["reference"]
+    stack.complete(reference)
+    requests.post(stack.webhook_url, data=b"{}", headers={"x-paystack-signature": "forged"}, timeout=10)
+    paystack = stack.app.extensions["payments"].paystack
+    paystack.base_url = "http://127.0.0.1:9"
+    try:
+        user.post("/api/v1/wallet/topups", {"amount": 1_000}, key="down")
+    finally:
+        paystack.base_url = stack.simulator_url
+    assert "missing or wrong signature" in caplog.text  # type: ignore[attr-defined]
+    assert SECRET_KEY not in caplog.text  # type: ignore[attr-defined]
