@@ -101,8 +101,11 @@ def _reserve(request: CheckoutRequest, order: Order | None,
         try:
             return clients().products.reserve(reservation_key(request.order_id, attempt), lines,
                                               _settings().reservation_ttl_seconds), attempt
-        except ReservationGone:
-            # Expired (or released by a crashed attempt) under this key: reserve afresh under the next.
+        except ReservationGone as gone:
+            # Expired or released under this key, or held by a crashed attempt for a cart edited since:
+            # the units of the latter go back, and the next attempt number reserves afresh.
+            if gone.stale_id is not None:
+                _give_back(gone.stale_id)
             continue
         except InsufficientStock as error:
             if order is not None:
@@ -119,7 +122,7 @@ def _record(request: CheckoutRequest, order: Order | None, reservation: Reservat
         db.session.refresh(order)
         return order
     if len({line.currency for line in reservation.items}) != 1:
-        _give_back(reservation)
+        _give_back(reservation.id)
         raise conflict("Prices changed to more than one currency during checkout; try again.")
     items = [OrderItem(product_id=line.product_id, position=position, name=line.name,
                        unit_price=line.unit_price, quantity=line.quantity,
@@ -144,11 +147,11 @@ def _record(request: CheckoutRequest, order: Order | None, reservation: Reservat
     return order
 
 
-def _give_back(reservation: Reservation) -> None:
+def _give_back(reservation_id: uuid.UUID) -> None:
     try:
-        clients().products.release(reservation.id)
+        clients().products.release(reservation_id)
     except DependencyUnavailable:
-        logger.warning("reservation left to expire", extra={"reservation_id": str(reservation.id)})
+        logger.warning("reservation left to expire", extra={"reservation_id": str(reservation_id)})
 
 
 def _pay(order: Order, email: str) -> Payment:

@@ -72,7 +72,11 @@ class InsufficientFunds(Exception):
 
 
 class ReservationGone(Exception):
-    """Products released or expired the reservation under this key; it cannot be revived."""
+    """The key's reservation cannot be used: released or expired, or (`stale_id`) held for other lines."""
+
+    def __init__(self, stale_id: uuid.UUID | None = None) -> None:
+        super().__init__("reservation unusable")
+        self.stale_id = stale_id
 
 
 def _unexpected(dependency: str, response: requests.Response) -> DependencyUnavailable:
@@ -129,6 +133,8 @@ class ProductsClient:
                 raise InsufficientStock(list(problem["insufficient"] or []))
             if "reservation_status" in problem:
                 raise ReservationGone()
+            if "reservation_id" in problem:
+                raise ReservationGone(_uuid_or_none(problem["reservation_id"]))
             raise _unexpected("products", response)
         if response.status_code == 404:
             # A product left the catalog since it went into the cart: nothing of it can be bought.
@@ -154,6 +160,13 @@ class ProductsClient:
                                                        "reservation_id": str(reservation_id)})
             return False
         raise _unexpected("products", response)
+
+
+def _uuid_or_none(value: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
 
 
 def _reservation(body: dict[str, Any], response: requests.Response) -> Reservation:

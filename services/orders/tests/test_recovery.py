@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+import requests
 
 from conftest import Platform
 from shop import Shop
@@ -123,3 +124,21 @@ def test_an_order_cancelled_while_its_wallet_payment_runs_gets_the_money_back(
     assert order["status"] == "cancelled" and order["payment"]["status"] == "refunded"
     assert shop.balance(buyer) == 5_000
     assert shop.stock(product_id) == 10
+
+
+def test_a_cart_edited_after_a_crash_is_what_the_retry_buys(shop: Shop, platform: Platform) -> None:
+    vendor = shop.user("vendor")
+    buyer, product_id = shop.buyer_with_cart(vendor, price=1_000, quantity=3, funds=5_000)
+
+    with failing_once(checkout, "_record", crash):
+        assert shop.checkout(buyer, key="edited").status_code == 500
+    assert shop.stock(product_id) == 7
+    requests.put(f"{platform.carts.url}/api/v1/cart/items/{product_id}", json={"quantity": 1},
+                 headers=buyer.headers, timeout=10).raise_for_status()
+
+    retried = shop.checkout(buyer, key="edited")
+
+    assert retried.status_code == 201, retried.text
+    assert retried.json()["items"][0]["quantity"] == 1
+    assert shop.stock(product_id) == 9
+    assert shop.balance(buyer) == 4_000
