@@ -12,6 +12,7 @@ from storefront_common.client import DependencyUnavailable, ServiceClient
 
 logger = logging.getLogger("storefront.carts.catalog")
 DEPENDENCY = "products"
+MAX_IDS_PER_CALL = 100  # the products service's limit for one batch lookup
 
 
 class CatalogProduct(BaseModel):
@@ -36,21 +37,30 @@ class Catalog:
         self.client = client
 
     def lookup(self, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, CatalogProduct]:
-        """The products among `ids` that the products service knows (inactive ones included if it returns them)."""
-        if not ids:
-            return {}
-        joined = ",".join(sorted(str(product_id) for product_id in ids))
-        response = self.client.get("/internal/products", params={"ids": joined})
+        """The products among `ids` that the products service knows (inactive ones included).
+
+        A cart holds at most CART_MAX_LINES (<= 100) products, so a cart view is one call; only adding a
+        new product to a full cart can need a second one.
+        """
+        wanted = sorted(set(ids), key=str)
+        found: dict[uuid.UUID, CatalogProduct] = {}
+        for start in range(0, len(wanted), MAX_IDS_PER_CALL):
+            found.update(self._lookup_batch(wanted[start:start + MAX_IDS_PER_CALL]))
+        return found
+
+    def _lookup_batch(self, ids: list[uuid.UUID]) -> dict[uuid.UUID, CatalogProduct]:
+        response = self.client.get("/internal/products", params={"ids": ",".join(map(str, ids))})
         if response.status_code != 200:
             # A 4xx here means our request or our credentials are wrong: for the caller, products is unusable.
             logger.error("product lookup refused", extra={"status": response.status_code})
             raise DependencyUnavailable(DEPENDENCY)
         try:
-            found = _LookupResponse.model_validate_json(response.content).items
+            items = _LookupResponse.model_validate_json(response.content).items
         except ValidationError:
             logger.error("product lookup returned an unexpected body")
             raise DependencyUnavailable(DEPENDENCY) from None
-        return {product.id: product for product in found if product.id in ids}
+        asked = set(ids)
+        return {product.id: product for product in items if product.id in asked}
 
 
 def catalog() -> Catalog:

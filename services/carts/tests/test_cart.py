@@ -1,0 +1,264 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from conftest import Products
+from storefront_carts.extensions import db
+from storefront_carts.models import Cart, CartItem
+from storefront_carts.settings import Settings
+from storefront_common.testing.tokens import TokenFactory
+
+
+def add(client: FlaskClient, headers: dict[str, str], product_id: str, quantity: Any = 1) -> Any:
+    return client.post("/api/v1/cart/items", headers=headers, json={"product_id": product_id, "quantity": quantity})
+
+
+def lines(cart: dict[str, Any]) -> dict[str, int]:
+    return {item["product_id"]: item["quantity"] for item in cart["items"]}
+
+
+def test_a_new_user_has_an_empty_cart_and_products_is_not_asked(client: FlaskClient, shopper: dict[str, str],
+                                                                  products: Products) -> None:
+    response = client.get("/api/v1/cart", headers=shopper)
+    assert response.status_code == 200
+    assert response.content_type == "application/json"
+    assert response.json == {"items": [], "subtotal": 0, "currency": "NGN", "item_count": 0, "updated_at": None}
+    assert products.log.lookups() == []
+
+
+def test_adding_accumulates_and_prices_the_lines(client: FlaskClient, shopper: dict[str, str],
+                                                 products: Products) -> None:
+    phone = products.product("Spark 20", price=15_000_000, stock=10)
+    case = products.product("Phone case", price=250_000, stock=50)
+    assert add(client, shopper, phone, 2).status_code == 200
+    add(client, shopper, case, 3)
+    response = add(client, shopper, phone, 1)
+    assert response.status_code == 200
+    cart = response.json
+    assert cart["items"] == [
+        {"product_id": phone, "name": "Spark 20", "unit_price": 15_000_000, "currency": "NGN", "quantity": 3,
+         "line_total": 45_000_000, "available": 10},
+        {"product_id": case, "name": "Phone case", "unit_price": 250_000, "currency": "NGN", "quantity": 3,
+         "line_total": 750_000, "available": 50},
+    ]
+    assert cart["subtotal"] == 45_750_000 and cart["item_count"] == 6 and cart["currency"] == "NGN"
+    assert cart["updated_at"].endswith("Z") and len(cart["updated_at"]) == 20
+    assert client.get("/api/v1/cart", headers=shopper).json == cart
+
+
+def test_put_sets_creates_and_removes_lines(client: FlaskClient, shopper: dict[str, str],
+                                            products: Products) -> None:
+    phone, case = products.product(stock=10), products.product("Case", price=100, stock=10)
+    add(client, shopper, phone, 2)
+    response = client.put(f"/api/v1/cart/items/{phone}", headers=shopper, json={"quantity": 7})
+    assert response.status_code == 200 and lines(response.json) == {phone: 7}
+    # A line not yet in the cart is created (PUT sets the state, whatever it was).
+    response = client.put(f"/api/v1/cart/items/{case}", headers=shopper, json={"quantity": 1})
+    assert lines(response.json) == {phone: 7, case: 1}
+    response = client.put(f"/api/v1/cart/items/{phone}", headers=shopper, json={"quantity": 0})
+    assert response.status_code == 200 and lines(response.json) == {case: 1}
+    # Setting an absent line to 0 is already true: 200, nothing changes.
+    response = client.put(f"/api/v1/cart/items/{phone}", headers=shopper, json={"quantity": 0})
+    assert response.status_code == 200 and lines(response.json) == {case: 1}
+
+
+def test_put_above_stock_or_of_an_unknown_product_is_refused(client: FlaskClient, shopper: dict[str, str],
+                                                             products: Products) -> None:
+    phone = products.product(stock=3)
+    add(client, shopper, phone, 2)
+    response = client.put(f"/api/v1/cart/items/{phone}", headers=shopper, json={"quantity": 4})
+    assert response.status_code == 409 and response.json["available"] == 3
+    response = client.put(f"/api/v1/cart/items/{uuid.uuid4()}", headers=shopper, json={"quantity": 1})
+    assert response.status_code == 404
+    assert lines(client.get("/api/v1/cart", headers=shopper).json) == {phone: 2}
+
+
+def test_delete_a_line_and_clear_the_cart(client: FlaskClient, shopper: dict[str, str],
+                                          products: Products) -> None:
+    phone, case = products.product(), products.product("Case", price=100)
+    add(client, shopper, phone, 1)
+    add(client, shopper, case, 2)
+    response = client.delete(f"/api/v1/cart/items/{phone}", headers=shopper)
+    assert response.status_code == 200 and lines(response.json) == {case: 2}
+    response = client.delete(f"/api/v1/cart/items/{phone}", headers=shopper)
+    assert response.status_code == 404
+    assert response.content_type == "application/problem+json"
+    response = client.delete("/api/v1/cart", headers=shopper)
+    assert response.status_code == 204 and response.data == b""
+    assert client.get("/api/v1/cart", headers=shopper).json["items"] == []
+    assert client.delete("/api/v1/cart", headers=shopper).status_code == 204
+
+
+def test_unknown_and_inactive_products_cannot_be_added(client: FlaskClient, shopper: dict[str, str],
+                                                       products: Products) -> None:
+    response = add(client, shopper, str(uuid.uuid4()))
+    assert response.status_code == 404 and response.json["status"] == 404
+    retired = products.product()
+    products.deactivate(retired)
+    assert add(client, shopper, retired).status_code == 404
+    assert client.get("/api/v1/cart", headers=shopper).json["items"] == []
+
+
+def test_the_resulting_quantity_may_not_exceed_stock(client: FlaskClient, shopper: dict[str, str],
+                                                     products: Products) -> None:
+    phone = products.product(stock=5)
+    assert add(client, shopper, phone, 6).status_code == 409
+    assert add(client, shopper, phone, 4).status_code == 200
+    response = add(client, shopper, phone, 2)
+    assert response.status_code == 409
+    assert response.json["requested"] == 6 and response.json["available"] == 5
+    assert lines(client.get("/api/v1/cart", headers=shopper).json) == {phone: 4}
+
+
+@pytest.mark.parametrize("quantity", [0, -1, 2.5, "2", True, None, 1001, [1]])
+def test_bad_quantities_are_422(client: FlaskClient, shopper: dict[str, str], products: Products,
+                                quantity: Any) -> None:
+    phone = products.product()
+    response = add(client, shopper, phone, quantity)
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
+    assert [error["field"] for error in response.json["errors"]] == ["quantity"]
+    response = client.put(f"/api/v1/cart/items/{phone}", headers=shopper, json={"quantity": quantity})
+    assert response.status_code == (200 if quantity == 0 else 422)
+
+
+def test_bad_bodies(client: FlaskClient, shopper: dict[str, str]) -> None:
+    response = client.post("/api/v1/cart/items", headers=shopper, data="{not json",
+                           content_type="application/json")
+    assert response.status_code == 400
+    response = client.post("/api/v1/cart/items", headers=shopper, json={"product_id": "nope", "quantity": 1})
+    assert response.status_code == 422
+    response = client.post("/api/v1/cart/items", headers=shopper,
+                           json={"product_id": str(uuid.uuid4()), "quantity": 1, "price": 1})
+    assert response.status_code == 422
+    assert client.put("/api/v1/cart/items/not-a-uuid", headers=shopper, json={"quantity": 1}).status_code == 404
+
+
+def test_a_line_holds_at_most_1000_units(client: FlaskClient, shopper: dict[str, str],
+                                         products: Products) -> None:
+    phone = products.product(stock=5000)
+    assert add(client, shopper, phone, 1000).status_code == 200
+    assert add(client, shopper, phone, 1).status_code == 409
+
+
+def test_a_cart_holds_at_most_cart_max_lines_products(client: FlaskClient, shopper: dict[str, str],
+                                                      products: Products, settings: Settings) -> None:
+    settings.cart_max_lines = 2
+    first, second, third = (products.product(f"P{n}", price=100) for n in range(3))
+    add(client, shopper, first)
+    add(client, shopper, second)
+    assert add(client, shopper, third).status_code == 409
+    assert add(client, shopper, first).status_code == 200
+
+
+def test_every_endpoint_needs_a_token(client: FlaskClient, tokens: TokenFactory) -> None:
+    product_path = f"/api/v1/cart/items/{uuid.uuid4()}"
+    for method, path in [("GET", "/api/v1/cart"), ("DELETE", "/api/v1/cart"), ("POST", "/api/v1/cart/items"),
+                         ("PUT", product_path), ("DELETE", product_path)]:
+        # The bad body must not matter: the missing token answers first.
+        response = client.open(path, method=method, data="{bad")
+        assert response.status_code == 401, (method, path)
+        assert response.content_type == "application/problem+json"
+    refresh = tokens.headers(uuid.uuid4(), ["customer"], type="refresh")
+    assert client.get("/api/v1/cart", headers=refresh).status_code == 401
+    assert client.get("/api/v1/cart", headers={"Authorization": "Bearer junk"}).status_code == 401
+
+
+def test_a_service_token_has_no_cart(client: FlaskClient, service: dict[str, str]) -> None:
+    assert client.get("/api/v1/cart", headers=service).status_code == 403
+
+
+def test_carts_belong_to_their_users(client: FlaskClient, tokens: TokenFactory, products: Products) -> None:
+    alice, bob = tokens.headers(uuid.uuid4(), ["customer"]), tokens.headers(uuid.uuid4(), ["vendor"])
+    phone, case = products.product(), products.product("Case", price=100)
+    add(client, alice, phone, 2)
+    assert client.get("/api/v1/cart", headers=bob).json["items"] == []
+    add(client, bob, case, 1)
+    assert client.delete(f"/api/v1/cart/items/{phone}", headers=bob).status_code == 404
+    client.delete("/api/v1/cart", headers=bob)
+    assert lines(client.get("/api/v1/cart", headers=alice).json) == {phone: 2}
+
+
+def test_prices_and_stock_are_the_current_ones(client: FlaskClient, shopper: dict[str, str],
+                                               products: Products) -> None:
+    phone = products.product("Spark", price=1000, stock=10)
+    add(client, shopper, phone, 2)
+    products.update(phone, price=1500, name="Spark (2026)")
+    products.set_stock(phone, 1)
+    cart = client.get("/api/v1/cart", headers=shopper).json
+    assert cart["items"][0] | {"product_id": None} == {
+        "product_id": None, "name": "Spark (2026)", "unit_price": 1500, "currency": "NGN", "quantity": 2,
+        "line_total": 3000, "available": 1}
+    assert cart["subtotal"] == 3000
+
+
+def test_one_batch_lookup_per_cart_view(client: FlaskClient, shopper: dict[str, str], products: Products) -> None:
+    ids = [products.product(f"P{n}", price=100 + n) for n in range(4)]
+    for product_id in ids:
+        add(client, shopper, product_id)
+    products.log.clear()
+    cart = client.get("/api/v1/cart", headers=shopper).json
+    assert len(cart["items"]) == 4
+    lookups = products.log.lookups()
+    assert len(lookups) == 1
+    assert all(product_id in lookups[0] for product_id in ids)
+    products.log.clear()
+    add(client, shopper, ids[0])  # a change, and the cart it answers with, also take one call
+    assert len(products.log.lookups()) == 1
+
+
+def test_a_deactivated_product_stays_visible_with_nothing_available(client: FlaskClient, shopper: dict[str, str],
+                                                                     products: Products) -> None:
+    phone, case = products.product(price=1000), products.product("Case", price=100)
+    add(client, shopper, phone, 2)
+    add(client, shopper, case, 1)
+    products.deactivate(phone)
+    cart = client.get("/api/v1/cart", headers=shopper).json
+    assert [(item["quantity"], item["available"]) for item in cart["items"]] == [(2, 0), (1, 10)]
+    assert cart["subtotal"] == 2100
+    assert add(client, shopper, phone).status_code == 404
+    response = client.put(f"/api/v1/cart/items/{phone}", headers=shopper, json={"quantity": 0})
+    assert lines(response.json) == {case: 1}
+
+
+def test_a_line_whose_product_is_gone_is_left_out(app: Flask, client: FlaskClient, tokens: TokenFactory,
+                                                  products: Products) -> None:
+    user_id = uuid.uuid4()
+    headers = tokens.headers(user_id, ["customer"])
+    phone = products.product(price=1000)
+    add(client, headers, phone, 1)
+    ghost = uuid.uuid4()
+    with app.app_context():
+        cart = db.session.query(Cart).filter_by(user_id=user_id).one()
+        db.session.add(CartItem(cart_id=cart.id, product_id=ghost, quantity=3))
+        db.session.commit()
+    cart = client.get("/api/v1/cart", headers=headers).json
+    assert lines(cart) == {phone: 1} and cart["subtotal"] == 1000 and cart["item_count"] == 1
+    assert client.delete(f"/api/v1/cart/items/{ghost}", headers=headers).status_code == 200
+
+
+def test_one_cart_one_currency(client: FlaskClient, shopper: dict[str, str], products: Products) -> None:
+    naira = products.product("Naira phone", price=1000)
+    dollars = products.product("Dollar phone", price=10, currency="USD")
+    add(client, shopper, naira)
+    response = add(client, shopper, dollars)
+    assert response.status_code == 409 and response.json["cart_currency"] == "NGN"
+    client.delete("/api/v1/cart", headers=shopper)
+    cart = add(client, shopper, dollars).json
+    assert cart["currency"] == "USD" and cart["subtotal"] == 10
+
+
+def test_a_line_whose_product_changed_currency_is_not_summed(client: FlaskClient, shopper: dict[str, str],
+                                                             products: Products) -> None:
+    first, second = products.product("First", price=1000), products.product("Second", price=500)
+    add(client, shopper, first)
+    add(client, shopper, second)
+    products.update(second, currency="USD")
+    cart = client.get("/api/v1/cart", headers=shopper).json
+    assert [item["currency"] for item in cart["items"]] == ["NGN", "USD"]
+    assert cart["currency"] == "NGN" and cart["subtotal"] == 1000 and cart["item_count"] == 2
