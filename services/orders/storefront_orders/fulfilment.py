@@ -77,7 +77,10 @@ def refund(order: Order) -> bool:
         # A wallet refund is done at once; a Paystack one is on its way until payment.refunded arrives.
         set_fields(order_id, refund_requested=True, payment_status=PaymentStatus.REFUNDED)
     else:
-        set_fields(order_id, refund_requested=True, payment_status=PaymentStatus.REFUND_PENDING)
+        set_fields(order_id, refund_requested=True)
+        # payment.refunded may have overtaken this answer; it has the last word.
+        set_fields(order_id, Order.payment_status != PaymentStatus.REFUNDED,
+                   payment_status=PaymentStatus.REFUND_PENDING)
     return True
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, update
 
 from storefront_common.timeutil import utcnow
 
@@ -41,9 +41,9 @@ def move(order_id: uuid.UUID, target: OrderStatus, *, only_from: set[OrderStatus
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
-def set_fields(order_id: uuid.UUID, **values: Any) -> None:
+def set_fields(order_id: uuid.UUID, *conditions: ColumnElement[bool], **values: Any) -> None:
     """Bookkeeping that does not change the status (saga progress flags, payment details)."""
-    db.session.execute(update(Order).where(Order.id == order_id).values(updated_at=utcnow(), **values)
-                       .execution_options(synchronize_session=False))
+    db.session.execute(update(Order).where(Order.id == order_id, *conditions)
+                       .values(updated_at=utcnow(), **values).execution_options(synchronize_session=False))
     db.session.commit()
     db.session.expire_all()
