@@ -28,20 +28,28 @@ class SweepReport:
 
 def expire_unpaid(timeout_seconds: int, now: datetime | None = None) -> int:
     cutoff = (now or utcnow()) - timedelta(seconds=timeout_seconds)
-    ids = db.session.scalars(select(Order.id).where(Order.status == OrderStatus.PENDING,
-                                                    Order.created_at < cutoff).limit(BATCH)).all()
-    db.session.commit()
     expired = 0
-    for order_id in ids:
-        # Conditional: a payment confirmed since the SELECT wins, and the order stays paid.
-        if move(order_id, OrderStatus.CANCELLED, only_from={OrderStatus.PENDING}):
-            expired += 1
-            order = db.session.get(Order, order_id)
-            if order is not None:
-                fulfilment.settle_cancelled(order)
+    while True:
+        ids = db.session.scalars(select(Order.id).where(Order.status == OrderStatus.PENDING,
+                                                        Order.created_at < cutoff).limit(BATCH)).all()
+        db.session.commit()
+        for order_id in ids:
+            expired += _expire(order_id)
+        if len(ids) < BATCH:
+            break
     if expired:
         logger.info("unpaid orders cancelled", extra={"count": expired})
     return expired
+
+
+def _expire(order_id: uuid.UUID) -> int:
+    # Conditional: a payment confirmed since the SELECT wins, and the order stays paid.
+    if not move(order_id, OrderStatus.CANCELLED, only_from={OrderStatus.PENDING}):
+        return 0
+    order = db.session.get(Order, order_id)
+    if order is not None:
+        fulfilment.settle_cancelled(order)
+    return 1
 
 
 def _unfinished() -> list[uuid.UUID]:
