@@ -37,4 +37,5 @@ def send_password_reset_mail(user: User) -> None:
             f"{_link('/reset-password', token)}\n\n"
             f"Or send this token to POST /api/v1/auth/password-reset/confirm:\n{token}\n\n"
             f"The link expires in {ttl.total_seconds() / 60:g} minutes. If it was not you, ignore this mail.\n")
-    extension.mailer.send(Mail(user.email, "Reset your password", text))
+    # In the background: a reset request must answer as fast for an unknown email as for a known one.
+    extension.mailer.send_in_background(Mail(user.email, "Reset your password", text))

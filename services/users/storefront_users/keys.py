@@ -64,13 +64,13 @@ def _pem_text(value: str) -> bytes:
     return path.read_bytes()
 
 
-def _load_private_key(pem: bytes) -> rsa.RSAPrivateKey:
+def _load_private_key(pem: bytes, source: str = "JWT_PRIVATE_KEY") -> rsa.RSAPrivateKey:
     try:
         key = serialization.load_pem_private_key(pem, password=None)
     except (ValueError, TypeError) as error:
-        raise SigningKeyError("JWT_PRIVATE_KEY is not an unencrypted PEM private key") from error
+        raise SigningKeyError(f"{source} is not an unencrypted PEM private key") from error
     if not isinstance(key, rsa.RSAPrivateKey) or key.key_size < 2048:
-        raise SigningKeyError("JWT_PRIVATE_KEY must be an RSA key of at least 2048 bits")
+        raise SigningKeyError(f"{source} must be an RSA key of at least 2048 bits")
     return key
 
 
@@ -96,7 +96,7 @@ def local_private_key(data_dir: Path) -> rsa.RSAPrivateKey:
             pass
         finally:
             temporary.unlink()
-    return _load_private_key(path.read_bytes())
+    return _load_private_key(path.read_bytes(), source=str(path))
 
 
 def _load_previous_keys(value: str) -> list[rsa.RSAPublicKey]:

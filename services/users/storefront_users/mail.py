@@ -1,8 +1,10 @@
 """Outgoing mail over SMTP; without an SMTP host (local development) the mail goes to the log."""
 from __future__ import annotations
 
+import contextvars
 import logging
 import smtplib
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from email.message import EmailMessage
 
@@ -25,6 +27,19 @@ class Mail:
 class Mailer:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        # One sender thread: mails handed over leave in order, and a slow SMTP server cannot pile up threads.
+        self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mail")
+
+    def send_in_background(self, mail: Mail) -> Future[None]:
+        """Send without making the caller wait, so the response time does not tell whether a mail was sent."""
+        context = contextvars.copy_context()  # keeps the request id on the log lines
+        return self._background.submit(context.run, self._send_quietly, mail)
+
+    def _send_quietly(self, mail: Mail) -> None:
+        try:
+            self.send(mail)
+        except MailError:
+            pass  # already logged by send()
 
     def send(self, mail: Mail) -> None:
         if not self.settings.smtp_host:

@@ -5,6 +5,7 @@ import hashlib
 import json
 import re
 import threading
+import time
 from collections.abc import Iterator
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -32,6 +33,8 @@ ADMIN_EMAIL = "root@storefront.test"
 ADMIN_PASSWORD = "admin-password-1"
 SERVICE_CLIENT_ID = "orders"
 SERVICE_CLIENT_SECRET = "orders-client-secret"
+VERIFY_LINK = "/verify-email"
+RESET_LINK = "/reset-password"
 
 
 def private_pem(key: rsa.RSAPrivateKey) -> str:
@@ -65,12 +68,17 @@ class Mailbox:
     def to(self, address: str) -> list[EmailMessage]:
         return [message for message in self.messages if message["To"] == address]
 
-    def token_for(self, address: str) -> str:
-        """The one-time token in the last mail sent to the address."""
-        body = self.to(address)[-1].get_content()
-        match = re.search(r"\?token=([A-Za-z0-9_\-]+)", body)
-        assert match, body
-        return match.group(1)
+    def token_for(self, address: str, link: str = VERIFY_LINK, timeout: float = 10.0) -> str:
+        """The one-time token of the last mail to the address with that link, waiting for it to arrive."""
+        pattern = re.compile(re.escape(link) + r"\?token=([A-Za-z0-9_\-]+)")
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [match.group(1) for message in self.to(address)
+                     if (match := pattern.search(message.get_content()))]
+            if found:
+                return found[-1]
+            assert time.monotonic() < deadline, f"no mail with {link} reached {address}"
+            time.sleep(0.02)
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from storefront_common.logging_setup import log_handler
 from storefront_users.extensions import db, users_extension
 from storefront_users.models import User
-from conftest import SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET, Mailbox
+from conftest import RESET_LINK, SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET, Mailbox
 from support import PASSWORD, bearer, login, register
 
 
@@ -35,7 +35,7 @@ def test_no_password_hash_token_or_secret_reaches_a_log_line_or_response(
     responses.append(refreshed.get_data(as_text=True))
     responses.append(client.post("/api/v1/auth/refresh", headers=bearer(pair["refresh_token"])).get_data(as_text=True))
     client.post("/api/v1/auth/password-reset", json={"email": "ada@example.com"})
-    reset_token = mailbox.token_for("ada@example.com")
+    reset_token = mailbox.token_for("ada@example.com", RESET_LINK)
     responses.append(client.post("/api/v1/auth/password-reset/confirm",
                                  json={"token": reset_token, "new_password": "x"}).get_data(as_text=True))
     responses.append(client.post("/internal/auth/token", json={

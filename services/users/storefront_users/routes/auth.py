@@ -120,10 +120,7 @@ def verify_email(body: VerifyEmailIn) -> tuple[str, int]:
 def request_password_reset(body: PasswordResetIn) -> tuple[dict[str, Any], int]:
     user = find_user_by_email(body.email)
     if user is not None and user.is_active:
-        try:
-            send_password_reset_mail(user)
-        except MailError:
-            logger.warning("password reset mail not sent")
+        send_password_reset_mail(user)
     return ACCEPTED, 202
 
 
