@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask import Flask
+from sqlalchemy import inspect, text
+
+from conftest import Products, SignedServiceTokens, carts_settings
+from storefront_carts.app import VERSIONS_DIR, create_app
+from storefront_carts.extensions import db
+from storefront_common.migrations import alembic_config, upgrade
+from storefront_common.testing.databases import fresh_database
+from storefront_common.testing.tokens import TokenFactory
+
+TABLES = {"alembic_version", "carts", "cart_items"}
+
+
+def migrated_app(database_url: str, jwks_url: str, products_url: str, tokens: TokenFactory) -> Flask:
+    app = create_app(carts_settings(database_url, jwks_url, products_url), service_tokens=SignedServiceTokens(tokens))
+    with app.app_context():
+        upgrade(app)
+    return app
+
+
+def assert_schema_matches_models(app: Flask) -> None:
+    with app.app_context():
+        with db.engine.connect() as connection:
+            assert set(inspect(connection).get_table_names()) == TABLES
+            assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+            assert compare_metadata(MigrationContext.configure(connection), db.metadata) == []
+        upgrade(app)  # a second run is a no-op
+
+
+def assert_downgrade_removes_everything(app: Flask, database_url: str) -> None:
+    with app.app_context():
+        command.downgrade(alembic_config(database_url, VERSIONS_DIR, db.metadata), "base")
+        assert set(inspect(db.engine).get_table_names()) == {"alembic_version"}
+        db.engine.dispose()
+
+
+def test_migrations_on_postgresql(postgres_admin_url: str, jwks_url: str, products: Products,
+                                  tokens: TokenFactory) -> None:
+    with fresh_database(postgres_admin_url, "carts_migrations") as url:
+        app = migrated_app(url, jwks_url, products.base_url, tokens)
+        assert_schema_matches_models(app)
+        assert_downgrade_removes_everything(app, url)
+
+
+def test_migrations_and_the_cart_on_sqlite(tmp_path: Path, jwks_url: str, products: Products,
+                                           tokens: TokenFactory) -> None:
+    url = f"sqlite:///{tmp_path / 'carts.db'}"
+    app = migrated_app(url, jwks_url, products.base_url, tokens)
+    assert_schema_matches_models(app)
+    client = app.test_client()
+    headers = tokens.headers(uuid.uuid4(), ["customer"])
+    product_id = products.product(price=300, stock=4)
+    for quantity in (1, 2):
+        response = client.post("/api/v1/cart/items", headers=headers,
+                               json={"product_id": product_id, "quantity": quantity})
+        assert response.status_code == 200
+    assert client.post("/api/v1/cart/items", headers=headers,
+                       json={"product_id": product_id, "quantity": 2}).status_code == 409
+    cart = client.get("/api/v1/cart", headers=headers).json
+    assert cart["items"][0]["quantity"] == 3 and cart["subtotal"] == 900
+    # Lines go with their cart (the foreign keys pragma is on for SQLite too).
+    assert client.delete("/api/v1/cart", headers=headers).status_code == 204
+    with app.app_context():
+        assert db.session.execute(text("SELECT count(*) FROM cart_items")).scalar() == 0
+        db.session.remove()
+    assert app.test_cli_runner().invoke(args=["purge-expired-carts"]).exit_code == 0
+    assert_downgrade_removes_everything(app, url)
