@@ -51,7 +51,8 @@ def _category_filter(category: str) -> ColumnElement[bool]:
 
 
 def listing_filters(query: ProductQuery) -> list[ColumnElement[bool]]:
-    filters: list[ColumnElement[bool]] = [Product.is_active.is_(True)]
+    # The bare column, not `IS true`: only that matches the partial indexes' `WHERE is_active`.
+    filters: list[ColumnElement[bool]] = [Product.is_active.expression]
     if query.q is not None:
         pattern = _like_pattern(query.q)
         filters.append(or_(Product.name.ilike(pattern, escape="\\"),
@@ -79,18 +80,30 @@ def _order_by(sort: str) -> tuple[ColumnElement[Any], ...]:
     return column.asc(), Product.id.asc()
 
 
-def list_products(session: Session, query: ProductQuery) -> dict[str, Any]:
-    filters = listing_filters(query)
-    count_statement = select(func.count()).select_from(Product)
+def _count_statement(query: ProductQuery, filters: list[ColumnElement[bool]]) -> Select[Any]:
+    statement = select(func.count()).select_from(Product)
     if query.category is not None:
-        count_statement = count_statement.outerjoin(Category, Category.id == Product.category_id)
-    # Plain Core execution: the rows become JSON directly, so the ORM's result machinery is pure overhead.
-    connection = session.connection()
-    total = connection.scalar(count_statement.where(*filters)) or 0
-    rows = []
-    offset = (query.page - 1) * query.per_page
-    if offset < total:
-        page_statement = (product_select().where(*filters).order_by(*_order_by(query.sort))
-                          .limit(query.per_page).offset(offset))
-        rows = connection.execute(page_statement).all()
+        statement = statement.outerjoin(Category, Category.id == Product.category_id)
+    # Never correlated: it counts every match, not the page's rows.
+    return statement.where(*filters).correlate(None)
+
+
+def list_products(session: Session, query: ProductQuery) -> dict[str, Any]:
+    """One round trip: the page's rows each carry the total, counted in the same statement and snapshot.
+
+    The listing only reads, so it runs without a transaction (no BEGIN/ROLLBACK round trips); its one
+    statement still sees one consistent snapshot.
+    """
+    filters = listing_filters(query)
+    count_statement = _count_statement(query, filters)
+    page_statement = (product_select().add_columns(count_statement.scalar_subquery().label("total"))
+                      .where(*filters).order_by(*_order_by(query.sort))
+                      .limit(query.per_page).offset((query.page - 1) * query.per_page))
+    connection = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    rows = connection.execute(page_statement).all()
+    if rows:
+        total = int(rows[0].total)
+    else:
+        # An empty page: either nothing matches or the page lies beyond the last one.
+        total = 0 if query.page == 1 else int(connection.scalar(count_statement) or 0)
     return envelope([product_json(row) for row in rows], query.page, query.per_page, total)

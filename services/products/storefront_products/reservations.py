@@ -74,7 +74,7 @@ def _take_units(session: Session, reservation: Reservation, quantities: dict[uui
         quantity = quantities[product_id]
         taken = session.execute(
             update(Product)
-            .where(Product.id == product_id, Product.is_active.is_(True), Product.stock >= quantity)
+            .where(Product.id == product_id, Product.is_active, Product.stock >= quantity)
             .values(stock=Product.stock - quantity)
             .returning(Product.name, Product.price, Product.currency, Product.vendor_id)
             .execution_options(synchronize_session=False)
@@ -93,7 +93,7 @@ def _take_units(session: Session, reservation: Reservation, quantities: dict[uui
 def _shortfalls(session: Session, requested: dict[uuid.UUID, int]) -> list[Shortfall]:
     # Unknown and inactive products can never be bought: they report 0 available.
     available = dict(session.execute(
-        select(Product.id, Product.stock).where(Product.id.in_(requested), Product.is_active.is_(True))
+        select(Product.id, Product.stock).where(Product.id.in_(requested), Product.is_active)
     ).tuples().all())
     session.rollback()
     return [Shortfall(pid, quantity, available.get(pid, 0)) for pid, quantity in requested.items()]

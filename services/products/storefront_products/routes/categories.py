@@ -90,7 +90,7 @@ def delete_category(category_id: uuid.UUID) -> tuple[str, int]:
     # The row lock makes a product created concurrently in this category wait, then fail its foreign key.
     category = _category_or_404(category_id, for_update=True)
     has_active_products = db.session.scalar(select(exists().where(
-        Product.category_id == category.id, Product.is_active.is_(True))))
+        Product.category_id == category.id, Product.is_active)))
     if has_active_products:
         db.session.rollback()
         raise conflict("The category still has active products.")
