@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from typing import Any
 
 import jwt
 import pytest
 import requests
+from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import update
@@ -22,18 +24,19 @@ from support import PASSWORD, bearer, claims_of, login, register
 WRONG = "wrong password!"
 
 
-def _login(client: FlaskClient, email: str, password: str) -> tuple[int, dict, dict]:  # type: ignore[type-arg]
+def _login(client: FlaskClient, email: str, password: str) -> tuple[int, dict[str, Any], dict[str, str]]:
     response = client.post("/api/v1/auth/login", json={"email": email, "password": password})
     return response.status_code, response.json, dict(response.headers)
 
 
-def test_login_returns_a_token_pair_with_the_contract_claims(client: FlaskClient, active_key: object) -> None:
+def test_login_returns_a_token_pair_with_the_contract_claims(client: FlaskClient,
+                                                             active_key: rsa.RSAPrivateKey) -> None:
     user = register(client, "ada@example.com")
     pair = login(client, "ADA@example.com")
     assert set(pair) == {"access_token", "refresh_token", "token_type", "expires_in"}
     assert pair["token_type"] == "Bearer" and pair["expires_in"] == 900
     header = jwt.get_unverified_header(pair["access_token"])
-    assert header["alg"] == "RS256" and header["kid"] == thumbprint(active_key.public_key())  # type: ignore[attr-defined]
+    assert header["alg"] == "RS256" and header["kid"] == thumbprint(active_key.public_key())
     access, refresh = claims_of(pair["access_token"]), claims_of(pair["refresh_token"])
     for claims, token_type in ((access, "access"), (refresh, "refresh")):
         assert claims["iss"] == TEST_ISSUER and claims["aud"] == "storefront"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -17,8 +18,10 @@ from support import PASSWORD, bearer, login, register, registered_session
 NEW_PASSWORD = "a brand new secret"
 
 
-def _me(client: FlaskClient, access_token: str) -> dict:  # type: ignore[type-arg]
-    return client.get("/api/v1/users/me", headers=bearer(access_token)).json  # type: ignore[no-any-return]
+def _me(client: FlaskClient, access_token: str) -> dict[str, Any]:
+    response = client.get("/api/v1/users/me", headers=bearer(access_token))
+    assert response.status_code == 200
+    return dict(response.json or {})
 
 
 def _expire_tokens(app: Flask) -> None:

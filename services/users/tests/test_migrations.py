@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from flask import Flask
 from sqlalchemy import create_engine, inspect
 
 from storefront_common.migrations import upgrade
@@ -14,7 +15,7 @@ from support import login, register
 TABLES = {"users", "user_roles", "refresh_tokens", "one_time_tokens", "login_failures", "alembic_version"}
 
 
-def _migrated_app(settings: Settings):  # type: ignore[no-untyped-def]
+def _migrated_app(settings: Settings) -> Flask:
     app = create_app(settings)
     with app.app_context():
         upgrade(app)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import requests
 from flask import Flask
@@ -15,7 +16,7 @@ USER_FIELDS = {"id", "email", "first_name", "last_name", "phone", "roles", "busi
                "created_at"}
 
 
-def _register(client: FlaskClient, **overrides: object) -> tuple[int, dict]:  # type: ignore[type-arg]
+def _register(client: FlaskClient, **overrides: object) -> tuple[int, dict[str, Any]]:
     body = {"email": "ada@example.com", "password": PASSWORD, "first_name": "Ada", "last_name": "Lovelace",
             **overrides}
     response = client.post("/api/v1/auth/register", json=body)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -20,7 +22,7 @@ BODY_OPERATIONS = [
 
 
 @pytest.fixture()
-def callers(app: Flask, client: FlaskClient) -> dict[str, object]:
+def callers(app: Flask, client: FlaskClient) -> dict[str, Any]:
     user, pair = registered_session(client, "ada@example.com")
     with app.app_context():
         ensure_first_admin(users_extension().settings)
@@ -30,15 +32,15 @@ def callers(app: Flask, client: FlaskClient) -> dict[str, object]:
 
 @pytest.mark.parametrize(("method", "path", "caller"), BODY_OPERATIONS)
 def test_bodies_that_are_not_json_objects_are_400_and_bad_fields_422(
-        client: FlaskClient, callers: dict[str, object], method: str, path: str, caller: str | None) -> None:
+        client: FlaskClient, callers: dict[str, Any], method: str, path: str, caller: str | None) -> None:
     headers = callers[caller] if caller else {}
     url = path.format(user_id=callers["user_id"])
     for raw in ("{broken", "[1, 2]", "\"text\""):
         response = client.open(url, method=method, data=raw, content_type="application/json",
-                               headers=headers)  # type: ignore[arg-type]
+                               headers=headers)
         assert response.status_code == 400, raw
         assert response.mimetype == "application/problem+json"
-    response = client.open(url, method=method, json={"unexpected": 1}, headers=headers)  # type: ignore[arg-type]
+    response = client.open(url, method=method, json={"unexpected": 1}, headers=headers)
     assert response.status_code == 422 and response.json["errors"]
 
 

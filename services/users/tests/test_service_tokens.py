@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import jwt
 from flask.testing import FlaskClient
 
@@ -8,7 +10,7 @@ from conftest import SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET
 from support import bearer
 
 
-def _token(client: FlaskClient, **overrides: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+def _token(client: FlaskClient, **overrides: str) -> tuple[int, dict[str, Any]]:
     body = {"grant_type": "client_credentials", "client_id": SERVICE_CLIENT_ID,
             "client_secret": SERVICE_CLIENT_SECRET, **overrides}
     response = client.post("/internal/auth/token", json=body)
