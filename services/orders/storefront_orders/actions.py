@@ -31,6 +31,8 @@ def cancel(order: Order) -> Order:
     change_status(order, OrderStatus.CANCELLED)
     fulfilment.settle_cancelled(order)
     db.session.refresh(order)
+    fulfilment.restock(order)
+    db.session.refresh(order)
     return order
 
 

@@ -150,6 +150,18 @@ class ProductsClient:
     def release(self, reservation_id: uuid.UUID) -> bool:
         return self._settle(reservation_id, "release")
 
+    def take_back(self, reservation_id: uuid.UUID) -> bool:
+        """Ask for the units of a committed reservation back (a paid order cancelled before shipping).
+
+        Products may refuse (409: committed units are sold); that is an answer, not an error.
+        """
+        response = self.client.post(f"/internal/reservations/{reservation_id}/release", idempotent=True)
+        if response.status_code in (200, 204):
+            return True
+        if response.status_code in (404, 409):
+            return False
+        raise _unexpected("products", response)
+
     def _settle(self, reservation_id: uuid.UUID, action: str) -> bool:
         """True when products did it (or had done it); False when it refuses (unknown or expired)."""
         response = self.client.post(f"/internal/reservations/{reservation_id}/{action}", idempotent=True)

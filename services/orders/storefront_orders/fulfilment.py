@@ -52,6 +52,24 @@ def release_reservation(order: Order) -> bool:
     return True
 
 
+def restock(order: Order) -> bool:
+    """The units of a paid order cancelled before shipping are still on the shelf: offer them back."""
+    order_id, reservation_id = order.id, order.reservation_id
+    if order.reservation_state != ReservationState.COMMITTED or reservation_id is None:
+        return True
+    end_transaction()
+    try:
+        returned = clients().products.take_back(reservation_id)
+    except DependencyUnavailable:
+        logger.warning("restock skipped: products unavailable", extra={"order_id": str(order_id)})
+        return True  # best effort: the sale stands, as it would if products refused
+    if returned:
+        set_fields(order_id, reservation_state=ReservationState.RELEASED)
+    else:
+        logger.info("products keeps the units of a cancelled paid order", extra={"order_id": str(order_id)})
+    return True
+
+
 def needs_refund(order: Order) -> bool:
     if order.status != OrderStatus.CANCELLED or order.refund_requested or not order.payment_requested:
         return False
