@@ -62,7 +62,8 @@ def _unfinished() -> list[uuid.UUID]:
              or_(Order.reservation_state == ReservationState.HELD,
                  and_(Order.payment_requested.is_(True), Order.refund_requested.is_(False),
                       or_(Order.payment_status == PaymentStatus.SUCCESS,
-                          and_(Order.payment_method == "wallet", Order.payment_status == PaymentStatus.PENDING))))),
+                          and_(Order.payment_method == "wallet",
+                               Order.payment_status == PaymentStatus.PENDING))))),
         and_(Order.status == OrderStatus.DELIVERED, Order.escrow_released.is_(False)),
     )
     ids = db.session.scalars(select(Order.id).where(condition).limit(BATCH)).all()

@@ -56,7 +56,8 @@ def payments_client(platform: Platform) -> Any:
 
 
 @pytest.mark.parametrize("where", ["after reserving", "after recording"])
-def test_a_crash_mid_checkout_then_a_retry_sells_the_stock_once(shop: Shop, platform: Platform, where: str) -> None:
+def test_a_crash_mid_checkout_then_a_retry_sells_the_stock_once(shop: Shop, platform: Platform,
+                                                                where: str) -> None:
     vendor = shop.user("vendor")
     buyer, product_id = shop.buyer_with_cart(vendor, price=1_000, quantity=3, funds=5_000)
     target, name = (checkout, "_record") if where == "after reserving" else (payments_client(platform), "pay")

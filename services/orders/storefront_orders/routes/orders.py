@@ -80,7 +80,8 @@ def read_order(order_id: uuid.UUID) -> dict[str, Any]:
 @blueprint.post("/<uuid:order_id>/cancel")
 @auth_required()
 @operation("Cancel a pending order (its stock is released) or a paid one (refunded in full; the "
-           "committed units are offered back to products); any other status is 409", response=OrderOut, errors=(403, 409))
+           "committed units are offered back to products); any other status is 409",
+           response=OrderOut, errors=(403, 409))
 def cancel_order(order_id: uuid.UUID) -> dict[str, Any]:
     order = visible_order(order_id)
     require_canceller(order)
