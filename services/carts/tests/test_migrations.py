@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import requests
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -14,6 +16,7 @@ from storefront_carts.app import VERSIONS_DIR, create_app
 from storefront_carts.extensions import db
 from storefront_common.migrations import alembic_config, upgrade
 from storefront_common.testing.databases import fresh_database
+from storefront_common.testing.servers import serve_wsgi
 from storefront_common.testing.tokens import TokenFactory
 
 TABLES = {"alembic_version", "carts", "cart_items"}
@@ -73,3 +76,23 @@ def test_migrations_and_the_cart_on_sqlite(tmp_path: Path, jwks_url: str, produc
         db.session.remove()
     assert app.test_cli_runner().invoke(args=["purge-expired-carts"]).exit_code == 0
     assert_downgrade_removes_everything(app, url)
+
+
+def test_concurrent_adds_lose_nothing_on_sqlite(tmp_path: Path, jwks_url: str, products: Products,
+                                                tokens: TokenFactory) -> None:
+    """`make up` runs on SQLite, where FOR UPDATE does not exist: the INSERT that starts a change serializes."""
+    url = f"sqlite:///{tmp_path / 'carts.db'}"
+    app = migrated_app(url, jwks_url, products.base_url, tokens)
+    headers = tokens.headers(uuid.uuid4(), ["customer"])
+    product_id = products.product(stock=100)
+    with serve_wsgi(app) as base_url:
+        def add(_: int) -> int:
+            body = {"product_id": product_id, "quantity": 1}
+            return requests.post(f"{base_url}/api/v1/cart/items", headers=headers, json=body, timeout=60).status_code
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            statuses = list(pool.map(add, range(16)))
+    assert statuses == [200] * 16
+    assert app.test_client().get("/api/v1/cart", headers=headers).json["items"][0]["quantity"] == 16
+    with app.app_context():
+        db.engine.dispose()
