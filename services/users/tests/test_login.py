@@ -16,9 +16,11 @@ from storefront_common.testing.servers import serve_wsgi
 from storefront_common.testing.tokens import TEST_ISSUER
 from storefront_common.timeutil import utcnow
 from storefront_users import passwords
+from storefront_users.app import create_app
 from storefront_users.extensions import db, users_extension
 from storefront_users.keys import thumbprint
 from storefront_users.models import LoginFailure, User
+from storefront_users.settings import Settings
 from support import PASSWORD, bearer, claims_of, login, register
 
 WRONG = "wrong password!"
@@ -152,6 +154,20 @@ def test_concurrent_guesses_from_many_replicas_get_at_most_five_tries(app: Flask
     while (status := _login(client, "ada@example.com", WRONG)[0]) == 401:
         wrong_guesses += 1
     assert status == 429 and wrong_guesses == 5
+
+
+def test_the_throttle_holds_across_replicas(client: FlaskClient, settings: Settings) -> None:
+    register(client, "ada@example.com")
+    for _ in range(5):
+        assert _login(client, "ada@example.com", WRONG)[0] == 401
+    replica = create_app(settings)
+    try:
+        response = replica.test_client().post("/api/v1/auth/login",
+                                              json={"email": "ada@example.com", "password": PASSWORD})
+        assert response.status_code == 429
+    finally:
+        with replica.app_context():
+            db.engine.dispose()
 
 
 def test_a_successful_login_clears_earlier_failures(client: FlaskClient) -> None:
