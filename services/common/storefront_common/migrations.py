@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, create_engine, pool, text
 
 ENV_DIR = Path(__file__).parent / "alembic"
 
@@ -29,7 +29,24 @@ def _config_for(app: Flask) -> Config:
 
 
 def upgrade(app: Flask) -> None:
-    command.upgrade(_config_for(app), "head")
+    database_url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not database_url.startswith("postgresql"):
+        command.upgrade(_config_for(app), "head")
+        return
+    # Several workers (AUTO_MIGRATE) or pods may start at once: one migrates, the others wait, then find
+    # nothing left to do. Advisory locks are per database, so services sharing a server do not wait on each other.
+    engine = create_engine(database_url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as lock:
+            lock.execute(text("SELECT pg_advisory_lock(hashtext('storefront-migrations'))"))
+            lock.commit()
+            try:
+                command.upgrade(_config_for(app), "head")
+            finally:
+                lock.execute(text("SELECT pg_advisory_unlock(hashtext('storefront-migrations'))"))
+                lock.commit()
+    finally:
+        engine.dispose()
 
 
 @click.command("migrate")
