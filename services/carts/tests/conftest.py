@@ -44,11 +44,13 @@ class RequestLog:
     def __init__(self, app: Any) -> None:
         self.app = app
         self.seen: list[tuple[str, str]] = []
+        self.request_ids: list[str | None] = []
         self.lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         with self.lock:
             self.seen.append((environ["PATH_INFO"], environ.get("QUERY_STRING", "")))
+            self.request_ids.append(environ.get("HTTP_X_REQUEST_ID"))
         return self.app(environ, start_response)
 
     def lookups(self) -> list[str]:
@@ -58,6 +60,7 @@ class RequestLog:
     def clear(self) -> None:
         with self.lock:
             self.seen.clear()
+            self.request_ids.clear()
 
 
 @dataclass

@@ -262,3 +262,13 @@ def test_a_line_whose_product_changed_currency_is_not_summed(client: FlaskClient
     cart = client.get("/api/v1/cart", headers=shopper).json
     assert [item["currency"] for item in cart["items"]] == ["NGN", "USD"]
     assert cart["currency"] == "NGN" and cart["subtotal"] == 1000 and cart["item_count"] == 2
+
+
+def test_the_request_id_reaches_the_products_service(client: FlaskClient, shopper: dict[str, str],
+                                                     products: Products) -> None:
+    phone = products.product()
+    add(client, shopper, phone)
+    products.log.clear()
+    response = client.get("/api/v1/cart", headers={**shopper, "X-Request-ID": "cart-view-42"})
+    assert response.headers["X-Request-ID"] == "cart-view-42"
+    assert products.log.request_ids == ["cart-view-42"]

@@ -17,8 +17,10 @@ blueprint = Blueprint("cart", __name__, url_prefix="/api/v1/cart")
 
 @blueprint.get("")
 @auth_required()
-@operation("The caller's cart, priced with the catalog's current prices and stock", response=CartOut,
-           errors=(503,))
+@operation("The caller's cart, priced with the products service's current prices and stock. A cart never "
+           "touched, cleared or expired (CART_TTL_SECONDS after its last change) is empty with updated_at null. "
+           "A line whose product is inactive shows available 0; one whose product no longer exists is left out.",
+           response=CartOut, errors=(503,))
 def get_cart() -> dict[str, Any]:
     return carts.view_cart(current_user_id()).model_dump(mode="json")
 
