@@ -115,7 +115,6 @@ def platform(postgres_admin_url: str, jwks_url: str, tokens: TokenFactory) -> It
         common = {name: common_settings(jwks_url, database.get(name, ""), urls) for name in database}
         products_app = create_products(ProductsSettings(**common["products"]))
         carts_app = create_carts(CartsSettings(**common["carts"]), service_tokens=service_tokens("carts"))
-        _create_tables_without_migrations(carts_app)
         payments_app = create_payments(PaymentsSettings(
             **common["payments"], paystack_base_url=paystack_url, paystack_secret_key=PAYSTACK_SECRET,
             paystack_callback_url=f"{urls['payments_url']}/api/v1/payments/paystack/callback"))
@@ -139,14 +138,6 @@ def platform(postgres_admin_url: str, jwks_url: str, tokens: TokenFactory) -> It
         for app in (orders_app, products_app, carts_app, payments_app):
             with app.app_context():
                 app.extensions["storefront"].db.engine.dispose()
-
-
-def _create_tables_without_migrations(app: Flask) -> None:
-    # Stop-gap while a service has no migration yet: its tables straight from its models.
-    context = app.extensions["storefront"]
-    if not any(context.versions_dir.glob("*.py")):
-        with app.app_context():
-            context.db.create_all()
 
 
 def _inject_payments_tokens(app: Flask, source: Any) -> None:
