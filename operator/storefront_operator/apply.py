@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from typing import Any
 
 from kubernetes.utils import parse_quantity
@@ -15,6 +16,8 @@ from kubernetes.utils import parse_quantity
 from .kube import Kube, Object, ResourceKind
 from .settings import API_VERSION, HASH_ANNOTATION, INSTANCE_LABEL, KIND, PART_LABEL
 from .spec import StorefrontSpec
+
+logger = logging.getLogger("storefront_operator")
 
 
 def owner_reference(spec: StorefrontSpec) -> Object:
@@ -49,27 +52,46 @@ def foreign_controller(live: Object, spec: StorefrontSpec) -> str | None:
 
 
 def needs_apply(desired: Object, live: Object | None) -> bool:
+    return drift(desired, live) is not None
+
+
+def drift(desired: Object, live: Object | None) -> str | None:
+    """Why desired must be applied over live (a field path), or None when live already matches."""
     if live is None:
-        return True
+        return "missing"
     live_hash = (live.get("metadata", {}).get("annotations") or {}).get(HASH_ANNOTATION)
     if live_hash != desired["metadata"]["annotations"][HASH_ANNOTATION]:
-        return True
-    return not contained_in(desired, live)
+        return "rendered content changed"
+    return first_difference(desired, live, "")
 
 
-def contained_in(desired: Any, live: Any) -> bool:
-    """True when every field of desired has the same value in live (live may hold more: defaults, status)."""
+def first_difference(desired: Any, live: Any, path: str) -> str | None:
+    """The first field of desired whose value live does not have (live may hold more: defaults, status)."""
     if isinstance(desired, dict):
         if not isinstance(live, dict):
-            return False
-        return all(key in live and contained_in(value, live[key]) for key, value in desired.items()
-                   if value is not None) and all(live.get(key) is None for key, value in desired.items()
-                                                 if value is None)
+            return path or "."
+        for key, value in desired.items():
+            if value is None:
+                if live.get(key) is not None:
+                    return f"{path}.{key}"
+                continue
+            if key not in live:
+                if value in ([], {}, ""):
+                    continue  # the API server leaves out empty values (omitempty)
+                return f"{path}.{key}"
+            found = first_difference(value, live[key], f"{path}.{key}")
+            if found:
+                return found
+        return None
     if isinstance(desired, list):
         if not isinstance(live, list) or len(desired) != len(live):
-            return False
-        return all(contained_in(want, have) for want, have in zip(desired, live))
-    return scalars_equal(desired, live)
+            return path
+        for index, (want, have) in enumerate(zip(desired, live)):
+            found = first_difference(want, have, f"{path}[{index}]")
+            if found:
+                return found
+        return None
+    return None if scalars_equal(desired, live) else path
 
 
 def scalars_equal(desired: Any, live: Any) -> bool:
@@ -86,6 +108,9 @@ def scalars_equal(desired: Any, live: Any) -> bool:
 
 def apply_changed(kube: Kube, kind: ResourceKind, desired: Object, live: Object | None) -> Object | None:
     """Apply desired if it differs from live; returns the object the server now holds, or None if untouched."""
-    if not needs_apply(desired, live):
+    reason = drift(desired, live)
+    if reason is None:
         return None
+    logger.info("applying %s %s/%s: %s", kind.kind, desired["metadata"]["namespace"], desired["metadata"]["name"],
+                reason)
     return kube.apply(kind, desired)
