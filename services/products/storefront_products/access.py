@@ -27,22 +27,29 @@ def optional_auth() -> None:
     verify_jwt_in_request(optional=True)
 
 
-def can_manage(product: Product) -> bool:
+def can_manage(vendor_id: uuid.UUID) -> bool:
+    """Admins manage every product, vendors their own."""
     if not get_jwt():
         return False
-    return ADMIN in current_roles() or product.vendor_id == caller_user_id()
+    return ADMIN in current_roles() or vendor_id == caller_user_id()
+
+
+def check_visible(is_active: bool, vendor_id: uuid.UUID) -> None:
+    """An inactive product is private to its vendor and admins: to anybody else it does not exist."""
+    if not is_active and not can_manage(vendor_id):
+        raise not_found("product")
 
 
 def visible_product(product: Product | None) -> Product:
-    """An inactive product is private to its vendor and admins: to anybody else it does not exist."""
-    if product is None or (not product.is_active and not can_manage(product)):
+    if product is None:
         raise not_found("product")
+    check_visible(product.is_active, product.vendor_id)
     return product
 
 
 def managed_product(product: Product | None) -> Product:
     """Another vendor's active product is 403 (it is public anyway); an inactive one stays hidden (404)."""
     product = visible_product(product)
-    if not can_manage(product):
+    if not can_manage(product.vendor_id):
         raise ProblemError(403, "Only the product's vendor or an admin may change it.")
     return product

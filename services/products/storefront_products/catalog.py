@@ -4,8 +4,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Connection, Select, func, or_, select
 
 from storefront_common.pagination import envelope
 
@@ -33,8 +32,8 @@ def product_select() -> Select[Any]:
     return select(*PRODUCT_COLUMNS).outerjoin(Category, Category.id == Product.category_id)
 
 
-def find_product_json(session: Session, product_id: uuid.UUID) -> dict[str, Any] | None:
-    row = session.connection().execute(product_select().where(Product.id == product_id)).one_or_none()
+def find_product_json(connection: Connection, product_id: uuid.UUID) -> dict[str, Any] | None:
+    row = connection.execute(product_select().where(Product.id == product_id)).one_or_none()
     return product_json(row) if row is not None else None
 
 
@@ -88,18 +87,13 @@ def _count_statement(query: ProductQuery, filters: list[ColumnElement[bool]]) ->
     return statement.where(*filters).correlate(None)
 
 
-def list_products(session: Session, query: ProductQuery) -> dict[str, Any]:
-    """One round trip: the page's rows each carry the total, counted in the same statement and snapshot.
-
-    The listing only reads, so it runs without a transaction (no BEGIN/ROLLBACK round trips); its one
-    statement still sees one consistent snapshot.
-    """
+def list_products(connection: Connection, query: ProductQuery) -> dict[str, Any]:
+    """One round trip: the page's rows each carry the total, counted in the same statement and snapshot."""
     filters = listing_filters(query)
     count_statement = _count_statement(query, filters)
     page_statement = (product_select().add_columns(count_statement.scalar_subquery().label("total"))
                       .where(*filters).order_by(*_order_by(query.sort))
                       .limit(query.per_page).offset((query.page - 1) * query.per_page))
-    connection = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     rows = connection.execute(page_statement).all()
     if rows:
         total = int(rows[0].total)

@@ -13,7 +13,7 @@ from storefront_common.migrations import upgrade
 from storefront_common.testing.databases import fresh_database, truncate_all
 from storefront_common.testing.tokens import TEST_ISSUER, TokenFactory
 from storefront_products.app import create_app
-from storefront_products.extensions import db
+from storefront_products.extensions import catalog_reads, db
 from storefront_products.settings import Settings
 
 pytest_plugins = ["storefront_common.testing.plugin"]
@@ -33,6 +33,7 @@ def app(settings: Settings) -> Iterator[Flask]:
         upgrade(app)
     yield app
     with app.app_context():
+        catalog_reads.engine.dispose()
         db.engine.dispose()
 
 

@@ -5,8 +5,10 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import create_engine, make_url, text
 
 from conftest import Shop
+from storefront_products.settings import Settings
 
 
 @pytest.fixture()
@@ -97,3 +99,18 @@ def test_invalid_query_values_are_422(client: FlaskClient, query: str) -> None:
     assert response.status_code == 422
     assert response.headers["Content-Type"] == "application/problem+json"
     assert response.json["errors"]
+
+
+def test_reads_survive_the_database_dropping_connections(client: FlaskClient, shop: Shop,
+                                                         settings: Settings, postgres_admin_url: str) -> None:
+    product = shop.product(shop.category())
+    assert client.get("/api/v1/products").json["total"] == 1
+    admin = create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        dropped = connection.execute(
+            text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = :name"),
+            {"name": make_url(settings.database_url).database}).scalar()
+    admin.dispose()
+    assert dropped >= 1
+    assert client.get("/api/v1/products").json["total"] == 1
+    assert client.get(f"/api/v1/products/{product['id']}").status_code == 200

@@ -12,9 +12,9 @@ from storefront_common.auth import auth_required, current_user_id, service_requi
 from storefront_common.errors import not_found, validation_error
 from storefront_common.openapi import operation
 
-from ..access import managed_product, optional_auth, visible_product
+from ..access import check_visible, managed_product, optional_auth
 from ..catalog import find_product_json, list_products
-from ..extensions import db
+from ..extensions import catalog_reads, db
 from ..models import Category, Product
 from ..schemas import (InternalProductList, InternalProductsQuery, ProductIn, ProductOut, ProductPage,
                        ProductPatch, ProductQuery)
@@ -51,7 +51,7 @@ def _saved_product_json(product_id: uuid.UUID) -> dict[str, Any]:
         # Only a category deleted between our check and the commit can get here.
         db.session.rollback()
         raise validation_error([{"field": "category_id", "message": "No category has this id."}]) from None
-    found = find_product_json(db.session, product_id)
+    found = find_product_json(db.session.connection(), product_id)
     assert found is not None
     return found
 
@@ -60,7 +60,7 @@ def _saved_product_json(product_id: uuid.UUID) -> dict[str, Any]:
 @operation("List active products: search, filter, sort (ties broken by id), paginate", query=ProductQuery,
            response=ProductPage)
 def list_catalogue(query: ProductQuery) -> dict[str, Any]:
-    return list_products(db.session, query)
+    return catalog_reads.run(lambda connection: list_products(connection, query))
 
 
 @blueprint.post("")
@@ -84,9 +84,10 @@ def create_product(body: ProductIn) -> tuple[dict[str, Any], int]:
            response=ProductOut, errors=(401, 404))
 def read_product(product_id: uuid.UUID) -> dict[str, Any]:
     optional_auth()
-    product = visible_product(db.session.get(Product, product_id))
-    found = find_product_json(db.session, product.id)
-    assert found is not None
+    found = catalog_reads.run(lambda connection: find_product_json(connection, product_id))
+    if found is None:
+        raise not_found("product")
+    check_visible(found["is_active"], uuid.UUID(found["vendor_id"]))
     return found
 
 
