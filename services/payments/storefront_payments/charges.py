@@ -33,6 +33,7 @@ WALLET_METHOD, PAYSTACK_METHOD = "wallet", "paystack"
 # A charge Paystack reports as successful still counts after we gave up on it: the money was taken.
 SETTLEABLE = (PENDING, FAILED, ABANDONED)
 # What a Paystack transaction or transfer reference may contain; anything else cannot be one of ours.
+STUCK_AFTER = timedelta(seconds=60)
 REFERENCE_PATTERN = re.compile(r"^[A-Za-z0-9._=-]{1,100}$")
 
 
@@ -73,6 +74,8 @@ def pay_order(order_id: uuid.UUID, user_id: uuid.UUID, email: str, amount: int, 
               splits: list[tuple[uuid.UUID, int]]) -> tuple[Payment, bool]:
     """The order's payment and whether this call created it; a repeat returns the first one."""
     existing = find_by_order(order_id)
+    if existing is not None and _forget_if_stuck(existing):
+        existing = None
     if existing is not None:
         return _repeat(existing, user_id, amount, currency, method), False
     payment = Payment(order_id=order_id, user_id=user_id, email=email, amount=amount, currency=currency,
@@ -81,6 +84,22 @@ def pay_order(order_id: uuid.UUID, user_id: uuid.UUID, email: str, amount: int, 
     payment.splits = [PaymentSplit(vendor_id=vendor_id, amount=part) for vendor_id, part in _merge(splits)]
     result = _pay_from_wallet(payment) if method == WALLET_METHOD else _pay_with_paystack(payment)
     return result, result is payment
+
+
+def _forget_if_stuck(payment: Payment) -> bool:
+    """A Paystack payment left without a checkout link (its process died mid-way) can never be paid: drop it."""
+    if payment.method != PAYSTACK_METHOD or payment.authorization_url is not None:
+        return False
+    if utcnow() - payment.created_at < STUCK_AFTER:
+        return False
+    stuck = db.session.scalar(select(Payment).where(Payment.id == payment.id, Payment.authorization_url.is_(None))
+                              .with_for_update())
+    if stuck is None:
+        db.session.rollback()
+        return False
+    db.session.delete(stuck)
+    db.session.commit()
+    return True
 
 
 def _merge(splits: list[tuple[uuid.UUID, int]]) -> list[tuple[uuid.UUID, int]]:
@@ -161,7 +180,7 @@ def _initialize(payment: Payment) -> Payment:
         data = deps().paystack.initialize(email=payment.email or "", amount=payment.amount,
                                           currency=payment.currency, reference=payment.reference,
                                           callback_url=settings().paystack_callback_url or None, metadata=metadata)
-    except PaystackError:
+    except Exception:
         # Nobody has a checkout link for it, so nobody can pay it: forget it; a retry starts afresh.
         db.session.rollback()
         db.session.delete(payment)

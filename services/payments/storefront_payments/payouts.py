@@ -64,7 +64,12 @@ def create_payout(user_id: uuid.UUID, amount: int) -> Payout:
         session.rollback()
         raise InsufficientWalletFunds(ledger.balance_of(session, WALLET, currency, user_id), amount) from None
     session.commit()
-    _initiate(payout)
+    try:
+        _initiate(payout)
+    except Exception:
+        # The wallet is debited and committed: answering 5xx would invite a retry that debits again.
+        db.session.rollback()
+        logger.exception("transfer not sent; the reconcile job will finish it", extra={"reference": payout.reference})
     return payout
 
 

@@ -231,3 +231,23 @@ def test_refund_and_release_racing_for_one_escrow_only_one_wins(stack: Stack) ->
     assert all(status in (200, 409) for _, status in results)
     winners = {kind for kind, status in results if status == 200}
     assert winners and len([r for r in results if r[1] == 200]) == 6
+
+
+def test_a_paystack_payment_stuck_without_a_checkout_link_is_started_afresh(stack: Stack) -> None:
+    from datetime import timedelta
+
+    from storefront_common.timeutil import utcnow
+    from storefront_payments.extensions import db
+    from storefront_payments.models import Payment, PaymentSplit
+
+    buyer, order_id = stack.user(), uuid.uuid4()
+    with stack.app.app_context():
+        stuck = Payment(reference="ord-stuck", purpose="order", method="paystack", user_id=buyer.id,
+                        order_id=order_id, email=buyer.email, amount=5_000, currency="NGN", status="pending",
+                        created_at=utcnow() - timedelta(minutes=5))
+        stuck.splits = [PaymentSplit(vendor_id=uuid.uuid4(), amount=5_000)]
+        db.session.add(stuck)
+        db.session.commit()
+    fresh = stack.pay_order(buyer, 5_000, "paystack", order_id)
+    assert fresh.status_code == 201
+    assert fresh.json()["authorization_url"] and fresh.json()["reference"] != "ord-stuck"

@@ -71,7 +71,10 @@ def _caller_email() -> str:
     if response.status_code == 401:
         raise ProblemError(401, "The users service did not accept this token.",
                            headers={"WWW-Authenticate": 'Bearer realm="storefront"'})
-    email = response.json().get("email") if response.status_code == 200 else None
+    try:
+        email = response.json().get("email") if response.status_code == 200 else None
+    except (ValueError, AttributeError):
+        email = None
     if not isinstance(email, str) or not email:
         raise ProblemError(503, "The users service could not tell the account's email.", headers={"Retry-After": "5"})
     return email
