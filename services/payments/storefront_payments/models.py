@@ -70,7 +70,8 @@ class Entry(Model):
 
 # Payment statuses. `review`: Paystack charged an amount or currency other than the one asked; nothing is
 # credited and a person must look at it. The API shows it as "failed".
-PENDING, SUCCESS, FAILED, ABANDONED, REFUNDED, REVIEW = "pending", "success", "failed", "abandoned", "refunded", "review"
+PENDING, SUCCESS, FAILED, ABANDONED = "pending", "success", "failed", "abandoned"
+REFUNDED, REVIEW = "refunded", "review"
 # Refund states of a Paystack payment, between asking Paystack and its refund.processed.
 NO_REFUND, REFUND_PENDING, REFUND_FAILED = "none", "pending", "failed"
 

@@ -74,7 +74,8 @@ class PaystackClient:
     def verify_transfer(self, reference: str) -> dict[str, Any]:
         return self._call("GET", f"/transfer/verify/{reference}")
 
-    def _call(self, method: str, path: str, *, json: Any = None, params: dict[str, str] | None = None) -> dict[str, Any]:
+    def _call(self, method: str, path: str, *, json: Any = None,
+              params: dict[str, str] | None = None) -> dict[str, Any]:
         """The `data` of Paystack's envelope; raises PaystackError or PaystackUnavailable."""
         headers = {"Authorization": f"Bearer {self._secret_key}", "Accept": "application/json"}
         try:
