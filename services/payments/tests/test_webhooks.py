@@ -117,3 +117,46 @@ def test_unknown_events_and_unknown_references_are_acknowledged(stack: Stack) ->
 def test_signed_but_malformed_bodies_are_400(stack: Stack) -> None:
     for body in (b"not json", b"[]", b'{"event": 1, "data": {}}', b'{"event": "charge.success", "data": []}'):
         assert signed_post(stack, body).status_code == 400, body
+
+
+def test_webhooks_and_reads_racing_for_the_same_charges_credit_each_once(stack: Stack) -> None:
+    user = stack.user()
+    references = []
+    for amount in (1_000, 2_000, 3_000):
+        reference = user.topup(amount)["reference"]
+        stack.simulator_config.webhook_url = None
+        stack.complete(reference)
+        references.append(reference)
+    stack.simulator_config.webhook_url = stack.webhook_url
+    barrier = threading.Barrier(12)
+    failures: list[str] = []
+
+    def replay(reference: str) -> None:
+        barrier.wait()
+        if stack.replay(reference) != 200:
+            failures.append(reference)
+
+    def read(reference: str) -> None:
+        barrier.wait()
+        if user.get(f"/api/v1/payments/{reference}").json()["status"] != "success":
+            failures.append(reference)
+
+    threads = [threading.Thread(target=work, args=(reference,))
+               for reference in references for work in (replay, read, replay, read)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert user.balance() == 6_000
+    assert len(user.get("/api/v1/wallet/transactions").json()["items"]) == 3
+
+
+def test_an_order_charge_with_the_wrong_amount_fails_the_order(stack: Stack) -> None:
+    import uuid
+
+    buyer, order_id = stack.user(), uuid.uuid4()
+    reference = stack.pay_order(buyer, 50_000, "paystack", order_id).json()["reference"]
+    assert signed_post(stack, charge_event(reference, 5_000)).status_code == 200
+    assert buyer.get(f"/api/v1/payments/{reference}").json()["status"] == "failed"
+    assert [e["event"] for e in stack.orders.for_order(order_id)] == ["payment.failed"]
