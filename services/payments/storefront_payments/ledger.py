@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from storefront_common.timeutil import utcnow
 
-from .models import (EXTERNAL_KINDS, PAYOUTS, PAYOUTS_IN_FLIGHT, PAYSTACK_CLEARING, PLATFORM_FEES, WALLET, Account,
-                     Entry, LedgerTransaction)
+from .models import (ESCROW, EXTERNAL_KINDS, PAYOUTS, PAYOUTS_IN_FLIGHT, PAYSTACK_CLEARING, PLATFORM_FEES, SUCCESS,
+                     WALLET, Account, Entry, LedgerTransaction, Payment)
 
 # Kinds of ledger transactions; the wallet history shows them as they are.
 TOPUP, PAYMENT, REFUND, ESCROW_RELEASE, PAYOUT, PAYOUT_REVERSAL, FEE = (
@@ -114,4 +114,19 @@ def check_ledger(session: Session) -> list[str]:
             violations.append(f"account {row.code} has balance {row.balance} but its entries sum to {expected}")
         if row.kind not in EXTERNAL_KINDS and row.balance < 0:
             violations.append(f"account {row.code} is negative: {row.balance}")
+    return violations + _escrow_violations(session)
+
+
+def _escrow_violations(session: Session) -> list[str]:
+    """Each order's escrow holds exactly its paid amount until released or refunded, and nothing otherwise."""
+    held = {owner: balance for owner, balance in session.execute(
+        select(Account.owner_id, Account.balance).where(Account.kind == ESCROW)).all()}
+    violations = []
+    for payment in session.scalars(select(Payment).where(Payment.order_id.is_not(None))).all():
+        expected = payment.amount if payment.status == SUCCESS and payment.released_at is None else 0
+        actual = held.pop(payment.order_id, 0)
+        if actual != expected:
+            violations.append(f"escrow of order {payment.order_id} holds {actual}, expected {expected}")
+    violations += [f"escrow of order {owner} holds {balance} without a payment" for owner, balance in held.items()
+                   if balance]
     return violations
