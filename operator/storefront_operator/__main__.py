@@ -7,7 +7,7 @@ import sys
 
 import kopf
 
-from .handlers import operator_settings
+from .settings import OperatorSettings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,7 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    namespaces = operator_settings.namespaces
+    namespaces = OperatorSettings().namespaces
     kopf.run(standalone=not args.peering, peering_name=args.peering or None,
              clusterwide=not namespaces, namespaces=namespaces)
     return 0

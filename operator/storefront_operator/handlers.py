@@ -16,6 +16,8 @@ from .reconcile import OperatorContext, Reconciler, ReconcileResult
 from .settings import FINALIZER, GROUP, INSTANCE_LABEL, KOPF_ANNOTATION_PREFIX, PLURAL, VERSION, OperatorSettings, \
     retry_delay_seconds
 
+# Read at import for the timer's interval; configure() reads the environment again at startup,
+# after `storefront_operator.dev` has filled it in.
 operator_settings = OperatorSettings()
 
 CHILD_RESOURCES: tuple[tuple[str, str, str], ...] = (
@@ -36,10 +38,11 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: logging.
     # kopf would post an Event for every handler run (timers included): writes while idle. The
     # operator records its own Events, one per condition transition.
     settings.posting.enabled = False
-    settings.execution.max_workers = operator_settings.worker_threads
+    current = OperatorSettings()
+    settings.execution.max_workers = current.worker_threads
     settings.watching.server_timeout = 600
-    memo.reconciler = Reconciler(OperatorContext.create(operator_settings))
-    logger.info("chart %s, helm %s", operator_settings.chart_dir, operator_settings.helm_binary)
+    memo.reconciler = Reconciler(OperatorContext.create(current))
+    logger.info("chart %s, helm %s", current.chart_dir, current.helm_binary)
 
 
 @kopf.on.login()
@@ -47,9 +50,9 @@ def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
     return kopf.login_via_client(**kwargs)
 
 
-def raise_for_retry(result: ReconcileResult, retry: int) -> None:
+def raise_for_retry(result: ReconcileResult, retry: int, memo: kopf.Memo) -> None:
     if result.failures:
-        delay = retry_delay_seconds(retry, operator_settings.retry_backoff_max_seconds)
+        delay = retry_delay_seconds(retry, memo.reconciler.context.settings.retry_backoff_max_seconds)
         raise kopf.TemporaryError(result.summary, delay=delay)
 
 
@@ -57,7 +60,7 @@ def raise_for_retry(result: ReconcileResult, retry: int) -> None:
 @kopf.on.create(GROUP, VERSION, PLURAL, id="reconcile-on-create")
 @kopf.on.update(GROUP, VERSION, PLURAL, id="reconcile-on-update")
 def reconcile_storefront(namespace: str, name: str, retry: int, memo: kopf.Memo, **_: Any) -> None:
-    raise_for_retry(memo.reconciler.reconcile(namespace, name), retry)
+    raise_for_retry(memo.reconciler.reconcile(namespace, name), retry, memo)
 
 
 @kopf.timer(GROUP, VERSION, PLURAL, interval=operator_settings.drift_check_interval_seconds,
@@ -90,4 +93,4 @@ for _group, _version, _plural in CHILD_RESOURCES:
 
 @kopf.on.delete(GROUP, VERSION, PLURAL, id="finalize")
 def finalize_storefront(namespace: str, name: str, retry: int, memo: kopf.Memo, **_: Any) -> None:
-    raise_for_retry(memo.reconciler.finalize(namespace, name), retry)
+    raise_for_retry(memo.reconciler.finalize(namespace, name), retry, memo)

@@ -6,6 +6,7 @@ as plain dicts (what `helm template` renders), and one path builder covers them 
 from __future__ import annotations
 
 import json
+import os
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -93,7 +94,9 @@ class Kube:
                 return cls(ApiClient())
             except kube_config.ConfigException:
                 pass
-        return cls(kube_config.new_client_from_config(config_file=kubeconfig))
+        # KUBECONFIG is read now, not when the kubernetes package was imported (dev.py sets it late).
+        path = kubeconfig or os.environ.get("KUBECONFIG", "").split(os.pathsep)[0] or None
+        return cls(kube_config.new_client_from_config(config_file=path))
 
     def _request(self, method: str, path: str, body: Any = None, content_type: str = "application/json",
                  query: dict[str, str] | None = None) -> Any:
