@@ -176,10 +176,12 @@ def _initialize(payment: Payment) -> Payment:
     metadata = {"purpose": payment.purpose, "user_id": str(payment.user_id)}
     if payment.order_id:
         metadata["order_id"] = str(payment.order_id)
+    checkout = {"email": payment.email or "", "amount": payment.amount, "currency": payment.currency,
+                "reference": payment.reference}
+    db.session.commit()  # no connection idles in a transaction while Paystack answers
     try:
-        data = deps().paystack.initialize(email=payment.email or "", amount=payment.amount,
-                                          currency=payment.currency, reference=payment.reference,
-                                          callback_url=settings().paystack_callback_url or None, metadata=metadata)
+        data = deps().paystack.initialize(**checkout, callback_url=settings().paystack_callback_url or None,
+                                          metadata=metadata)
     except Exception:
         # Nobody has a checkout link for it, so nobody can pay it: forget it; a retry starts afresh.
         db.session.rollback()
@@ -267,8 +269,10 @@ def verify_and_apply(payment: Payment) -> list[uuid.UUID]:
     """Ask Paystack about a pending payment and settle it; raises PaystackError when Paystack cannot say."""
     if payment.method != PAYSTACK_METHOD or payment.status != PENDING:
         return []
+    reference = payment.reference
+    db.session.commit()  # no connection idles in a transaction while Paystack answers
     try:
-        data = deps().paystack.verify(payment.reference)
+        data = deps().paystack.verify(reference)
     except PaystackError as error:
         if error.status != 404:
             raise

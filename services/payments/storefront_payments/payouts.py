@@ -74,24 +74,27 @@ def create_payout(user_id: uuid.UUID, amount: int) -> Payout:
 
 
 def _initiate(payout: Payout) -> None:
+    reference = payout.reference
+    transfer = {"amount": payout.amount, "recipient": payout.recipient_code, "reference": reference,
+                "currency": payout.currency}
+    db.session.commit()  # no connection idles in a transaction while Paystack answers
     try:
-        data = deps().paystack.transfer(amount=payout.amount, recipient=payout.recipient_code,
-                                        reference=payout.reference, currency=payout.currency,
-                                        reason="Storefront vendor payout")
+        data = deps().paystack.transfer(**transfer, reason="Storefront vendor payout")
     except PaystackUnavailable:
-        logger.warning("transfer not sent; the reconcile job will retry", extra={"reference": payout.reference})
+        logger.warning("transfer not sent; the reconcile job will retry", extra={"reference": reference})
         return
     except PaystackError as error:
         if error.code == "duplicate_reference":
             return  # sent before; the webhook or the reconcile job settles it
-        logger.error("paystack refused the transfer", extra={"reference": payout.reference})
-        settle_transfer(payout.reference, PAYOUT_FAILED, reason=error.message)
+        logger.error("paystack refused the transfer", extra={"reference": reference})
+        settle_transfer(reference, PAYOUT_FAILED, reason=error.message)
         db.session.commit()
         return
-    db.session.refresh(payout)
-    payout.transfer_code = str(data.get("transfer_code") or "") or None
+    db.session.execute(update(Payout).where(Payout.reference == reference)
+                       .values(transfer_code=str(data.get("transfer_code") or "") or None)
+                       .execution_options(synchronize_session=False))
     db.session.commit()
-    _apply_transfer_status(payout.reference, data)
+    _apply_transfer_status(reference, data)
 
 
 def _apply_transfer_status(reference: str, data: dict[str, Any]) -> None:
@@ -139,13 +142,15 @@ def _settle(payout: Payout, to: str, from_statuses: tuple[str, ...], source_kind
 
 def reconcile(payout: Payout) -> None:
     """A pending payout whose webhook never came (or whose transfer was never sent): ask Paystack."""
+    reference = payout.reference
+    db.session.commit()  # no connection idles in a transaction while Paystack answers
     try:
-        data = deps().paystack.verify_transfer(payout.reference)
+        data = deps().paystack.verify_transfer(reference)
     except PaystackUnavailable:
         return
     except PaystackError as error:
         if error.status == 404:
             _initiate(payout)  # never reached Paystack: send it now, under the same reference
         return
-    _apply_transfer_status(payout.reference, data)
+    _apply_transfer_status(reference, data)
 
