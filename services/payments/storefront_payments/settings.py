@@ -1,7 +1,7 @@
 """The payments service's environment variables."""
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
 from storefront_common.settings import CommonSettings
 
@@ -21,8 +21,10 @@ class Settings(CommonSettings):
     payment_abandon_after_seconds: int = 24 * 3600
     reverify_older_than_seconds: int = 60
 
-    @model_validator(mode="after")
-    def _production_needs_a_key(self) -> "Settings":
-        if self.is_production and not self.paystack_secret_key.get_secret_value():
+    @field_validator("paystack_secret_key")
+    @classmethod
+    def _production_needs_a_key(cls, key: SecretStr, info: ValidationInfo) -> SecretStr:
+        # A field validator: its error shows only this (empty) value, never the other settings.
+        if info.data.get("environment") == "production" and not key.get_secret_value():
             raise ValueError("PAYSTACK_SECRET_KEY is required in production")
-        return self
+        return key
