@@ -12,7 +12,7 @@ from storefront_common.timeutil import utcnow
 
 from . import charges, outbox, payouts, refunds
 from .extensions import db, deps
-from .models import PAYOUT_PENDING, PENDING, Payment, Payout
+from .models import PAYOUT_PENDING, PENDING, REFUND_PENDING, SUCCESS, Payment, Payout
 from .paystack import PaystackError
 
 logger = logging.getLogger("storefront.payments.reconcile")
@@ -37,6 +37,22 @@ def settle_pending(payment: Payment) -> None:
     deliver_now(outbox_ids)
 
 
+def settle_refund_if_reversed(payment: Payment) -> None:
+    """A refund whose refund.processed never came: Paystack shows a fully refunded charge as `reversed`."""
+    reference, amount, currency = payment.reference, payment.amount, payment.currency
+    db.session.commit()  # no connection idles in a transaction while Paystack answers
+    try:
+        data = deps().paystack.verify(reference)
+    except PaystackError:
+        return
+    if data.get("status") != "reversed":
+        return
+    outbox_ids = refunds.settle_refund_processed({"transaction_reference": reference, "amount": amount,
+                                                  "currency": currency})
+    db.session.commit()
+    deliver_now(outbox_ids)
+
+
 def reverify(older_than_seconds: int, limit: int = 200) -> dict[str, int]:
     cutoff = utcnow() - timedelta(seconds=older_than_seconds)
     pending = db.session.scalars(
@@ -45,6 +61,11 @@ def reverify(older_than_seconds: int, limit: int = 200) -> dict[str, int]:
         .order_by(Payment.created_at).limit(limit)).all()
     for payment in pending:
         settle_pending(payment)
+    refunding = db.session.scalars(
+        select(Payment).where(Payment.status == SUCCESS, Payment.refund_state == REFUND_PENDING,
+                              Payment.updated_at <= cutoff).order_by(Payment.updated_at).limit(limit)).all()
+    for payment in refunding:
+        settle_refund_if_reversed(payment)
     pending_payouts = db.session.scalars(
         select(Payout).where(Payout.status == PAYOUT_PENDING, Payout.created_at <= cutoff)
         .order_by(Payout.created_at).limit(limit)).all()
@@ -52,5 +73,6 @@ def reverify(older_than_seconds: int, limit: int = 200) -> dict[str, int]:
         payouts.reconcile(payout)
     delivered = outbox.deliver(db.session, deps().orders, outbox.undelivered_ids(db.session, limit),
                                refunds.refund_rejected_order)
-    return {"payments_checked": len(pending), "payouts_checked": len(pending_payouts),
+    return {"payments_checked": len(pending), "refunds_checked": len(refunding),
+            "payouts_checked": len(pending_payouts),
             "events_delivered": delivered}
