@@ -4,13 +4,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints, ValidationInfo, field_validator, model_validator
+from pydantic import (AfterValidator, BaseModel, Field, StringConstraints, ValidationInfo, field_validator,
+                      model_validator)
 
 from storefront_common.pagination import PageQuery
 from storefront_common.validation import Body, Query
 
 from .models import MAX_STOCK
-
 
 
 def _without_nul(text: str) -> str:
@@ -25,7 +25,9 @@ Currency = Literal["NGN", "GHS", "ZAR", "KES", "USD"]
 SortOrder = Literal["name", "-name", "price", "-price", "created_at", "-created_at", "rating", "-rating"]
 MAX_PRICE = 10**12
 AttributeKey = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_\-]+$")]
-AttributeValue = Annotated[str, StringConstraints(max_length=200), NoNul] | int | float | bool
+# JSON columns cannot store NaN or infinities.
+AttributeValue = (Annotated[str, StringConstraints(max_length=200), NoNul] | int
+                  | Annotated[float, Field(allow_inf_nan=False)] | bool)
 ImageUrl = Annotated[str, StringConstraints(min_length=8, max_length=2000, pattern=r"^https?://[^\s\x00]+$")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NoNul]
 ProductName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul]
@@ -60,7 +62,10 @@ class CategoryIn(Body):
     description: Description = ""
     attributes: list[AttributeKey] = Field(default_factory=list, max_length=50)
 
-    _unique = field_validator("attributes")(_unique_keys)
+    @field_validator("attributes")
+    @classmethod
+    def attribute_keys_unique(cls, keys: list[str]) -> list[str]:
+        return _unique_keys(keys)
 
 
 class CategoryPatch(PatchBody):
@@ -68,7 +73,10 @@ class CategoryPatch(PatchBody):
     description: Description | None = None
     attributes: list[AttributeKey] | None = Field(default=None, max_length=50)
 
-    _unique = field_validator("attributes")(lambda keys: keys if keys is None else _unique_keys(keys))
+    @field_validator("attributes")
+    @classmethod
+    def attribute_keys_unique(cls, keys: list[str] | None) -> list[str] | None:
+        return None if keys is None else _unique_keys(keys)
 
 
 class CategoryOut(BaseModel):

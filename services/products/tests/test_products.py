@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import uuid
 
 from flask.testing import FlaskClient
@@ -59,7 +60,12 @@ def test_create_validates_money_stock_currency_and_attributes(client: FlaskClien
         assert response.headers["Content-Type"] == "application/problem+json"
         assert response.json["errors"][0]["field"], change
     unknown_key = client.post("/api/v1/products", headers=shop.vendor, json={**valid, "attributes": {"colour": 1}})
-    assert unknown_key.json["errors"] == [{"field": "attributes.colour", "message": "Not an attribute of the category."}]
+    assert unknown_key.json["errors"] == [
+        {"field": "attributes.colour", "message": "Not an attribute of the category."}]
+    for raw_value in ("NaN", "Infinity", "1e400"):
+        raw = json.dumps({**valid, "attributes": {"size": 1}}).replace("1}", f"{raw_value}}}")
+        response = client.post("/api/v1/products", headers=shop.vendor, data=raw, content_type="application/json")
+        assert response.status_code == 422, raw_value
     missing_price = {key: value for key, value in valid.items() if key != "price"}
     assert client.post("/api/v1/products", headers=shop.vendor, json=missing_price).status_code == 422
     assert client.post("/api/v1/products", headers=shop.vendor, data="[1", content_type="application/json"
