@@ -56,6 +56,22 @@ def _saved_product_json(product_id: uuid.UUID) -> dict[str, Any]:
     return found
 
 
+def _apply_changes(product: Product, changes: dict[str, Any]) -> None:
+    if "category_id" in changes:
+        product.category_id = _category_for(changes["category_id"]).id
+    if "category_id" in changes or "attributes" in changes:
+        category = db.session.get(Category, product.category_id) if product.category_id else None
+        _check_attributes(changes.get("attributes", product.attributes), category)
+    if changes.get("is_active") and product.category_id is None:
+        raise validation_error([{"field": "category_id",
+                                 "message": "The product's category was deleted; give a category_id."}])
+    for field in ("name", "description", "price", "currency", "attributes", "images", "is_active"):
+        if field in changes:
+            setattr(product, field, changes[field])
+    if "name" in changes:
+        product.slug = _product_slug(product.name)
+
+
 @blueprint.get("")
 @operation("List active products: search, filter, sort (ties broken by id), paginate", query=ProductQuery,
            response=ProductPage)
@@ -70,13 +86,12 @@ def create_product(body: ProductIn) -> tuple[dict[str, Any], int]:
     vendor_id = current_user_id()
     category = _category_for(body.category_id)
     _check_attributes(body.attributes, category)
-    product = Product(name=body.name, slug=_product_slug(body.name), description=body.description,
-                      price=body.price, currency=body.currency, stock=body.stock, category_id=category.id,
-                      vendor_id=vendor_id, attributes=body.attributes, images=body.images,
-                      is_active=body.is_active)
-    db.session.add(product)
-    db.session.flush()
-    return _saved_product_json(product.id), 201
+    product_id = uuid.uuid4()
+    db.session.add(Product(id=product_id, name=body.name, slug=_product_slug(body.name),
+                           description=body.description, price=body.price, currency=body.currency,
+                           stock=body.stock, category_id=category.id, vendor_id=vendor_id,
+                           attributes=body.attributes, images=body.images, is_active=body.is_active))
+    return _saved_product_json(product_id), 201
 
 
 @blueprint.get("/<uuid:product_id>")
@@ -98,19 +113,9 @@ def read_product(product_id: uuid.UUID) -> dict[str, Any]:
 def update_product(product_id: uuid.UUID, body: ProductPatch) -> dict[str, Any]:
     product = managed_product(db.session.get(Product, product_id))
     changes = body.model_dump(exclude_unset=True)
-    if "category_id" in changes:
-        product.category_id = _category_for(body.category_id).id  # type: ignore[arg-type]
-    if "category_id" in changes or "attributes" in changes:
-        category = db.session.get(Category, product.category_id) if product.category_id else None
-        _check_attributes(changes.get("attributes", product.attributes), category)
-    if changes.get("is_active") and product.category_id is None:
-        raise validation_error([{"field": "category_id",
-                                 "message": "The product's category was deleted; give a category_id."}])
-    for field in ("name", "description", "price", "currency", "attributes", "images", "is_active"):
-        if field in changes:
-            setattr(product, field, changes[field])
-    if "name" in changes:
-        product.slug = _product_slug(product.name)
+    # Nothing is written before the one commit, where a concurrently deleted category turns into 422.
+    with db.session.no_autoflush:
+        _apply_changes(product, changes)
     return _saved_product_json(product.id)
 
 
