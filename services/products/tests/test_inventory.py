@@ -36,6 +36,8 @@ def test_inventory_validation_and_access(client: FlaskClient, shop: Shop) -> Non
     path = f"/api/v1/products/{product['id']}/inventory"
     for body in ({}, {"delta": 1, "stock": 1}, {"delta": 1.5}, {"stock": "4"}, {"delta": None}, {"count": 1}):
         assert client.post(path, headers=shop.vendor, json=body).status_code == 422, body
+    assert client.post(path, headers=shop.vendor, data="{", content_type="application/json").status_code == 400
+    assert client.post(path, headers=shop.vendor, json=[1]).status_code == 400
     assert client.post(path, json={"delta": 1}).status_code == 401
     assert client.post(path, headers=shop.customer, json={"delta": 1}).status_code == 403
     assert client.post(path, headers=shop.other_vendor, json={"delta": 1}).status_code == 403

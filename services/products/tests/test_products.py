@@ -123,6 +123,8 @@ def test_delete_is_a_soft_delete(client: FlaskClient, shop: Shop) -> None:
     product = shop.product(shop.category())
     path = f"/api/v1/products/{product['id']}"
     assert client.delete(path, headers=shop.other_vendor).status_code == 403
+    assert client.delete(path, headers=shop.customer).status_code == 403
+    assert client.delete(path).status_code == 401
     deleted = client.delete(path, headers=shop.vendor)
     assert deleted.status_code == 204 and deleted.data == b""
     assert client.get(path).status_code == 404

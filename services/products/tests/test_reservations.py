@@ -156,6 +156,9 @@ def test_reservation_validation_and_access(client: FlaskClient, shop: Shop) -> N
                    {"ttl_seconds": 0}, {"ttl_seconds": 3601}, {"ttl_seconds": "60"}, {"extra": True}):
         response = client.post("/internal/reservations", headers=shop.service, json={**valid, **change})
         assert response.status_code == 422, change
+    not_json = client.post("/internal/reservations", headers=shop.service, data="order",
+                           content_type="application/json")
+    assert not_json.status_code == 400
     assert client.post("/internal/reservations", json=valid).status_code == 401
     assert client.post("/internal/reservations", headers=shop.admin, json=valid).status_code == 403
     assert client.post("/internal/reservations", headers=shop.customer, json=valid).status_code == 403
