@@ -25,6 +25,7 @@ from storefront_operator.kube import DEPLOYMENT, SECRET, STOREFRONT, Kube, KubeE
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 CRD_PATH = REPOSITORY / "k8s" / "crds" / "storefront.yaml"
+OPERATOR_CHART = REPOSITORY / "charts" / "storefront-operator"
 OPERATOR_NAMESPACE = "storefront-system"
 OPERATOR_ACCOUNT = "storefront-operator"
 OPERATOR_USER = f"system:serviceaccount:{OPERATOR_NAMESPACE}:{OPERATOR_ACCOUNT}"
@@ -61,24 +62,19 @@ def crd(kubectl: Any) -> Path:
 
 
 @pytest.fixture(scope="session")
-def operator_kubeconfig(control_plane: ControlPlane, kubectl: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A kubeconfig for the operator's own ServiceAccount (bound to cluster-admin in this test cluster)."""
-    manifests = f"""
-apiVersion: v1
-kind: Namespace
-metadata: {{name: {OPERATOR_NAMESPACE}}}
----
-apiVersion: v1
-kind: ServiceAccount
-metadata: {{name: {OPERATOR_ACCOUNT}, namespace: {OPERATOR_NAMESPACE}}}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {{name: storefront-operator-test}}
-roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}}
-subjects: [{{kind: ServiceAccount, name: {OPERATOR_ACCOUNT}, namespace: {OPERATOR_NAMESPACE}}}]
-"""
-    result = kubectl("apply", "-f", "-", input=manifests)
+def operator_kubeconfig(control_plane: ControlPlane, kubectl: Any, helm: Any,
+                        tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A kubeconfig for the operator's ServiceAccount, with the RBAC charts/storefront-operator grants
+    (all namespaces): the tests prove those least privileges are enough."""
+    result = kubectl("create", "namespace", OPERATOR_NAMESPACE)
+    assert result.returncode == 0 or "AlreadyExists" in result.stderr, result.stderr
+    rendered = helm("template", OPERATOR_ACCOUNT, str(OPERATOR_CHART), "--namespace", OPERATOR_NAMESPACE,
+                    "--set", "watch.allNamespaces=true")
+    assert rendered.returncode == 0, rendered.stderr
+    rbac = [doc for doc in yaml.safe_load_all(rendered.stdout)
+            if doc and doc["kind"] in ("ServiceAccount", "ClusterRole", "ClusterRoleBinding")]
+    assert {doc["kind"] for doc in rbac} == {"ServiceAccount", "ClusterRole", "ClusterRoleBinding"}
+    result = kubectl("apply", "-f", "-", input=yaml.safe_dump_all(rbac))
     assert result.returncode == 0, result.stderr
     token = kubectl("create", "token", OPERATOR_ACCOUNT, "-n", OPERATOR_NAMESPACE, "--duration=6h")
     assert token.returncode == 0, token.stderr
@@ -254,8 +250,9 @@ def existing_roles(postgres: PostgresServer, prefix: str) -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def operator_writes(audit_log: Path, since_offset: int) -> list[str]:
-    """Write requests (create/update/patch/delete) the operator's user made after a file offset."""
+def operator_writes(audit_log: Path, since_offset: int, namespace: str) -> list[str]:
+    """Write requests (create/update/patch/delete) the operator's user made after a file offset, in one
+    namespace or cluster-wide (the shared operator, same user, works in other namespaces meanwhile)."""
     writes = []
     with open(audit_log, "rb") as handle:
         handle.seek(since_offset)
@@ -265,6 +262,8 @@ def operator_writes(audit_log: Path, since_offset: int) -> list[str]:
             except ValueError:
                 continue
             if entry.get("stage") != "ResponseComplete" or entry.get("user", {}).get("username") != OPERATOR_USER:
+                continue
+            if entry.get("objectRef", {}).get("namespace") not in (None, namespace):
                 continue
             if entry.get("verb") in ("create", "update", "patch", "delete"):
                 writes.append(f"{entry['verb']} {entry.get('requestURI')}")

@@ -84,7 +84,7 @@ def test_idle_operator_writes_nothing(admin_kube: Kube, postgres: PostgresServer
     postgres_log_offset = postgres.log_path.stat().st_size
     time.sleep(IDLE_SECONDS)
 
-    writes = operator_writes(audit_log, audit_offset)
+    writes = operator_writes(audit_log, audit_offset, namespace)
     applied = [line for line in operator.log().splitlines() if "applying" in line][-10:]
     assert writes == [], "\n".join(applied)
     with open(postgres.log_path, "rb") as handle:
