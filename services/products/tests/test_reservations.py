@@ -15,6 +15,7 @@ from storefront_common.testing.servers import serve_wsgi
 from storefront_common.timeutil import utcnow
 from storefront_products.extensions import db
 from storefront_products.models import Reservation, ReservationItem
+from storefront_products.reservations import expire_due
 
 
 def reserve(client: FlaskClient, shop: Shop, items: list[tuple[str, int]], order_id: str | None = None,
@@ -231,3 +232,19 @@ def test_crossing_multi_line_orders_neither_deadlock_nor_oversell(app: Flask, cl
     assert statuses.count(201) == 15 and statuses.count(409) == 25
     assert shop.stock_of(first["id"]) == 0 and shop.stock_of(second["id"]) == 0
     assert reserved_units(app) == 30
+
+
+def test_concurrent_expiry_jobs_return_each_unit_once(app: Flask, client: FlaskClient, shop: Shop) -> None:
+    product = shop.product(shop.category(), stock=30)
+    for _ in range(30):
+        age(app, reserve(client, shop, [(product["id"], 1)]).json["id"])
+    assert shop.stock_of(product["id"]) == 0
+
+    def expire_in_its_own_session(_: int) -> int:
+        with app.app_context():
+            return expire_due(db.session, batch_size=4)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        expired = list(pool.map(expire_in_its_own_session, range(4)))
+    assert sum(expired) == 30
+    assert shop.stock_of(product["id"]) == 30
