@@ -113,7 +113,7 @@ class Kube:
             raise KubeError(0, f"API server unreachable: {error}") from None
         text = response.data.decode() if response.data else ""
         if response.status >= 400:
-            raise KubeError(response.status, text[:500])
+            raise KubeError(response.status, _status_message(text))
         return json.loads(text) if text else None
 
     def get(self, kind: ResourceKind, namespace: str, name: str) -> Object | None:
@@ -157,6 +157,14 @@ class Kube:
 
     def create(self, kind: ResourceKind, namespace: str, obj: Object) -> Object:
         return self._request("POST", kind.collection_path(namespace), body=obj)
+
+
+def _status_message(text: str) -> str:
+    """The message of a metav1.Status body, not the whole JSON document."""
+    try:
+        return str(json.loads(text).get("message", text))[:1000]
+    except (TypeError, ValueError, AttributeError):
+        return text[:1000]
 
 
 def _api_message(error: ApiException) -> str:

@@ -216,7 +216,14 @@ def apply_desired(kube: Kube, spec: StorefrontSpec, desired: list[tuple[Resource
             owner = foreign_controller(current, spec) if current else None
             if owner:
                 raise KubeError(409, f"{kind.kind} {obj['metadata']['name']} already exists and belongs to {owner}")
-        result = apply_changed(kube, kind, obj, current)
+        try:
+            result = apply_changed(kube, kind, obj, current)
+        except KubeError as error:
+            if not (kind.kind == "Job" and error.status == 422 and current is not None):
+                raise
+            # A Job's pod template is immutable: replace the Job (migrations are idempotent, it reruns).
+            kube.delete(kind, spec.namespace, obj["metadata"]["name"], uid=current["metadata"].get("uid"))
+            result = kube.apply(kind, obj)
         if result is not None:
             live[key] = result
             written += 1

@@ -299,3 +299,20 @@ def wait_ready(admin_kube: Kube, namespace: str, name: str, timeout: float = 20.
 def patch_storefront(admin_kube: Kube, namespace: str, name: str, patch: dict[str, Any]) -> dict[str, Any]:
     return admin_kube._request("PATCH", STOREFRONT.object_path(namespace, name), body=patch,
                                content_type="application/merge-patch+json")
+
+
+def operator_reads(audit_log: Path, since_offset: int, namespace: str) -> int:
+    """How many get/list requests the operator's user made in one namespace after a file offset."""
+    count = 0
+    with open(audit_log, "rb") as handle:
+        handle.seek(since_offset)
+        for line in handle:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if (entry.get("stage") == "ResponseComplete" and entry.get("verb") in ("get", "list")
+                    and entry.get("user", {}).get("username") == OPERATOR_USER
+                    and entry.get("objectRef", {}).get("namespace") == namespace):
+                count += 1
+    return count

@@ -9,7 +9,9 @@ import pytest
 
 from conftest import (condition, create_storefront, get_storefront, mark_deployments_ready, patch_storefront,
                       secret_files, wait_for, wait_provisioned, wait_ready)
-from storefront_operator.kube import DEPLOYMENT, INGRESS, SECRET, Kube
+from storefront_operator.kube import DEPLOYMENT, INGRESS, SECRET, STOREFRONT, Kube, ResourceKind
+
+HPA = ResourceKind("autoscaling/v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers")
 
 pytestmark = pytest.mark.usefixtures("shared_operator")
 
@@ -105,3 +107,25 @@ def test_rotation_keeps_previous_key_published(admin_kube: Kube, namespace: str,
     env = {item["name"]: item.get("value") for item in users["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env["JWT_PREVIOUS_PUBLIC_KEYS"].endswith("previous.jwks.json")
     assert condition(get_storefront(admin_kube, namespace, "rot"), "SecretsReady")["status"] == "True"
+
+
+def test_objects_no_longer_rendered_are_pruned(admin_kube: Kube, namespace: str, postgres: Any) -> None:
+    create_storefront(admin_kube, namespace, "trim", postgres,
+                      services={"products": {"replicas": 2, "autoscaling": {"minReplicas": 2, "maxReplicas": 6}}})
+    wait_provisioned(admin_kube, namespace, "trim")
+    hpa = wait_for(lambda: admin_kube.get(HPA, namespace, "trim-products"), what="HorizontalPodAutoscaler")
+    assert hpa["spec"]["maxReplicas"] == 6
+    assert admin_kube.list(INGRESS, namespace, "storefront.dev/instance=trim")
+
+    spec = get_storefront(admin_kube, namespace, "trim")["spec"]
+    spec["services"] = {"products": {"replicas": 3}}
+    del spec["ingress"]
+    admin_kube._request("PUT", STOREFRONT.object_path(namespace, "trim"),
+                        body={**get_storefront(admin_kube, namespace, "trim"), "spec": spec})
+    wait_for(lambda: admin_kube.get(HPA, namespace, "trim-products") is None, what="HPA pruned")
+    wait_for(lambda: not admin_kube.list(INGRESS, namespace, "storefront.dev/instance=trim"), what="Ingress pruned")
+    wait_for(lambda: deployment(admin_kube, namespace, "trim-products")["spec"].get("replicas") == 3,
+             what="products back on fixed replicas")
+    # PUBLIC_URL changed with the Ingress gone: the immutable migration Jobs were replaced, not stuck.
+    wait_for(lambda: condition(get_storefront(admin_kube, namespace, "trim"), "WorkloadsReady").get("reason") ==
+             "ReplicasNotReady", what="workloads applied")

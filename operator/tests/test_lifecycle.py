@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from conftest import (OperatorProcess, create_storefront, existing_databases, existing_roles, get_storefront,
+from conftest import (DRIFT_CHECK_INTERVAL_S, OperatorProcess, operator_reads, create_storefront, existing_databases, existing_roles, get_storefront,
                       mark_deployments_ready, new_namespace, operator_writes, secret_files, wait_for,
                       wait_provisioned, wait_ready)
 from storefront_common.testing.postgres import PostgresServer
@@ -82,6 +82,7 @@ def test_idle_operator_writes_nothing(admin_kube: Kube, postgres: PostgresServer
     audit_log = Path(control_plane.audit_log_path)
     audit_offset = audit_log.stat().st_size
     postgres_log_offset = postgres.log_path.stat().st_size
+    log_offset = len(operator.log())
     time.sleep(IDLE_SECONDS)
 
     writes = operator_writes(audit_log, audit_offset, namespace)
@@ -91,6 +92,9 @@ def test_idle_operator_writes_nothing(admin_kube: Kube, postgres: PostgresServer
         handle.seek(postgres_log_offset)
         ddl = [line for line in handle.read().decode(errors="replace").splitlines() if DDL.search(line)]
     assert ddl == []
-    # The drift check did run meanwhile (it reads): the log shows its timer firing without complaint.
+    # The drift check did run meanwhile: it read the children and ran its timer, without complaint.
+    assert operator_reads(audit_log, audit_offset, namespace) > 0
+    timer_runs = operator.log()[log_offset:].count("Timer 'check_drift' succeeded")
+    assert timer_runs >= IDLE_SECONDS // DRIFT_CHECK_INTERVAL_S - 2
     operator.assert_running()
     assert "Traceback" not in operator.log()
