@@ -1,0 +1,78 @@
+"""The pure pieces: drift detection, merge patches, conditions, names, durations, key rotation."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from storefront_operator import naming
+from storefront_operator.apply import first_difference
+from storefront_operator.conditions import StepOutcome
+from storefront_operator.databases import public_can_connect, scram_verifier
+from storefront_operator.signing_keys import drop_expired, key_set_from_files, new_key_set, rotate
+from storefront_operator.spec import duration_seconds
+from storefront_operator.status import condition, merge_patch, phase_for
+
+
+def test_drift_ignores_server_defaults_canonical_quantities_and_omitted_empties() -> None:
+    desired = {"spec": {"replicas": 2, "resources": {"cpu": "1000m", "memory": "128Mi"}, "except": []}}
+    live = {"spec": {"replicas": 2, "resources": {"cpu": "1", "memory": "128Mi"}, "progressDeadlineSeconds": 600}}
+    assert first_difference(desired, live, "") is None
+    live["spec"]["replicas"] = 7
+    assert first_difference(desired, live, "") == ".spec.replicas"
+
+
+def test_merge_patch_is_minimal_and_none_when_equal() -> None:
+    current = {"phase": "Ready", "services": {"users": {"replicas": 2}, "carts": {"replicas": 1}}}
+    assert merge_patch(current, current) is None
+    desired = {"phase": "Degraded", "services": {"users": {"replicas": 2}}}
+    assert merge_patch(current, desired) == {"phase": "Degraded", "services": {"carts": None}}
+
+
+def test_last_transition_time_moves_only_on_status_change() -> None:
+    before = {"type": "Ready", "status": "False", "lastTransitionTime": "2026-01-01T00:00:00Z"}
+    same = condition(StepOutcome.failure("Ready", "Other", "still failing"), 3, before, "2026-02-02T00:00:00Z")
+    assert same["lastTransitionTime"] == "2026-01-01T00:00:00Z" and same["reason"] == "Other"
+    flipped = condition(StepOutcome.success("Ready", "Ready", "ok"), 3, before, "2026-02-02T00:00:00Z")
+    assert flipped["lastTransitionTime"] == "2026-02-02T00:00:00Z" and flipped["observedGeneration"] == 3
+
+
+def test_phase() -> None:
+    ok = StepOutcome.success("SecretsReady", "Provisioned", "")
+    waiting = StepOutcome.waiting("WorkloadsReady", "ReplicasNotReady", "")
+    broken = StepOutcome.failure("DatabasesReady", "ServerUnreachable", "")
+    assert phase_for({"a": ok}) == "Ready"
+    assert phase_for({"a": ok, "b": waiting}) == "Provisioning"
+    assert phase_for({"a": broken, "b": waiting}) == "Degraded"
+    assert phase_for({"a": ok}, deleting=True) == "Deleting"
+
+
+def test_names() -> None:
+    assert naming.database_name("acme", "users") == "acme_users"
+    assert naming.database_name("my-shop", "orders") == "my_shop_orders"
+    long_name = naming.database_name("x" * 80, "payments")
+    assert len(long_name) == 63 and long_name != naming.database_name("x" * 81, "payments")
+
+
+def test_durations() -> None:
+    assert duration_seconds("15m") == 900
+    assert duration_seconds("1h30m") == 5400
+    assert duration_seconds("720h") == 2_592_000
+
+
+def test_rotation_publishes_the_previous_key_until_its_deadline() -> None:
+    now = datetime(2026, 11, 24, tzinfo=timezone.utc)
+    first = new_key_set()
+    rotated = rotate(first, timedelta(hours=1), now)
+    assert rotated.active["kid"] != first.active["kid"]
+    assert rotated.published_kids == [rotated.active["kid"], first.active["kid"]]
+    reloaded = key_set_from_files(rotated.secret_files())
+    assert reloaded is not None and reloaded.published_kids == rotated.published_kids
+    assert drop_expired(reloaded, now + timedelta(minutes=59)).published_kids == rotated.published_kids
+    assert drop_expired(reloaded, now + timedelta(hours=2)).published_kids == [rotated.active["kid"]]
+
+
+def test_scram_verifier_and_acl() -> None:
+    verifier = scram_verifier("secret")
+    assert verifier.startswith("SCRAM-SHA-256$4096:") and "secret" not in verifier
+    assert public_can_connect(None)
+    assert public_can_connect(["=Tc/owner", "owner=CTc/owner"])
+    assert not public_can_connect(["=T/owner", "owner=CTc/owner"])
