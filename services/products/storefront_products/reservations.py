@@ -3,6 +3,8 @@
 Reserved units leave `products.stock` at once, with a conditional UPDATE that can never take it below
 zero, so `stock` is always what can still be bought. Committing keeps them gone; releasing or expiring
 gives them back. Products are always updated in product-id order so two reservations never deadlock.
+Status changes are conditional UPDATEs (`... WHERE status = 'active'`): only the call that moves a
+reservation out of `active` returns its units, on PostgreSQL and SQLite alike, without row locks.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -108,24 +110,38 @@ def _replay(session: Session, existing: Reservation, quantities: dict[uuid.UUID,
     if reserved != quantities:
         raise conflict("This order already has a reservation with different items.",
                        reservation_id=str(existing.id))
-    existing = _lock(session, existing.id)
-    if _expire_if_due(session, existing):
-        session.commit()
-    if existing.status in FINISHED_WITHOUT_SALE:
-        raise conflict(f"This order's reservation was {existing.status}; its units are back in stock.",
-                       reservation_id=str(existing.id), reservation_status=existing.status)
-    session.commit()
-    return existing
+    _expire_if_due(session, existing.id)
+    current = _load(session, existing.id)
+    if current.status in FINISHED_WITHOUT_SALE:
+        raise conflict(f"This order's reservation was {current.status}; its units are back in stock.",
+                       reservation_id=str(current.id), reservation_status=current.status)
+    return current
 
 
-def _lock(session: Session, reservation_id: uuid.UUID) -> Reservation:
-    reservation = session.scalar(
-        select(Reservation).where(Reservation.id == reservation_id).with_for_update()
-        .execution_options(populate_existing=True))
+def _load(session: Session, reservation_id: uuid.UUID) -> Reservation:
+    reservation = session.scalar(select(Reservation).where(Reservation.id == reservation_id)
+                                 .execution_options(populate_existing=True))
     if reservation is None:
-        session.rollback()
         raise not_found("reservation")
     return reservation
+
+
+def _move(session: Session, reservation_id: uuid.UUID, status: str, *, only_if_due: bool = False) -> bool:
+    """Move an active reservation to `status` in one conditional UPDATE. True only for the one call that
+    moved it, so concurrent commits, releases and expiries can never both act on the same reservation."""
+    conditions = [Reservation.id == reservation_id, Reservation.status == ReservationStatus.ACTIVE]
+    if only_if_due:
+        conditions.append(Reservation.expires_at <= utcnow())
+    moved = session.execute(update(Reservation).where(*conditions).values(status=status)
+                            .execution_options(synchronize_session=False))
+    return moved.rowcount == 1  # type: ignore[attr-defined]
+
+
+def _units_of(session: Session, reservation_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    rows = session.execute(
+        select(ReservationItem.product_id, func.sum(ReservationItem.quantity))
+        .where(ReservationItem.reservation_id.in_(reservation_ids)).group_by(ReservationItem.product_id))
+    return {product_id: int(quantity) for product_id, quantity in rows.tuples()}
 
 
 def _return_units(session: Session, quantities: dict[uuid.UUID, int]) -> None:
@@ -138,44 +154,36 @@ def _return_units(session: Session, quantities: dict[uuid.UUID, int]) -> None:
             .execution_options(synchronize_session=False))
 
 
-def _expire_if_due(session: Session, reservation: Reservation, now: datetime | None = None) -> bool:
-    if reservation.status != ReservationStatus.ACTIVE or reservation.expires_at > (now or utcnow()):
-        return False
-    _return_units(session, {item.product_id: item.quantity for item in reservation.items})
-    reservation.status = ReservationStatus.EXPIRED
-    return True
+def _expire_if_due(session: Session, reservation_id: uuid.UUID) -> None:
+    if _move(session, reservation_id, ReservationStatus.EXPIRED, only_if_due=True):
+        _return_units(session, _units_of(session, [reservation_id]))
+    session.commit()
 
 
 def read(session: Session, reservation_id: uuid.UUID) -> Reservation:
-    reservation = _lock(session, reservation_id)
-    _expire_if_due(session, reservation)
-    session.commit()
-    return reservation
+    _expire_if_due(session, reservation_id)
+    return _load(session, reservation_id)
 
 
 def commit(session: Session, reservation_id: uuid.UUID) -> Reservation:
-    reservation = _lock(session, reservation_id)
-    if _expire_if_due(session, reservation):
-        session.commit()
-    if reservation.status in FINISHED_WITHOUT_SALE:
-        session.rollback()
+    _expire_if_due(session, reservation_id)
+    _move(session, reservation_id, ReservationStatus.COMMITTED)
+    session.commit()
+    reservation = _load(session, reservation_id)
+    if reservation.status != ReservationStatus.COMMITTED:
         raise conflict(f"The reservation was {reservation.status}; it can no longer be committed.",
                        reservation_status=reservation.status)
-    reservation.status = ReservationStatus.COMMITTED
-    session.commit()
     return reservation
 
 
 def release(session: Session, reservation_id: uuid.UUID) -> Reservation:
     """Give the units back. Releasing an expired reservation is a no-op: its units are already back."""
-    reservation = _lock(session, reservation_id)
-    if reservation.status == ReservationStatus.COMMITTED:
-        session.rollback()
-        raise conflict("The reservation was committed; its units are sold.", reservation_status="committed")
-    if reservation.status == ReservationStatus.ACTIVE:
-        _return_units(session, {item.product_id: item.quantity for item in reservation.items})
-        reservation.status = ReservationStatus.RELEASED
+    if _move(session, reservation_id, ReservationStatus.RELEASED):
+        _return_units(session, _units_of(session, [reservation_id]))
     session.commit()
+    reservation = _load(session, reservation_id)
+    if reservation.status == ReservationStatus.COMMITTED:
+        raise conflict("The reservation was committed; its units are sold.", reservation_status="committed")
     return reservation
 
 
@@ -184,21 +192,19 @@ def expire_due(session: Session, batch_size: int, now: datetime | None = None) -
     moment = now or utcnow()
     expired = 0
     while True:
-        due = session.scalars(
-            select(Reservation)
-            .where(Reservation.status == ReservationStatus.ACTIVE, Reservation.expires_at <= moment)
-            .order_by(Reservation.expires_at, Reservation.id).limit(batch_size)
-            .with_for_update(skip_locked=True)).all()
-        if not due:
-            session.rollback()
-            return expired
-        units: Counter[uuid.UUID] = Counter()
-        for reservation in due:
-            for item in reservation.items:
-                units[item.product_id] += item.quantity
-            reservation.status = ReservationStatus.EXPIRED
-        _return_units(session, dict(units))
+        # SKIP LOCKED: a concurrent run, commit or release holding a row leaves it to them.
+        due = (select(Reservation.id)
+               .where(Reservation.status == ReservationStatus.ACTIVE, Reservation.expires_at <= moment)
+               .order_by(Reservation.expires_at, Reservation.id).limit(batch_size)
+               .with_for_update(skip_locked=True))
+        moved = session.scalars(
+            update(Reservation)
+            .where(Reservation.id.in_(due.scalar_subquery()), Reservation.status == ReservationStatus.ACTIVE)
+            .values(status=ReservationStatus.EXPIRED).returning(Reservation.id)
+            .execution_options(synchronize_session=False)).all()
+        if moved:
+            _return_units(session, _units_of(session, list(moved)))
         session.commit()
-        expired += len(due)
-        if len(due) < batch_size:
+        expired += len(moved)
+        if len(moved) < batch_size:
             return expired

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import requests
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
@@ -12,9 +16,12 @@ from sqlalchemy import create_engine, inspect, text
 from conftest import Shop
 from storefront_common.migrations import upgrade
 from storefront_common.testing.databases import fresh_database
-from storefront_common.testing.tokens import TEST_ISSUER
+from storefront_common.testing.servers import serve_wsgi
+from storefront_common.testing.tokens import TEST_ISSUER, TokenFactory
+from storefront_common.timeutil import utcnow
 from storefront_products.app import create_app
 from storefront_products.extensions import db
+from storefront_products.reservations import expire_due
 from storefront_products.settings import Settings
 
 TABLES = {"alembic_version", "categories", "products", "reviews", "reservations", "reservation_items"}
@@ -72,3 +79,50 @@ def test_seed_demo_is_idempotent(app: Flask, client: FlaskClient, shop: Shop) ->
     assert all(item["category"] is not None for item in listed["items"])
     assert len(client.get("/api/v1/categories").json["items"]) == 5
     assert runner.invoke(args=["seed-demo", "--vendor-id", "not-a-uuid"]).exit_code != 0
+
+
+def test_reservations_work_on_sqlite(tmp_path: Path, jwks_url: str, tokens: TokenFactory) -> None:
+    app = migrated_app(f"sqlite:///{tmp_path / 'products.db'}", jwks_url)
+    shop = Shop(app.test_client(), tokens)
+    product = shop.product(shop.category(), stock=5)
+
+    def reserve(quantity: int) -> dict[str, Any]:
+        body = {"order_id": str(uuid.uuid4()), "ttl_seconds": 60,
+                "items": [{"product_id": product["id"], "quantity": quantity}]}
+        response = shop.client.post("/internal/reservations", headers=shop.service, json=body)
+        assert response.status_code == 201, response.json
+        return response.json  # type: ignore[no-any-return]
+
+    committed, released, expiring = reserve(1), reserve(1), reserve(2)
+    assert shop.client.post("/internal/reservations", headers=shop.service, json={
+        "order_id": str(uuid.uuid4()), "ttl_seconds": 60,
+        "items": [{"product_id": product["id"], "quantity": 2}]}).json["insufficient"][0]["available"] == 1
+    path = "/internal/reservations/{}/{}"
+    assert shop.client.post(path.format(committed["id"], "commit"), headers=shop.service).status_code == 200
+    assert shop.client.post(path.format(released["id"], "release"), headers=shop.service).status_code == 200
+    assert shop.client.post(path.format(released["id"], "commit"), headers=shop.service).status_code == 409
+    with app.app_context():
+        assert expire_due(db.session, batch_size=10, now=utcnow() + timedelta(minutes=5)) == 1
+        db.engine.dispose()
+    assert shop.stock_of(product["id"]) == 4
+
+
+def test_concurrent_reservations_on_sqlite_reserve_exactly_the_stock(tmp_path: Path, jwks_url: str,
+                                                                    tokens: TokenFactory) -> None:
+    app = migrated_app(f"sqlite:///{tmp_path / 'products.db'}", jwks_url)
+    shop = Shop(app.test_client(), tokens)
+    product = shop.product(shop.category(), stock=10)
+    headers = shop.service
+
+    def reserve_one(_: int) -> int:
+        body = {"order_id": str(uuid.uuid4()), "ttl_seconds": 60,
+                "items": [{"product_id": product["id"], "quantity": 1}]}
+        return requests.post(f"{base_url}/internal/reservations", json=body, headers=headers, timeout=60).status_code
+
+    with serve_wsgi(app) as base_url:
+        with ThreadPoolExecutor(max_workers=30) as pool:
+            statuses = list(pool.map(reserve_one, range(30)))
+    assert statuses.count(201) == 10 and statuses.count(409) == 20
+    assert shop.stock_of(product["id"]) == 0
+    with app.app_context():
+        db.engine.dispose()

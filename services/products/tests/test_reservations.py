@@ -248,3 +248,22 @@ def test_concurrent_expiry_jobs_return_each_unit_once(app: Flask, client: FlaskC
         expired = list(pool.map(expire_in_its_own_session, range(4)))
     assert sum(expired) == 30
     assert shop.stock_of(product["id"]) == 30
+
+
+def test_racing_commit_and_release_never_both_win(app: Flask, client: FlaskClient, shop: Shop) -> None:
+    product = shop.product(shop.category(), stock=20)
+    reservation_ids = [reserve(client, shop, [(product["id"], 1)]).json["id"] for _ in range(20)]
+    headers = shop.service
+    calls = [(reservation_id, action) for reservation_id in reservation_ids for action in ("commit", "release")]
+    with serve_wsgi(app) as base_url:
+        with ThreadPoolExecutor(max_workers=40) as pool:
+            statuses = list(pool.map(
+                lambda call: (call, requests.post(f"{base_url}/internal/reservations/{call[0]}/{call[1]}",
+                                                  headers=headers, timeout=60).status_code), calls))
+    outcome = {call: status for call, status in statuses}
+    released = 0
+    for reservation_id in reservation_ids:
+        pair = (outcome[(reservation_id, "commit")], outcome[(reservation_id, "release")])
+        assert pair in ((200, 409), (409, 200)), pair
+        released += pair[1] == 200
+    assert shop.stock_of(product["id"]) == released
