@@ -135,10 +135,9 @@ def deactivate_product(product_id: uuid.UUID) -> tuple[str, int]:
            "in one call, inactive ones included", query=InternalProductsQuery, response=InternalProductList)
 def lookup_products(query: InternalProductsQuery) -> dict[str, Any]:
     wanted = query.id_list()
-    rows = db.session.execute(
-        select(Product.id, Product.name, Product.price, Product.currency, Product.stock, Product.is_active,
-               Product.vendor_id).where(Product.id.in_(wanted))).all()
-    found = {row.id: row for row in rows}
+    statement = select(Product.id, Product.name, Product.price, Product.currency, Product.stock,
+                       Product.is_active, Product.vendor_id).where(Product.id.in_(wanted))
+    found = {row.id: row for row in catalog_reads.run(lambda connection: connection.execute(statement).all())}
     return {
         "items": [{"id": str(row.id), "name": row.name, "price": row.price, "currency": row.currency,
                    "stock": row.stock, "is_active": row.is_active, "vendor_id": str(row.vendor_id)}
