@@ -162,7 +162,8 @@ def password_accepted(admin: AdminLogin, login: DatabaseLogin) -> bool:
             return False
         if "permission denied for database" in str(error):
             return True  # authenticated, then refused CONNECT on postgres: the password is right
-        raise
+        raise DatabaseProblem("RoleLoginFailed", f"cannot log in as {login.username} to check its password: "
+                                                 f"{first_line(error)}") from None
     return True
 
 

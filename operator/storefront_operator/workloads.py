@@ -171,7 +171,7 @@ def ensure_workloads(kube: Kube, renderer: ChartRenderer, spec: StorefrontSpec,
                      provisioned: ProvisionedSecrets) -> WorkloadsResult:
     try:
         rendered = renderer.render(spec.name, spec.namespace, chart_values(spec, provisioned))
-        desired = [(kind_for(obj), claim(obj, spec, PART)) for obj in rendered]
+        desired = [(kind_for(obj), claim(managed_by_operator(obj), spec, PART)) for obj in rendered]
         live = live_objects(kube, spec)
         written = apply_desired(kube, spec, desired, live)
         pruned = prune(kube, spec, desired, live)
@@ -182,6 +182,15 @@ def ensure_workloads(kube: Kube, renderer: ChartRenderer, spec: StorefrontSpec,
     deployments = [obj for kind, obj in desired if kind is DEPLOYMENT]
     services = service_states(kube, spec, deployments, live)
     return WorkloadsResult(readiness(services), services, written + pruned)
+
+
+def managed_by_operator(obj: Object) -> Object:
+    """`helm template` labels objects managed-by Helm; here the operator manages them (selectors do not
+    use this label, so changing it is safe)."""
+    labels = obj.setdefault("metadata", {}).setdefault("labels", {})
+    if "app.kubernetes.io/managed-by" in labels:
+        labels["app.kubernetes.io/managed-by"] = "storefront-operator"
+    return obj
 
 
 def kind_for(obj: Object) -> ResourceKind:
