@@ -6,6 +6,7 @@ applied at once, and the operator's peak RSS.
 Targets: 1 in < 5 s, 20 in < 60 s, RSS < 200 MiB.
 
     make bench-operator      (or: PYTHONPATH=hack .venv/bin/python bench/operator/run.py)
+    BENCH_OPERATOR_LOG=/tmp/operator.log keeps the operator's log.
 """
 from __future__ import annotations
 
@@ -108,7 +109,7 @@ def main() -> int:
                                                                   "password": postgres.admin_password}))
         kube.create(SECRET, NAMESPACE, secret("bench-paystack", {"secretKey": "sk_test_bench"}))
 
-        log_path = Path(work) / "operator.log"
+        log_path = Path(os.environ.get("BENCH_OPERATOR_LOG") or Path(work) / "operator.log")
         env = {**os.environ, "KUBECONFIG": str(control_plane.kubeconfig_path), "STOREFRONT_NAMESPACES": NAMESPACE,
                "HELM_BINARY": str(bin_dir / "helm")}
         with open(log_path, "wb") as log:

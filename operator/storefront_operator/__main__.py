@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 import kopf
@@ -15,8 +16,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peering", default="", help="peering name; empty: standalone")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if args.verbose or os.environ.get("LOG_LEVEL", "").lower() == "debug":
+        logging.getLogger("storefront_operator").setLevel(logging.DEBUG)
     namespaces = OperatorSettings().namespaces
     kopf.run(standalone=not args.peering, peering_name=args.peering or None,
              clusterwide=not namespaces, namespaces=namespaces)

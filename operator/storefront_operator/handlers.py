@@ -74,6 +74,11 @@ def check_drift(namespace: str, name: str, memo: kopf.Memo, logger: logging.Logg
 def on_child_event(event: dict[str, Any], body: kopf.Body, namespace: str, memo: kopf.Memo, **_: Any) -> None:
     if event.get("type") is None:
         return  # the initial listing at startup: resume handlers cover it
+    metadata = body.get("metadata", {})
+    kube = memo.reconciler.context.kube
+    if event["type"] != "DELETED" and kube.is_own_write(body.get("kind", ""), namespace, metadata.get("name", ""),
+                                                        str(metadata.get("resourceVersion", ""))):
+        return  # the echo of our own apply
     owner = owning_storefront(body)
     if owner:
         memo.reconciler.request(namespace, owner)

@@ -84,6 +84,12 @@ def now_rfc3339() -> str:
 class Kube:
     def __init__(self, api_client: ApiClient) -> None:
         self._api_client = api_client
+        # resourceVersion of each object as our last apply left it: the watch event echoing our
+        # own write then needs no reconcile.
+        self._own_versions: dict[tuple[str, str, str], str] = {}
+
+    def is_own_write(self, kind: str, namespace: str, name: str, resource_version: str) -> bool:
+        return self._own_versions.get((kind, namespace, name)) == resource_version
 
     @classmethod
     def from_environment(cls, kubeconfig: str | None = None) -> Kube:
@@ -137,8 +143,12 @@ class Kube:
         metadata = obj["metadata"]
         path = kind.object_path(metadata.get("namespace"), metadata["name"])
         # JSON is YAML: a serialised body goes out as is under the apply content type.
-        return self._request("PATCH", path, body=json.dumps(obj), content_type="application/apply-patch+yaml",
-                             query={"fieldManager": FIELD_MANAGER, "force": "true"})
+        result: Object = self._request("PATCH", path, body=json.dumps(obj),
+                                       content_type="application/apply-patch+yaml",
+                                       query={"fieldManager": FIELD_MANAGER, "force": "true"})
+        key = (kind.kind, metadata.get("namespace") or "", metadata["name"])
+        self._own_versions[key] = str(result.get("metadata", {}).get("resourceVersion", ""))
+        return result
 
     def delete(self, kind: ResourceKind, namespace: str, name: str, uid: str | None = None) -> None:
         body: Object = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Background"}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,6 +104,13 @@ class Reconciler:
             logger.exception("reconcile of %s/%s after a child change failed", namespace, name)
 
     def _reconcile_once(self, namespace: str, name: str, check_databases: bool) -> ReconcileResult:
+        started = time.monotonic()
+        result = self._reconcile_steps(namespace, name, check_databases)
+        logger.debug("reconciled %s/%s in %.2fs (databases %s)%s", namespace, name, time.monotonic() - started,
+                     "checked" if check_databases else "skipped", f", skipped: {result.skipped}" if result.skipped else "")
+        return result
+
+    def _reconcile_steps(self, namespace: str, name: str, check_databases: bool) -> ReconcileResult:
         context = self.context
         storefront = context.kube.get(STOREFRONT, namespace, name)
         if storefront is None:
@@ -114,7 +122,9 @@ class Reconciler:
             return ReconcileResult(skipped="paused")
         current_status: dict[str, Any] = storefront.get("status") or {}
 
+        timings = [time.monotonic()]
         secrets_outcome, provisioned = secrets.ensure_secrets(context.kube, storefront, spec)
+        timings.append(time.monotonic())
         if check_databases or stored_outcome(current_status, DATABASES_READY, spec.generation) is None:
             databases_outcome = databases.ensure_databases(
                 context.kube, spec, provisioned, context.settings.database_connect_timeout_seconds,
@@ -122,6 +132,7 @@ class Reconciler:
         else:
             databases_outcome = stored_outcome(current_status, DATABASES_READY, spec.generation)
         assert databases_outcome is not None
+        timings.append(time.monotonic())
         outcomes = {SECRETS_READY: secrets_outcome, DATABASES_READY: databases_outcome}
 
         services = None
@@ -133,6 +144,9 @@ class Reconciler:
             outcomes[WORKLOADS_READY] = StepOutcome.waiting(
                 WORKLOADS_READY, "Blocked", "waiting for the Secrets and databases before creating workloads")
 
+        timings.append(time.monotonic())
+        logger.debug("%s/%s steps: secrets %.2fs, databases %.2fs, workloads %.2fs", namespace, name,
+                     *(later - earlier for earlier, later in zip(timings, timings[1:])))
         desired = status.desired_status(spec, current_status, outcomes, provisioned if provisioned.complete else None,
                                         services)
         try:

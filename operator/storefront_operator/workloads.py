@@ -218,13 +218,9 @@ def apply_desired(kube: Kube, spec: StorefrontSpec, desired: list[tuple[Resource
     written = 0
     for kind, obj in desired:
         key = (kind.kind, obj["metadata"]["name"])
+        # An unlabelled object of the same name is taken over, unless another controller owns it: the API
+        # server then refuses our controller reference, and the condition says so.
         current = live.get(key)
-        if current is None:
-            # Not labelled as ours, but it may still exist (e.g. created by hand): look before taking it over.
-            current = kube.get(kind, spec.namespace, obj["metadata"]["name"])
-            owner = foreign_controller(current, spec) if current else None
-            if owner:
-                raise KubeError(409, f"{kind.kind} {obj['metadata']['name']} already exists and belongs to {owner}")
         try:
             result = apply_changed(kube, kind, obj, current)
         except KubeError as error:
