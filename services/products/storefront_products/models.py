@@ -90,12 +90,14 @@ class ReservationStatus:
     COMMITTED = "committed"
     RELEASED = "released"
     EXPIRED = "expired"
+    RETURNED = "returned"  # committed, then the order was cancelled before shipping: units back on sale
 
 
 class Reservation(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "reservations"
     __table_args__ = (
-        CheckConstraint("status IN ('active', 'committed', 'released', 'expired')", name="status_known"),
+        CheckConstraint("status IN ('active', 'committed', 'released', 'expired', 'returned')",
+                        name="status_known"),
         Index("ix_reservations_status_expires", "status", "expires_at"),
     )
 

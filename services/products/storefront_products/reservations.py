@@ -22,7 +22,7 @@ from storefront_common.timeutil import utcnow
 
 from .models import MAX_STOCK, Product, Reservation, ReservationItem, ReservationStatus
 
-FINISHED_WITHOUT_SALE = (ReservationStatus.RELEASED, ReservationStatus.EXPIRED)
+FINISHED_WITHOUT_SALE = (ReservationStatus.RELEASED, ReservationStatus.EXPIRED, ReservationStatus.RETURNED)
 
 
 @dataclass(frozen=True)
@@ -126,10 +126,11 @@ def _load(session: Session, reservation_id: uuid.UUID) -> Reservation:
     return reservation
 
 
-def _move(session: Session, reservation_id: uuid.UUID, status: str, *, only_if_due: bool = False) -> bool:
-    """Move an active reservation to `status` in one conditional UPDATE. True only for the one call that
-    moved it, so concurrent commits, releases and expiries can never both act on the same reservation."""
-    conditions = [Reservation.id == reservation_id, Reservation.status == ReservationStatus.ACTIVE]
+def _move(session: Session, reservation_id: uuid.UUID, status: str, *, only_if_due: bool = False,
+          from_status: str = ReservationStatus.ACTIVE) -> bool:
+    """Move a reservation from `from_status` to `status` in one conditional UPDATE. True only for the one
+    call that moved it, so concurrent commits, releases and expiries can never both act on it."""
+    conditions = [Reservation.id == reservation_id, Reservation.status == from_status]
     if only_if_due:
         conditions.append(Reservation.expires_at <= utcnow())
     moved = session.execute(update(Reservation).where(*conditions).values(status=status)
@@ -184,6 +185,18 @@ def release(session: Session, reservation_id: uuid.UUID) -> Reservation:
     reservation = _load(session, reservation_id)
     if reservation.status == ReservationStatus.COMMITTED:
         raise conflict("The reservation was committed; its units are sold.", reservation_status="committed")
+    return reservation
+
+
+def return_committed(session: Session, reservation_id: uuid.UUID) -> Reservation:
+    """Put a committed reservation's units back on sale (its order was cancelled before shipping)."""
+    if _move(session, reservation_id, ReservationStatus.RETURNED, from_status=ReservationStatus.COMMITTED):
+        _return_units(session, _units_of(session, [reservation_id]))
+    session.commit()
+    reservation = _load(session, reservation_id)
+    if reservation.status != ReservationStatus.RETURNED:
+        raise conflict(f"Only a committed reservation can be returned; this one is {reservation.status}.",
+                       reservation_status=reservation.status)
     return reservation
 
 

@@ -282,7 +282,7 @@ class ReservationLineOut(BaseModel):
 class ReservationOut(BaseModel):
     id: uuid.UUID
     order_id: uuid.UUID
-    status: Literal["active", "committed", "released", "expired"]
+    status: Literal["active", "committed", "released", "expired", "returned"]
     expires_at: str
     items: list[ReservationLineOut]
 

@@ -24,6 +24,6 @@ def test_fuzzing_every_operation_finds_no_server_error(app: Flask, client: Flask
 
     with serve_wsgi(app) as base_url:
         report = fuzz_service(base_url, headers_for, max_examples=12)
-    assert len(report.operations) == 17
-    assert report.calls >= 17 * 12
+    assert len(report.operations) == 18
+    assert report.calls >= 18 * 12
     assert report.server_errors == []

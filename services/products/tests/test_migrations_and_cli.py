@@ -41,7 +41,7 @@ def test_migrations_on_postgresql_match_the_models(postgres_admin_url: str, jwks
         with app.app_context():
             with db.engine.connect() as connection:
                 assert set(inspect(connection).get_table_names()) == TABLES
-                assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+                assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
                 differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
             assert differences == []
             upgrade(app)  # a second run is a no-op
@@ -101,10 +101,12 @@ def test_reservations_work_on_sqlite(tmp_path: Path, jwks_url: str, tokens: Toke
     assert shop.client.post(path.format(committed["id"], "commit"), headers=shop.service).status_code == 200
     assert shop.client.post(path.format(released["id"], "release"), headers=shop.service).status_code == 200
     assert shop.client.post(path.format(released["id"], "commit"), headers=shop.service).status_code == 409
+    returned = shop.client.post(path.format(committed["id"], "return"), headers=shop.service)
+    assert returned.status_code == 200 and returned.json["status"] == "returned"
     with app.app_context():
         assert expire_due(db.session, batch_size=10, now=utcnow() + timedelta(minutes=5)) == 1
         db.engine.dispose()
-    assert shop.stock_of(product["id"]) == 4
+    assert shop.stock_of(product["id"]) == 5
 
 
 def test_concurrent_reservations_on_sqlite_reserve_exactly_the_stock(tmp_path: Path, jwks_url: str,

@@ -267,3 +267,22 @@ def test_racing_commit_and_release_never_both_win(app: Flask, client: FlaskClien
         assert pair in ((200, 409), (409, 200)), pair
         released += pair[1] == 200
     assert shop.stock_of(product["id"]) == released
+
+
+def test_return_puts_committed_units_back_once(client: FlaskClient, shop: Shop) -> None:
+    product = shop.product(shop.category(), stock=5)
+    committed = reserve(client, shop, [(product["id"], 2)]).json
+    active = reserve(client, shop, [(product["id"], 1)]).json
+    path = "/internal/reservations/{}/{}"
+    assert client.post(path.format(committed["id"], "commit"), headers=shop.service).status_code == 200
+    assert shop.stock_of(product["id"]) == 2
+    returned = client.post(path.format(committed["id"], "return"), headers=shop.service)
+    assert returned.status_code == 200 and returned.json["status"] == "returned"
+    again = client.post(path.format(committed["id"], "return"), headers=shop.service)
+    assert again.status_code == 200 and again.json == returned.json
+    assert shop.stock_of(product["id"]) == 4
+    assert client.post(path.format(committed["id"], "commit"), headers=shop.service).status_code == 409
+    assert client.post(path.format(active["id"], "return"), headers=shop.service).status_code == 409
+    assert client.post(path.format(uuid.uuid4(), "return"), headers=shop.service).status_code == 404
+    assert client.post(path.format(committed["id"], "return"), headers=shop.customer).status_code == 403
+    assert shop.stock_of(product["id"]) == 4

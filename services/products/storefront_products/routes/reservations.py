@@ -59,3 +59,12 @@ def commit_reservation(reservation_id: uuid.UUID) -> dict[str, Any]:
            response=ReservationOut, errors=(404, 409))
 def release_reservation(reservation_id: uuid.UUID) -> dict[str, Any]:
     return reservation_json(reservations.release(db.session, reservation_id))
+
+
+@blueprint.post("/<uuid:reservation_id>/return")
+@service_required
+@operation("Return a committed reservation's units to stock (its order was cancelled before shipping). "
+           "Repeating answers 200 with the same body; 409 unless the reservation is committed or returned "
+           "(an active one is released instead)", response=ReservationOut, errors=(404, 409))
+def return_reservation(reservation_id: uuid.UUID) -> dict[str, Any]:
+    return reservation_json(reservations.return_committed(db.session, reservation_id))
