@@ -47,6 +47,7 @@ DEPLOYMENT = ResourceKind("apps/v1", "Deployment", "deployments")
 STATEFUL_SET = ResourceKind("apps/v1", "StatefulSet", "statefulsets")
 INGRESS = ResourceKind("networking.k8s.io/v1", "Ingress", "ingresses")
 SERVICE = ResourceKind("v1", "Service", "services")
+PERSISTENT_VOLUME_CLAIM = ResourceKind("v1", "PersistentVolumeClaim", "persistentvolumeclaims")
 
 # Every kind the storefront chart renders: the workloads step lists these to compare and prune.
 CHART_KINDS: tuple[ResourceKind, ...] = (

@@ -33,6 +33,11 @@ def embedded_host(storefront_name: str) -> str:
     return f"{storefront_name}-postgresql"
 
 
+def embedded_volume_claim(storefront_name: str) -> str:
+    # <volumeClaimTemplate name>-<StatefulSet name>-<ordinal>; the chart runs one replica.
+    return f"data-{embedded_host(storefront_name)}-0"
+
+
 def embedded_database(service: str) -> str:
     # The chart's PostgreSQL init script creates storefront_<service>.
     return f"storefront_{service}"

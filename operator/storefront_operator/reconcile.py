@@ -12,9 +12,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import databases, secrets, status, workloads
+from . import databases, naming, secrets, status, workloads
 from .conditions import DATABASES_READY, SECRETS_READY, WORKLOADS_READY, StepOutcome
-from .kube import STOREFRONT, EventRecorder, Kube, KubeError, Object
+from .kube import PERSISTENT_VOLUME_CLAIM, STOREFRONT, EventRecorder, Kube, KubeError, Object
 from .settings import OperatorSettings
 from .spec import StorefrontSpec
 
@@ -180,9 +180,18 @@ class Reconciler:
             return ReconcileResult({DATABASES_READY: outcome})
 
     def _release_databases(self, spec: StorefrontSpec) -> StepOutcome:
-        if spec.server is None or spec.deletion_policy != "Delete":
+        if spec.deletion_policy != "Delete":
             return StepOutcome.waiting(DATABASES_READY, "Retained",
                                        f"deletionPolicy {spec.deletion_policy}: databases and roles are kept")
+        if spec.server is None:
+            # The StatefulSet goes with its owner, but its volume claim would outlive it.
+            claim = naming.embedded_volume_claim(spec.name)
+            try:
+                self.context.kube.delete(PERSISTENT_VOLUME_CLAIM, spec.namespace, claim)
+            except KubeError as error:
+                return StepOutcome.failure(DATABASES_READY, "KubernetesError", f"deleting {claim}: {error}")
+            return StepOutcome.waiting(DATABASES_READY, "Dropped",
+                                       f"deletionPolicy Delete: volume claim {claim} of the embedded server deleted")
         settings = self.context.settings
         try:
             dropped = databases.drop_databases(self.context.kube, spec, settings.database_connect_timeout_seconds,

@@ -7,7 +7,8 @@ import pytest
 
 from conftest import (condition, create_storefront, get_storefront, secret_files, wait_for, wait_provisioned)
 from storefront_common.testing.postgres import PostgresServer
-from storefront_operator.kube import DEPLOYMENT, EVENT, SECRET, STATEFUL_SET, STOREFRONT, Kube
+from storefront_operator.kube import (DEPLOYMENT, EVENT, PERSISTENT_VOLUME_CLAIM as PVC, SECRET, STATEFUL_SET,
+                                      STOREFRONT, Kube)
 
 pytestmark = pytest.mark.usefixtures("shared_operator")
 
@@ -53,6 +54,15 @@ def test_embedded_database_runs_the_charts_postgresql(admin_kube: Kube, namespac
     wait_for(lambda: condition(get_storefront(admin_kube, namespace, "dev"), "DatabasesReady").get("status") == "True",
              what="DatabasesReady after the StatefulSet is ready")
     assert admin_kube.get(SECRET, namespace, "dev-db-admin") is None
+
+    # deletionPolicy Delete: the development server's volume claim goes too (the StatefulSet would leave it).
+    claim = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "data-dev-postgresql-0"},
+             "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}
+    admin_kube.create(PVC, namespace, claim)
+    admin_kube.delete(STOREFRONT, namespace, "dev")
+    wait_for(lambda: get_storefront(admin_kube, namespace, "dev") is None, what="dev deleted")
+    claim_left = admin_kube.get(PVC, namespace, "data-dev-postgresql-0")
+    assert claim_left is None or claim_left["metadata"].get("deletionTimestamp")
 
 
 def test_transitions_are_recorded_as_events(admin_kube: Kube, namespace: str, postgres: PostgresServer) -> None:
