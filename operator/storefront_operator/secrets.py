@@ -55,6 +55,8 @@ class ProvisionedSecrets:
     database_logins: dict[str, DatabaseLogin] = field(default_factory=dict)
     embedded_admin_secret: str = ""
     complete: bool = False  # every Secret above exists as desired
+    # Per service, a digest of what its pods read from Secrets at start: a change rolls the pods.
+    environment_digests: dict[str, str] = field(default_factory=dict)
 
 
 class SecretConflict(Exception):
@@ -96,6 +98,7 @@ def ensure_secrets(kube: Kube, storefront: Object, spec: StorefrontSpec) -> tupl
         for name, obj in desired:
             apply_changed(kube, SECRET, obj, live.objects.get(name))
         provisioned.complete = True
+        provisioned.environment_digests = environment_digests(spec, provisioned, dict(desired))
         paystack_problem = check_paystack_reference(kube, spec)
     except SecretConflict as conflict:
         return StepOutcome.failure(SECRETS_READY, "NameConflict", str(conflict)), provisioned
@@ -106,6 +109,16 @@ def ensure_secrets(kube: Kube, storefront: Object, spec: StorefrontSpec) -> tupl
     # Messages stay the same from one reconcile to the next: a changing message would be a status write.
     message = f"{len(desired)} Secrets provisioned; Paystack key referenced from Secret {spec.paystack_secret_ref[0]}"
     return StepOutcome.success(SECRETS_READY, "Provisioned", message), provisioned
+
+
+def environment_digests(spec: StorefrontSpec, provisioned: ProvisionedSecrets,
+                        desired: dict[str, Object]) -> dict[str, str]:
+    digests = {}
+    for service in spec.services:
+        names = (provisioned.database_secrets[service], provisioned.client_secrets[service])
+        content = "\0".join(f"{key}={value}" for name in names for key, value in sorted(desired[name]["data"].items()))
+        digests[service] = hashlib.sha256(content.encode()).hexdigest()[:16]
+    return digests
 
 
 def secret_object(spec: StorefrontSpec, name: str, files: dict[str, str],

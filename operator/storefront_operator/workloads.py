@@ -28,6 +28,7 @@ from .spec import StorefrontSpec
 
 PART = "workloads"
 SIGNING_KID_ANNOTATION = "storefront.dev/signing-kid"
+ENVIRONMENT_DIGEST_ANNOTATION = "storefront.dev/secrets-digest"
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -107,9 +108,11 @@ def service_values(spec: StorefrontSpec, provisioned: ProvisionedSecrets, servic
         "maxReplicas": int(autoscaling["maxReplicas"]),
         "targetCPUUtilizationPercentage": int(autoscaling.get("targetCPUUtilizationPercentage", 70)),
     }
+    # Pods read their Secrets at start: a changed password or client secret must roll them.
+    values["podAnnotations"] = {ENVIRONMENT_DIGEST_ANNOTATION: provisioned.environment_digests.get(service, "")}
     if service == "users":
         # A new kid changes the pod template: the users pods restart onto a rotated key.
-        values["podAnnotations"] = {SIGNING_KID_ANNOTATION: provisioned.active_kid}
+        values["podAnnotations"][SIGNING_KID_ANNOTATION] = provisioned.active_kid
     return values
 
 

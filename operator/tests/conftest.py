@@ -99,7 +99,9 @@ def postgres() -> Iterator[PostgresServer]:
 
 
 class OperatorProcess:
-    def __init__(self, control_plane: ControlPlane, kubeconfig: Path, namespaces: str, log_path: Path) -> None:
+    def __init__(self, control_plane: ControlPlane, kubeconfig: Path, namespaces: str, log_path: Path,
+                 kopf_run: bool = False) -> None:
+        self.kopf_run = kopf_run  # the image's entry point (kopf run --module=...) instead of python -m
         self.control_plane = control_plane
         self.kubeconfig = kubeconfig
         self.namespaces = namespaces
@@ -117,7 +119,11 @@ class OperatorProcess:
             "STOREFRONT_DATABASE_CONNECT_TIMEOUT_SECONDS": "2",
         }
         log = open(self.log_path, "ab")
-        self.process = subprocess.Popen([sys.executable, "-m", "storefront_operator"], env=env, stdout=log,
+        command = [sys.executable, "-m", "storefront_operator"]
+        if self.kopf_run:
+            command = [sys.executable, "-m", "kopf", "run", "--standalone", "--module=storefront_operator",
+                       *(f"--namespace={namespace}" for namespace in self.namespaces.split(","))]
+        self.process = subprocess.Popen(command, env=env, stdout=log,
                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         log.close()
         return self
@@ -144,12 +150,12 @@ class OperatorProcess:
 
 @pytest.fixture(scope="session")
 def operator_factory(control_plane: ControlPlane, operator_kubeconfig: Path, crd: Path,
-                     tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], OperatorProcess]]:
+                     tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., OperatorProcess]]:
     started: list[OperatorProcess] = []
 
-    def start(namespaces: str) -> OperatorProcess:
+    def start(namespaces: str, kopf_run: bool = False) -> OperatorProcess:
         log_path = tmp_path_factory.mktemp("operator-log") / "operator.log"
-        process = OperatorProcess(control_plane, operator_kubeconfig, namespaces, log_path).start()
+        process = OperatorProcess(control_plane, operator_kubeconfig, namespaces, log_path, kopf_run).start()
         started.append(process)
         return process
 

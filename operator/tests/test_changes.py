@@ -62,6 +62,8 @@ def test_deleted_children_are_restored_and_hand_edits_reverted(admin_kube: Kube,
     client_before = secret_files(admin_kube, namespace, "fix-carts-client")
 
     old_uid = deployment(admin_kube, namespace, "fix-carts")["metadata"]["uid"]
+    digest_before = deployment(admin_kube, namespace, "fix-carts")["spec"]["template"]["metadata"]["annotations"][
+        "storefront.dev/secrets-digest"]
     admin_kube.delete(DEPLOYMENT, namespace, "fix-carts")
     wait_for(lambda: deployment(admin_kube, namespace, "fix-carts").get("metadata", {}).get("uid") not in (None, old_uid),
              what="Deployment restored")
@@ -75,6 +77,13 @@ def test_deleted_children_are_restored_and_hand_edits_reverted(admin_kube: Kube,
     new_hash = f"carts:{hashlib.sha256(new_client.encode()).hexdigest()}"
     wait_for(lambda: new_hash in secret_files(admin_kube, namespace, "fix-users-client")["SERVICE_CLIENTS"].split(","),
              what="the users service's SERVICE_CLIENTS has the new hash")
+
+    # The carts pods read the old secret at start: their template changed, so they roll.
+    def carts_digest() -> str:
+        template = deployment(admin_kube, namespace, "fix-carts")["spec"]["template"]["metadata"]
+        return template.get("annotations", {}).get("storefront.dev/secrets-digest", "")
+
+    wait_for(lambda: carts_digest() not in ("", digest_before), what="carts pods rolled onto the new secret")
 
     # A hand edit (kubectl scale) is taken back.
     admin_kube._request("PATCH", DEPLOYMENT.object_path(namespace, "fix-users"),

@@ -22,7 +22,7 @@ DDL = re.compile(r"statement: (CREATE|ALTER|DROP|GRANT|REVOKE|COMMENT)", re.IGNO
 
 
 def test_killed_mid_reconcile_converges_without_duplicates(
-        admin_kube: Kube, postgres: PostgresServer, operator_factory: Callable[[str], OperatorProcess]) -> None:
+        admin_kube: Kube, postgres: PostgresServer, operator_factory: Callable[..., OperatorProcess]) -> None:
     namespace = new_namespace(admin_kube, "restart")
     operator = operator_factory(namespace)
     names = ["r1", "r2", "r3"]
@@ -36,7 +36,8 @@ def test_killed_mid_reconcile_converges_without_duplicates(
     assert keys_at_kill, "killed before any signing key existed"
     assert not all(len(existing_databases(postgres, f"{name}_")) == 5 for name in names), "killed too late"
 
-    operator = operator_factory(namespace)
+    # Restarted the way the image runs it (kopf run --module=storefront_operator).
+    operator = operator_factory(namespace, kopf_run=True)
     for name in names:
         wait_provisioned(admin_kube, namespace, name, timeout=30)
         assert existing_databases(postgres, f"{name}_") == sorted(f"{name}_{s}" for s in
@@ -70,7 +71,7 @@ def test_delete_respects_deletion_policy(admin_kube: Kube, namespace: str, postg
 
 
 def test_idle_operator_writes_nothing(admin_kube: Kube, postgres: PostgresServer, control_plane: ControlPlane,
-                                      operator_factory: Callable[[str], OperatorProcess]) -> None:
+                                      operator_factory: Callable[..., OperatorProcess]) -> None:
     namespace = new_namespace(admin_kube, "idle")
     operator = operator_factory(namespace)
     create_storefront(admin_kube, namespace, "calm", postgres)
