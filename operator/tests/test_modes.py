@@ -73,6 +73,11 @@ def test_transitions_are_recorded_as_events(admin_kube: Kube, namespace: str, po
         events = admin_kube.list(EVENT, namespace, "")
         return {event["reason"] for event in events if event["involvedObject"]["name"] == "loud"}
 
-    found = wait_for(lambda: (lambda seen: seen if {"Provisioned", "ReplicasNotReady"} <= seen else None)(reasons()),
-                     what="Events")
-    assert "PhaseProvisioning" in found
+    expected = {"Provisioned", "ReplicasNotReady", "PhaseProvisioning"}
+    seen: set[str] = set()
+
+    def all_seen() -> bool:
+        seen.update(reasons())
+        return expected <= seen
+
+    wait_for(all_seen, what=f"Events {expected}", timeout=30)
