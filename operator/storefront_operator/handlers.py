@@ -41,6 +41,9 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: logging.
     current = OperatorSettings()
     settings.execution.max_workers = current.worker_threads
     settings.watching.server_timeout = 600
+    # Filter children on the API server: without it every Secret of the cluster would stream in.
+    for group, version, plural in CHILD_RESOURCES:
+        settings.watching.label_selectors[group, version, plural] = INSTANCE_LABEL
     memo.reconciler = Reconciler(OperatorContext.create(current))
     logger.info("chart %s, helm %s", current.chart_dir, current.helm_binary)
 

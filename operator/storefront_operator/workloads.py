@@ -17,7 +17,6 @@ from typing import Any
 
 import yaml
 
-from . import naming
 from .apply import apply_changed, claim, foreign_controller
 from .conditions import WORKLOADS_READY, StepOutcome
 from .kube import CHART_KINDS, DEPLOYMENT, Kube, KubeError, Object, ResourceKind, kind_of

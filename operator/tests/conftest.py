@@ -256,10 +256,10 @@ def existing_roles(postgres: PostgresServer, prefix: str) -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def operator_writes(audit_log: Path, since_offset: int, namespace: str) -> list[str]:
-    """Write requests (create/update/patch/delete) the operator's user made after a file offset, in one
-    namespace or cluster-wide (the shared operator, same user, works in other namespaces meanwhile)."""
-    writes = []
+def operator_requests(audit_log: Path, since_offset: int, namespace: str, verbs: tuple[str, ...]) -> list[str]:
+    """"verb URI" of each request the operator's user made after a file offset, in one namespace or
+    cluster-wide (the shared operator, same user, works in other namespaces meanwhile)."""
+    found = []
     with open(audit_log, "rb") as handle:
         handle.seek(since_offset)
         for line in handle:
@@ -267,13 +267,18 @@ def operator_writes(audit_log: Path, since_offset: int, namespace: str) -> list[
                 entry = json.loads(line)
             except ValueError:
                 continue
-            if entry.get("stage") != "ResponseComplete" or entry.get("user", {}).get("username") != OPERATOR_USER:
+            if entry.get("stage") not in ("ResponseComplete", "ResponseStarted"):
+                continue
+            if entry.get("user", {}).get("username") != OPERATOR_USER or entry.get("verb") not in verbs:
                 continue
             if entry.get("objectRef", {}).get("namespace") not in (None, namespace):
                 continue
-            if entry.get("verb") in ("create", "update", "patch", "delete"):
-                writes.append(f"{entry['verb']} {entry.get('requestURI')}")
-    return writes
+            found.append(f"{entry['verb']} {entry.get('requestURI')}")
+    return found
+
+
+def operator_writes(audit_log: Path, since_offset: int, namespace: str) -> list[str]:
+    return operator_requests(audit_log, since_offset, namespace, ("create", "update", "patch", "delete"))
 
 
 def get_storefront(admin_kube: Kube, namespace: str, name: str) -> dict[str, Any] | None:
@@ -305,20 +310,3 @@ def wait_ready(admin_kube: Kube, namespace: str, name: str, timeout: float = 20.
 def patch_storefront(admin_kube: Kube, namespace: str, name: str, patch: dict[str, Any]) -> dict[str, Any]:
     return admin_kube._request("PATCH", STOREFRONT.object_path(namespace, name), body=patch,
                                content_type="application/merge-patch+json")
-
-
-def operator_reads(audit_log: Path, since_offset: int, namespace: str) -> int:
-    """How many get/list requests the operator's user made in one namespace after a file offset."""
-    count = 0
-    with open(audit_log, "rb") as handle:
-        handle.seek(since_offset)
-        for line in handle:
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            if (entry.get("stage") == "ResponseComplete" and entry.get("verb") in ("get", "list")
-                    and entry.get("user", {}).get("username") == OPERATOR_USER
-                    and entry.get("objectRef", {}).get("namespace") == namespace):
-                count += 1
-    return count

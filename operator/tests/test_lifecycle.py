@@ -6,11 +6,10 @@ import re
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from conftest import (DRIFT_CHECK_INTERVAL_S, OperatorProcess, operator_reads, create_storefront, existing_databases, existing_roles, get_storefront,
+from conftest import (DRIFT_CHECK_INTERVAL_S, OperatorProcess, operator_requests, create_storefront, existing_databases, existing_roles, get_storefront,
                       mark_deployments_ready, new_namespace, operator_writes, secret_files, wait_for,
                       wait_provisioned, wait_ready)
 from storefront_common.testing.postgres import PostgresServer
@@ -94,7 +93,10 @@ def test_idle_operator_writes_nothing(admin_kube: Kube, postgres: PostgresServer
         ddl = [line for line in handle.read().decode(errors="replace").splitlines() if DDL.search(line)]
     assert ddl == []
     # The drift check did run meanwhile: it read the children and ran its timer, without complaint.
-    assert operator_reads(audit_log, audit_offset, namespace) > 0
+    assert operator_requests(audit_log, audit_offset, namespace, ("get", "list"))
+    # Children are filtered by label on the API server: no stream of every Secret in the cluster.
+    secret_watches = [uri for uri in operator_requests(audit_log, 0, namespace, ("watch",)) if "/secrets" in uri]
+    assert secret_watches and all("labelSelector=storefront.dev/instance" in uri for uri in secret_watches)
     timer_runs = operator.log()[log_offset:].count("Timer 'check_drift' succeeded")
     assert timer_runs >= IDLE_SECONDS // DRIFT_CHECK_INTERVAL_S - 2
     operator.assert_running()

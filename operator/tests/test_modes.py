@@ -1,7 +1,6 @@
 """Two Storefronts side by side, the embedded development database, and the Events of transitions."""
 from __future__ import annotations
 
-from typing import Any
 
 import pytest
 
