@@ -123,12 +123,21 @@ class Reconciler:
         current_status: dict[str, Any] = storefront.get("status") or {}
 
         timings = [time.monotonic()]
-        secrets_outcome, provisioned = secrets.ensure_secrets(context.kube, storefront, spec)
+        try:
+            secrets_outcome, provisioned = secrets.ensure_secrets(context.kube, storefront, spec)
+        except Exception as error:
+            secrets_outcome, provisioned = unexpected(SECRETS_READY, spec, error), secrets.ProvisionedSecrets()
         timings.append(time.monotonic())
-        if check_databases or stored_outcome(current_status, DATABASES_READY, spec.generation) is None:
-            databases_outcome = databases.ensure_databases(
-                context.kube, spec, provisioned, context.settings.database_connect_timeout_seconds,
-                context.settings.database_ssl_root_cert)
+        if not provisioned.complete:  # the passwords live in those Secrets
+            databases_outcome = StepOutcome.waiting(DATABASES_READY, "Blocked",
+                                                    "waiting for the Secrets before provisioning databases")
+        elif check_databases or stored_outcome(current_status, DATABASES_READY, spec.generation) is None:
+            try:
+                databases_outcome = databases.ensure_databases(
+                    context.kube, spec, provisioned, context.settings.database_connect_timeout_seconds,
+                    context.settings.database_ssl_root_cert)
+            except Exception as error:
+                databases_outcome = unexpected(DATABASES_READY, spec, error)
         else:
             databases_outcome = stored_outcome(current_status, DATABASES_READY, spec.generation)
         assert databases_outcome is not None
@@ -137,9 +146,12 @@ class Reconciler:
 
         services = None
         if workloads_may_run(spec, current_status, provisioned, databases_outcome):
-            result = workloads.ensure_workloads(context.kube, context.renderer, spec, provisioned)
-            outcomes[WORKLOADS_READY] = result.outcome
-            services = result.services or None
+            try:
+                result = workloads.ensure_workloads(context.kube, context.renderer, spec, provisioned)
+                outcomes[WORKLOADS_READY] = result.outcome
+                services = result.services or None
+            except Exception as error:
+                outcomes[WORKLOADS_READY] = unexpected(WORKLOADS_READY, spec, error)
         else:
             outcomes[WORKLOADS_READY] = StepOutcome.waiting(
                 WORKLOADS_READY, "Blocked", "waiting for the Secrets and databases before creating workloads")
@@ -204,6 +216,12 @@ class Reconciler:
             return StepOutcome.failure(DATABASES_READY, "DropFailed", databases.first_line(error))
         return StepOutcome.waiting(DATABASES_READY, "Dropped",
                                    f"deletionPolicy Delete: {dropped} databases and their roles dropped")
+
+
+def unexpected(condition_type: str, spec: StorefrontSpec, error: Exception) -> StepOutcome:
+    """A bug or a surprise: logged with its traceback, reported as a condition, retried like any failure."""
+    logger.exception("%s of %s/%s failed unexpectedly", condition_type, spec.namespace, spec.name)
+    return StepOutcome.failure(condition_type, "InternalError", f"{type(error).__name__}: {error}"[:500])
 
 
 def stored_outcome(current_status: dict[str, Any], condition_type: str, generation: int) -> StepOutcome | None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import psycopg2
 import pytest
 
-from conftest import (DRIFT_CHECK_INTERVAL_S, OperatorProcess, patch_storefront, condition, create_storefront, get_storefront, secret_manifest, wait_for,
+from conftest import (DRIFT_CHECK_INTERVAL_S, OperatorProcess, patch_storefront, secret_files, condition, create_storefront, get_storefront, secret_manifest, wait_for,
                       wait_provisioned)
 from storefront_common.testing.postgres import PostgresServer
 from storefront_operator.kube import DEPLOYMENT, SECRET, Kube
@@ -81,3 +82,26 @@ def test_paused_storefront_is_left_alone(admin_kube: Kube, namespace: str, postg
     patch_storefront(admin_kube, namespace, "still", {"spec": {"paused": True, "services": {"users": {"replicas": 5}}}})
     time.sleep(2 * DRIFT_CHECK_INTERVAL_S)
     assert admin_kube.get(DEPLOYMENT, namespace, "still-users")["spec"]["replicas"] == 2
+
+
+@pytest.mark.usefixtures("shared_operator")
+def test_foreign_objects_of_the_same_name_are_never_taken_over(admin_kube: Kube, namespace: str,
+                                                               postgres: PostgresServer) -> None:
+    foreign = secret_manifest(namespace, "clash-users-db", {"PGPASSWORD": "someone-elses"})
+    foreign["metadata"]["ownerReferences"] = [{"apiVersion": "v1", "kind": "ConfigMap", "name": "elsewhere",
+                                              "uid": "00000000-0000-0000-0000-000000000001", "controller": True}]
+    admin_kube.create(SECRET, namespace, foreign)
+    connection = psycopg2.connect(postgres.admin_url)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE DATABASE clash_orders")
+        cursor.execute("COMMENT ON DATABASE clash_orders IS 'storefront.dev other/clash'")
+    connection.close()
+    create_storefront(admin_kube, namespace, "clash", postgres)
+    item = wait_condition(admin_kube, namespace, "clash", "SecretsReady", "False", "NameConflict")
+    assert "clash-users-db" in item["message"] and "ConfigMap elsewhere" in item["message"]
+    assert secret_files(admin_kube, namespace, "clash-users-db") == {"PGPASSWORD": "someone-elses"}
+
+    admin_kube.delete(SECRET, namespace, "clash-users-db")
+    item = wait_condition(admin_kube, namespace, "clash", "DatabasesReady", "False", "DatabaseConflict", timeout=30)
+    assert "clash_orders" in item["message"] and "other/clash" in item["message"]
