@@ -123,42 +123,21 @@ class Reconciler:
         current_status: dict[str, Any] = storefront.get("status") or {}
 
         timings = [time.monotonic()]
-        try:
-            secrets_outcome, provisioned = secrets.ensure_secrets(context.kube, storefront, spec)
-        except Exception as error:
-            secrets_outcome, provisioned = unexpected(SECRETS_READY, spec, error), secrets.ProvisionedSecrets()
+        secrets_outcome, provisioned = self._secrets_step(storefront, spec)
         timings.append(time.monotonic())
-        if not provisioned.complete:  # the passwords live in those Secrets
-            databases_outcome = StepOutcome.waiting(DATABASES_READY, "Blocked",
-                                                    "waiting for the Secrets before provisioning databases")
-        elif check_databases or stored_outcome(current_status, DATABASES_READY, spec.generation) is None:
-            try:
-                databases_outcome = databases.ensure_databases(
-                    context.kube, spec, provisioned, context.settings.database_connect_timeout_seconds,
-                    context.settings.database_ssl_root_cert)
-            except Exception as error:
-                databases_outcome = unexpected(DATABASES_READY, spec, error)
-        else:
-            databases_outcome = stored_outcome(current_status, DATABASES_READY, spec.generation)
-        assert databases_outcome is not None
+        databases_outcome = self._databases_step(spec, provisioned, current_status, check_databases)
         timings.append(time.monotonic())
         outcomes = {SECRETS_READY: secrets_outcome, DATABASES_READY: databases_outcome}
-
         services = None
         if workloads_may_run(spec, current_status, provisioned, databases_outcome):
-            try:
-                result = workloads.ensure_workloads(context.kube, context.renderer, spec, provisioned)
-                outcomes[WORKLOADS_READY] = result.outcome
-                services = result.services or None
-            except Exception as error:
-                outcomes[WORKLOADS_READY] = unexpected(WORKLOADS_READY, spec, error)
+            outcomes[WORKLOADS_READY], services = self._workloads_step(spec, provisioned)
         else:
             outcomes[WORKLOADS_READY] = StepOutcome.waiting(
                 WORKLOADS_READY, "Blocked", "waiting for the Secrets and databases before creating workloads")
-
         timings.append(time.monotonic())
         logger.debug("%s/%s steps: secrets %.2fs, databases %.2fs, workloads %.2fs", namespace, name,
                      *(later - earlier for earlier, later in zip(timings, timings[1:])))
+
         desired = status.desired_status(spec, current_status, outcomes, provisioned if provisioned.complete else None,
                                         services)
         try:
@@ -167,6 +146,34 @@ class Reconciler:
             if error.status != 404:
                 raise
         return ReconcileResult(outcomes)
+
+    def _secrets_step(self, storefront: Object, spec: StorefrontSpec) -> tuple[StepOutcome, secrets.ProvisionedSecrets]:
+        try:
+            return secrets.ensure_secrets(self.context.kube, storefront, spec)
+        except Exception as error:
+            return unexpected(SECRETS_READY, spec, error), secrets.ProvisionedSecrets()
+
+    def _databases_step(self, spec: StorefrontSpec, provisioned: secrets.ProvisionedSecrets,
+                        current_status: dict[str, Any], check_databases: bool) -> StepOutcome:
+        if not provisioned.complete:  # the passwords live in those Secrets
+            return StepOutcome.waiting(DATABASES_READY, "Blocked", "waiting for the Secrets before provisioning databases")
+        stored = stored_outcome(current_status, DATABASES_READY, spec.generation)
+        if stored is not None and not check_databases:
+            return stored
+        settings = self.context.settings
+        try:
+            return databases.ensure_databases(self.context.kube, spec, provisioned,
+                                              settings.database_connect_timeout_seconds, settings.database_ssl_root_cert)
+        except Exception as error:
+            return unexpected(DATABASES_READY, spec, error)
+
+    def _workloads_step(self, spec: StorefrontSpec, provisioned: secrets.ProvisionedSecrets
+                        ) -> tuple[StepOutcome, dict[str, workloads.ServiceState] | None]:
+        try:
+            result = workloads.ensure_workloads(self.context.kube, self.context.renderer, spec, provisioned)
+        except Exception as error:
+            return unexpected(WORKLOADS_READY, spec, error), None
+        return result.outcome, result.services or None
 
     def finalize(self, namespace: str, name: str) -> ReconcileResult:
         """The finalizer: drop databases and roles under deletionPolicy Delete; Retain keeps them."""
@@ -227,7 +234,8 @@ def unexpected(condition_type: str, spec: StorefrontSpec, error: Exception) -> S
 def stored_outcome(current_status: dict[str, Any], condition_type: str, generation: int) -> StepOutcome | None:
     """The outcome a condition on the status records, if it is about the current generation."""
     for item in current_status.get("conditions") or []:
-        if item.get("type") == condition_type and item.get("observedGeneration") == generation:
+        if item.get("type") == condition_type and item.get("observedGeneration") == generation \
+                and item.get("reason") != "Blocked":
             ready = item.get("status") == "True"
             reason = str(item.get("reason", ""))
             return StepOutcome(condition_type, ready, reason, str(item.get("message", "")),
@@ -248,6 +256,3 @@ def workloads_may_run(spec: StorefrontSpec, current_status: dict[str, Any], prov
             return True
     return False
 
-
-def object_key(storefront: Object) -> Key:
-    return storefront["metadata"]["namespace"], storefront["metadata"]["name"]

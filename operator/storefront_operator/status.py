@@ -15,6 +15,8 @@ from .secrets import ProvisionedSecrets
 from .spec import StorefrontSpec
 from .workloads import ServiceState
 
+# Pending is what a Storefront without status is in: the operator writes a status only once it has
+# run the steps (a paused Storefront gets none).
 PHASES = ("Pending", "Provisioning", "Ready", "Degraded", "Deleting")
 
 
