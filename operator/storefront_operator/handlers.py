@@ -101,4 +101,4 @@ for _group, _version, _plural in CHILD_RESOURCES:
 
 @kopf.on.delete(GROUP, VERSION, PLURAL, id="finalize")
 def finalize_storefront(namespace: str, name: str, retry: int, memo: kopf.Memo, **_: Any) -> None:
-    raise_for_retry(memo.reconciler.finalize(namespace, name), retry, memo)
+    raise_for_retry(memo.reconciler.finalize(namespace, name, retry), retry, memo)

@@ -19,6 +19,7 @@ from .settings import OperatorSettings
 from .spec import StorefrontSpec
 
 logger = logging.getLogger("storefront_operator")
+FINALIZER_ATTEMPTS = 10
 WAITING_REASONS = ("ReplicasNotReady", "EmbeddedServerNotReady", "Blocked")
 
 Key = tuple[str, str]
@@ -175,8 +176,12 @@ class Reconciler:
             return unexpected(WORKLOADS_READY, spec, error), None
         return result.outcome, result.services or None
 
-    def finalize(self, namespace: str, name: str) -> ReconcileResult:
-        """The finalizer: drop databases and roles under deletionPolicy Delete; Retain keeps them."""
+    def finalize(self, namespace: str, name: str, retry: int = 0) -> ReconcileResult:
+        """The finalizer: drop databases and roles under deletionPolicy Delete; Retain keeps them.
+
+        Dropping keeps being retried, but not forever: after FINALIZER_ATTEMPTS the Storefront goes
+        and a Warning Event names what was left behind (a namespace being deleted may have taken the
+        admin Secret first; leaking a database beats blocking the deletion for good)."""
         key = (namespace, name)
         with self._lock_for(key):
             storefront = self.context.kube.get(STOREFRONT, namespace, name)
@@ -188,6 +193,11 @@ class Reconciler:
                                               "deletion waits: spec.paused is true, so nothing may change")
                 return ReconcileResult({DATABASES_READY: outcome})
             outcome = self._release_databases(spec)
+            if outcome.failed and retry + 1 >= FINALIZER_ATTEMPTS:
+                self.context.events.record(storefront, "Warning", "DatabasesNotDropped",
+                                           f"gave up after {retry + 1} attempts, databases and roles "
+                                           f"{spec.name}_* stay on the server: {outcome.message}")
+                outcome = StepOutcome.waiting(DATABASES_READY, "DatabasesNotDropped", outcome.message)
             current_status = storefront.get("status") or {}
             desired = status.desired_status(spec, current_status, {DATABASES_READY: outcome}, None, None,
                                             deleting=True)

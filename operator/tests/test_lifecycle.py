@@ -14,7 +14,7 @@ from conftest import (DRIFT_CHECK_INTERVAL_S, OperatorProcess, operator_requests
                       wait_provisioned, wait_ready)
 from storefront_common.testing.postgres import PostgresServer
 from storefront_dev.controlplane import ControlPlane
-from storefront_operator.kube import SECRET, STOREFRONT, Kube
+from storefront_operator.kube import EVENT, SECRET, STOREFRONT, Kube
 
 IDLE_SECONDS = int(os.environ.get("STOREFRONT_TEST_IDLE_SECONDS", "60"))
 DDL = re.compile(r"statement: (CREATE|ALTER|DROP|GRANT|REVOKE|COMMENT)", re.IGNORECASE)
@@ -101,3 +101,18 @@ def test_idle_operator_writes_nothing(admin_kube: Kube, postgres: PostgresServer
     assert timer_runs >= IDLE_SECONDS // DRIFT_CHECK_INTERVAL_S - 2
     operator.assert_running()
     assert "Traceback" not in operator.log()
+
+
+def test_delete_gives_up_on_dropping_after_retries(admin_kube: Kube, namespace: str,
+                                                   postgres: PostgresServer) -> None:
+    create_storefront(admin_kube, namespace, "orphan", postgres)
+    wait_provisioned(admin_kube, namespace, "orphan")
+    # As in a namespace deletion: the admin Secret may go before the finalizer runs.
+    admin_kube.delete(SECRET, namespace, "orphan-db-admin")
+    admin_kube.delete(STOREFRONT, namespace, "orphan")
+    wait_for(lambda: get_storefront(admin_kube, namespace, "orphan") is None, timeout=90,
+             what="the finalizer giving up")
+    warnings = [event for event in admin_kube.list(EVENT, namespace, "")
+                if event["reason"] == "DatabasesNotDropped" and event["involvedObject"]["name"] == "orphan"]
+    assert warnings and "orphan-db-admin" in warnings[0]["message"]
+    assert len(existing_databases(postgres, "orphan_")) == 5  # left behind, and said so
