@@ -24,6 +24,11 @@ def client_secret(storefront_name: str, service: str) -> str:
     return f"{storefront_name}-{service}-client"
 
 
+def admin_account_secret(storefront_name: str) -> str:
+    """STOREFRONT_ADMIN_EMAIL and STOREFRONT_ADMIN_PASSWORD: the first admin account the users service creates."""
+    return f"{storefront_name}-admin"
+
+
 def embedded_admin_secret(storefront_name: str) -> str:
     return f"{storefront_name}-postgresql-admin"
 

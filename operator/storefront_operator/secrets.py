@@ -3,6 +3,7 @@
 - <name>-signing-key: the users service's RSA key, the JWKS, and retired public keys (rotation).
 - <name>-<service>-db: DATABASE_URL and the libpq PG* variables (the password lives only here).
 - <name>-<service>-client: SERVICE_CLIENT_SECRET; the users one also holds SERVICE_CLIENTS (hashes).
+- <name>-admin: the first admin account of the shop (the users service creates it at start).
 - embedded mode: <name>-postgresql-admin with the development server's password.
 
 Existing values are always reused: a key or password is generated only when its Secret (or that
@@ -52,6 +53,7 @@ class ProvisionedSecrets:
     published_kids: list[str] = field(default_factory=list)
     database_secrets: dict[str, str] = field(default_factory=dict)
     client_secrets: dict[str, str] = field(default_factory=dict)
+    admin_account_secret: str = ""
     database_logins: dict[str, DatabaseLogin] = field(default_factory=dict)
     embedded_admin_secret: str = ""
     complete: bool = False  # every Secret above exists as desired
@@ -93,6 +95,7 @@ def ensure_secrets(kube: Kube, storefront: Object, spec: StorefrontSpec) -> tupl
         desired = [
             signing_key_secret(live, storefront, spec, provisioned),
             *client_secrets(live, spec, provisioned),
+            admin_account(live, spec, provisioned),
             *database_secrets(live, spec, provisioned),
         ]
         for name, obj in desired:
@@ -176,6 +179,16 @@ def client_secrets(live: LiveSecrets, spec: StorefrontSpec,
         name = provisioned.client_secrets[service]
         desired.append((name, secret_object(spec, name, files)))
     return desired
+
+
+def admin_account(live: LiveSecrets, spec: StorefrontSpec, provisioned: ProvisionedSecrets) -> tuple[str, Object]:
+    name = naming.admin_account_secret(spec.name)
+    existing = live.files(name)
+    # The email stays what it was first: a changed host must not create a second admin account.
+    email = existing.get("STOREFRONT_ADMIN_EMAIL") or f"admin@{spec.ingress_host or f'{spec.name}.example.com'}"
+    password = existing.get("STOREFRONT_ADMIN_PASSWORD") or new_secret_value()
+    provisioned.admin_account_secret = name
+    return name, secret_object(spec, name, {"STOREFRONT_ADMIN_EMAIL": email, "STOREFRONT_ADMIN_PASSWORD": password})
 
 
 def database_secrets(live: LiveSecrets, spec: StorefrontSpec,

@@ -94,6 +94,8 @@ def service_values(spec: StorefrontSpec, provisioned: ProvisionedSecrets, servic
         "secretName": provisioned.database_secrets[service],
         "extraSecretNames": [provisioned.client_secrets[service]],
     }
+    if service == "users":
+        values["extraSecretNames"].append(provisioned.admin_account_secret)
     if "replicas" in wanted:
         values["replicas"] = int(wanted["replicas"])
     if wanted.get("image"):

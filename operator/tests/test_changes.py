@@ -39,7 +39,8 @@ def test_spec_changes_reach_children_and_observed_generation_follows(admin_kube:
              what="users replicas 3")
     wait_for(lambda: image_of(deployment(admin_kube, namespace, "shop-carts")) ==
              "registry.example.com/storefront/carts:0.2.0", what="carts on 0.2.0")
-    assert image_of(deployment(admin_kube, namespace, "shop-orders")) == "registry.example.com/storefront/orders:0.2.1"
+    wait_for(lambda: image_of(deployment(admin_kube, namespace, "shop-orders")) ==
+             "registry.example.com/storefront/orders:0.2.1", what="orders on its own image")
     ingress = wait_for(lambda: next((item for item in admin_kube.list(INGRESS, namespace, "storefront.dev/instance=shop")
                                      if item["spec"]["rules"][0].get("host") == "new.shop.example"), None),
                        what="ingress host changed")

@@ -51,6 +51,11 @@ def test_apply_creates_secrets_databases_and_owned_children(admin_kube: Kube, na
     env_from = deployments["acme-orders"]["spec"]["template"]["spec"]["containers"][0]["envFrom"]
     assert {"secretRef": {"name": "acme-orders-db"}} in env_from
     assert {"secretRef": {"name": "acme-orders-client"}} in env_from
+    users_env_from = deployments["acme-users"]["spec"]["template"]["spec"]["containers"][0]["envFrom"]
+    assert {"secretRef": {"name": "acme-admin"}} in users_env_from
+    admin_account = secret_files(admin_kube, namespace, "acme-admin")
+    assert admin_account["STOREFRONT_ADMIN_EMAIL"] == "admin@acme.shop.example"
+    assert len(admin_account["STOREFRONT_ADMIN_PASSWORD"]) >= 32
     serialized = json.dumps([current, *deployments.values()])
     assert "sk_test_never_copied" not in serialized
 
