@@ -20,7 +20,8 @@ def env_of(deployment: dict[str, Any]) -> dict[str, Any]:
     return {item["name"]: item.get("value", item.get("valueFrom")) for item in container.get("env", [])}
 
 
-def test_apply_creates_secrets_databases_and_owned_children(admin_kube: Kube, namespace: str, postgres: Any) -> None:
+def test_apply_creates_secrets_databases_and_owned_children(admin_kube: Kube, namespace: str, postgres: Any,
+                                                             shared_operator: Any) -> None:
     storefront = create_storefront(admin_kube, namespace, "acme", postgres)
     uid = storefront["metadata"]["uid"]
 
@@ -58,6 +59,7 @@ def test_apply_creates_secrets_databases_and_owned_children(admin_kube: Kube, na
     assert len(admin_account["STOREFRONT_ADMIN_PASSWORD"]) >= 32
     serialized = json.dumps([current, *deployments.values()])
     assert "sk_test_never_copied" not in serialized
+    assert "sk_test_never_copied" not in shared_operator.log() and postgres.admin_password not in shared_operator.log()
 
     # Secrets: owned, and the users service holds every client's hash.
     clients = {service: secret_files(admin_kube, namespace, f"acme-{service}-client")["SERVICE_CLIENT_SECRET"]
