@@ -89,7 +89,6 @@ def service_environment(name: str, config: LocalConfig, local_secrets: LocalSecr
     env = {
         "SERVICE_NAME": name,
         "ENVIRONMENT": "local",
-        "AUTO_MIGRATE": "1",
         "DATABASE_URL": config.database_url(name),
         "DATA_DIR": str(config.data_dir),
         "HOST": "127.0.0.1",

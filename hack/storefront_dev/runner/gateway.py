@@ -73,6 +73,8 @@ class Gateway:
         except requests.RequestException:
             return _problem(503, "Service Unavailable", "The service behind this path is not reachable.")
         response = Response(upstream.content, status=upstream.status_code)
+        # The upstream's headers replace the defaults (Content-Type above all), never add to them.
+        response.headers.clear()
         for name, value in upstream.raw.headers.items():
             if name.lower() not in HOP_BY_HOP and name.lower() != "content-encoding":
                 response.headers.add(name, value)

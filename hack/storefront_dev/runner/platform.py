@@ -50,7 +50,17 @@ class LocalPlatform:
             self.stop()
             raise
 
+    def _migrate(self) -> None:
+        """Migrate once before any worker starts, as the chart's hook Job does; workers never race for it."""
+        jobs = [Child(f"{name}-migrate", flask_command(name, "migrate"), self.service_env(name)) for name in SERVICES]
+        for job in jobs:
+            job.start()
+        failed = [job.name for job in jobs if job.process is None or job.process.wait() != 0]
+        if failed:
+            raise RuntimeError(f"migrations failed: {', '.join(failed)}")
+
     def _start_children(self) -> None:
+        self._migrate()
         services = [Child(name, gunicorn_command(f"storefront_{name}.wsgi:app"), self.service_env(name),
                           f"{self.config.service_url(name)}/readyz") for name in SERVICES]
         for child in [*services, self._simulator(), self._gateway()]:

@@ -22,6 +22,7 @@ from .errors import ProblemError, problem_response
 logger = logging.getLogger("storefront.auth")
 REQUIRED_CLAIMS = ("iss", "aud", "sub", "exp", "iat", "jti", "type")
 SERVICE_ROLE = "service"
+CLOCK_LEEWAY_SECONDS = 5
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -102,7 +103,8 @@ def init_jwt(app: Flask, issuer: str, audience: str, key_source: KeySource) -> J
         JWT_ENCODE_AUDIENCE=audience,
         JWT_TOKEN_LOCATION=["headers"],
         JWT_IDENTITY_CLAIM="sub",
-        JWT_DECODE_LEEWAY=0,
+        # Clocks of pods drift a little and `iat` is whole seconds; a few seconds of leeway is the norm.
+        JWT_DECODE_LEEWAY=CLOCK_LEEWAY_SECONDS,
     )
     manager = JWTManager(app)
 

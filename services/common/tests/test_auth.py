@@ -62,7 +62,7 @@ BAD_TOKENS = {
     "tampered signature": _tampered,
     "alg none": _alg_none,
     "HS256 signed with the RSA public key": _hs256_with_public_key,
-    "expired": lambda t: t.token(USER, ["customer"], exp=utcnow() - timedelta(seconds=5)),
+    "expired": lambda t: t.token(USER, ["customer"], exp=utcnow() - timedelta(seconds=60)),
     "wrong iss": lambda t: t.token(USER, ["customer"], iss="https://evil.example"),
     "wrong aud": lambda t: t.token(USER, ["customer"], aud="someone-else"),
     "unknown kid": lambda t: t.sign(t.claims(USER, ["customer"]), SigningKey()),

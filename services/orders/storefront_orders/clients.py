@@ -153,9 +153,9 @@ class ProductsClient:
     def take_back(self, reservation_id: uuid.UUID) -> bool:
         """Ask for the units of a committed reservation back (a paid order cancelled before shipping).
 
-        Products may refuse (409: committed units are sold); that is an answer, not an error.
+        Products may refuse (409: the reservation was never committed); that is an answer, not an error.
         """
-        response = self.client.post(f"/internal/reservations/{reservation_id}/release", idempotent=True)
+        response = self.client.post(f"/internal/reservations/{reservation_id}/return", idempotent=True)
         if response.status_code in (200, 204):
             return True
         if response.status_code in (404, 409):

@@ -75,7 +75,7 @@ BAD_ACCESS_TOKENS = {
     "tampered signature": _tampered,
     "alg none": _alg_none,
     "HS256 signed with the RSA public key": _hs256_with_public_key,
-    "expired": lambda sub, key: _sign(_claims(sub, exp=int(utcnow().timestamp()) - 5), key),
+    "expired": lambda sub, key: _sign(_claims(sub, exp=int(utcnow().timestamp()) - 60), key),
     "wrong iss": lambda sub, key: _sign(_claims(sub, iss="https://evil.example"), key),
     "wrong aud": lambda sub, key: _sign(_claims(sub, aud="another-audience"), key),
     "unknown kid": lambda sub, key: _sign(_claims(sub), rsa.generate_private_key(65537, 2048)),
