@@ -40,6 +40,7 @@ test-fast: $(STAMP) ## The service suites only (no control plane, no end-to-end)
 
 bench-products: $(STAMP) ## Products listing under gunicorn vs a bare endpoint; token verification cost
 	hack/ensure-postgres.sh
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 	$(PYTHON) bench/products/run.py
 
 bench-checkout: $(STAMP) ## Virtual users doing add-to-cart + wallet checkout through the gateway
