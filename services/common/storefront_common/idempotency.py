@@ -95,6 +95,7 @@ def idempotent(db: SQLAlchemy, record_model: type[Any]) -> Callable[[F], F]:
             _settle(db, record_model, principal, key, response)
             return response
 
+        wrapper._idempotency_key = True  # type: ignore[attr-defined]  # read by openapi.build_spec
         return wrapper  # type: ignore[return-value]
 
     return decorator

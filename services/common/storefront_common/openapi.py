@@ -20,6 +20,11 @@ _STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 4
                 401: "Missing, invalid or expired token", 402: "Insufficient funds", 403: "Role not allowed",
                 404: "Not found", 409: "Conflict", 422: "Validation failed", 429: "Rate limited",
                 503: "A dependency is down"}
+IDEMPOTENCY_KEY_PARAMETER = {
+    "name": "Idempotency-Key", "in": "header", "required": True,
+    "description": "Same key and body replay the first response; another body with the key is 409.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
 PROBLEM_SCHEMA = {
     "type": "object",
     "required": ["type", "title", "status"],
@@ -118,24 +123,34 @@ def _describe(op: Operation, auth: dict[str, Any] | None, refs: dict[Any, dict[s
     return described
 
 
+def _require_idempotency_key(described: dict[str, Any]) -> None:
+    described["parameters"] = [IDEMPOTENCY_KEY_PARAMETER, *described.get("parameters", [])]
+    for code in ("409", "422"):
+        described["responses"].setdefault(code, {
+            "description": _STATUS_TEXT[int(code)],
+            **_json_content({"$ref": "#/components/schemas/Problem"}, "application/problem+json")})
+
+
 def build_spec(app: Flask, title: str, version: str = "1.0.0") -> dict[str, Any]:
     documented = []
     for rule in app.url_map.iter_rules():
         view = app.view_functions.get(rule.endpoint)
         op = getattr(view, "_operation", None)
         if op is not None:
-            documented.append((rule, op, getattr(view, "_auth", None)))
-    models = {(m, mode) for _, op, _ in documented
+            documented.append((rule, op, getattr(view, "_auth", None), getattr(view, "_idempotency_key", False)))
+    models = {(m, mode) for _, op, _, _ in documented
               for m, mode in ((op.body, "validation"), (op.response, "serialization"))
               if isinstance(m, type)}
     refs, top = models_json_schema(sorted(models, key=lambda item: (item[0].__name__, item[1])),
                                    ref_template="#/components/schemas/{model}")
     definitions: dict[str, Any] = dict(top.get("$defs", {}))
     paths: dict[str, dict[str, Any]] = {}
-    for rule, op, auth in sorted(documented, key=lambda item: item[0].rule):
+    for rule, op, auth, keyed in sorted(documented, key=lambda item: item[0].rule):
         path, path_parameters = _path_and_parameters(rule.rule)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             described = _describe(op, auth, refs, definitions)
+            if keyed:
+                _require_idempotency_key(described)
             if path_parameters:
                 described["parameters"] = path_parameters + described.get("parameters", [])
                 described["responses"].setdefault("404", {

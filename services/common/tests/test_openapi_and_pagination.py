@@ -14,6 +14,7 @@ def test_openapi_documents_paths_bodies_and_security(client: FlaskClient) -> Non
     create = spec["paths"]["/api/v1/notes"]["post"]
     assert create["security"] == [{"bearerAuth": []}]
     assert {"201", "400", "401", "403", "409", "422"} <= set(create["responses"])
+    assert create["parameters"][0]["name"] == "Idempotency-Key" and create["parameters"][0]["in"] == "header"
     body_ref = create["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     assert spec["components"]["schemas"][body_ref.rsplit("/", 1)[1]]["required"] == ["text"]
     read = spec["paths"]["/api/v1/notes/{note_id}"]["get"]
