@@ -11,6 +11,8 @@ from storefront_common.auth import KeySource
 from . import models  # noqa: F401  (the tables must be known to the metadata before migrations run)
 from .cli import expire_reservations_command, seed_demo_command
 from .extensions import catalog_reads, db
+from .listing_cache import EXTENSION_NAME as LISTING_CACHE
+from .listing_cache import ListingCache
 from .routes import categories, inventory, products, reservations, reviews
 from .settings import Settings
 
@@ -25,6 +27,8 @@ def create_app(settings: Settings | None = None, key_source: KeySource | None = 
                     inventory.blueprint, reviews.blueprint, reservations.blueprint],
         key_source=key_source)
     catalog_reads.init_app(app, settings.database_url)
+    if settings.catalog_cache_seconds > 0:
+        app.extensions[LISTING_CACHE] = ListingCache(settings.catalog_cache_seconds)
     app.cli.add_command(expire_reservations_command)
     app.cli.add_command(seed_demo_command)
     return app

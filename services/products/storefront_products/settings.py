@@ -13,3 +13,5 @@ class Settings(CommonSettings):
                                              description="Longest TTL a reservation may ask for")
     expire_batch_size: int = Field(default=500, ge=1,
                                    description="Expired reservations handled per transaction by the CLI job")
+    catalog_cache_seconds: float = Field(default=1.0, ge=0, le=60,
+                                         description="How long a worker reuses a public listing page; 0 turns it off")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -15,6 +15,7 @@ from storefront_common.openapi import operation
 from ..access import check_visible, managed_product, optional_auth
 from ..catalog import find_product_json, list_products
 from ..extensions import catalog_reads, db
+from ..listing_cache import listing_cache
 from ..models import Category, Product
 from ..schemas import (InternalProductList, InternalProductsQuery, ProductIn, ProductOut, ProductPage,
                        ProductPatch, ProductQuery)
@@ -75,7 +76,17 @@ def _apply_changes(product: Product, changes: dict[str, Any]) -> None:
 @blueprint.get("")
 @operation("List active products: search, filter, sort (ties broken by id), paginate", query=ProductQuery,
            response=ProductPage)
-def list_catalogue(query: ProductQuery) -> dict[str, Any]:
+def list_catalogue(query: ProductQuery) -> Response:
+    cache = listing_cache()
+    if cache is None:
+        return jsonify(_render_listing(query))
+    page = cache.get_or_render(query.model_dump_json(), lambda: current_app.json.dumps(_render_listing(query)))
+    response = current_app.response_class(page, mimetype="application/json")
+    response.headers["Cache-Control"] = f"public, max-age={max(int(cache.seconds), 1)}"
+    return response
+
+
+def _render_listing(query: ProductQuery) -> dict[str, Any]:
     return catalog_reads.run(lambda connection: list_products(connection, query))
 
 
