@@ -15,8 +15,7 @@ from storefront_carts.app import create_app
 from storefront_carts.extensions import db
 from storefront_carts.settings import Settings
 from storefront_common.client import ServiceTokenProvider
-from storefront_common.migrations import upgrade
-from storefront_common.testing.databases import fresh_database, truncate_all
+from storefront_common.testing.databases import fresh_database, migrated, truncate_all
 from storefront_common.testing.servers import serve_wsgi
 from storefront_common.testing.tokens import TEST_ISSUER, TokenFactory
 from storefront_products.app import create_app as create_products_app
@@ -108,16 +107,12 @@ def products(postgres_admin_url: str, jwks_url: str, tokens: TokenFactory) -> It
     with fresh_database(postgres_admin_url, "products") as url:
         settings = ProductsSettings(database_url=url, jwks_url=jwks_url, jwt_issuer=TEST_ISSUER,
                                     log_format="text", log_level="WARNING")
-        app = create_products_app(settings)
-        with app.app_context():
-            upgrade(app)
-        log = RequestLog(app)
-        with serve_wsgi(log) as base_url:
-            catalogue = Products(base_url, log, tokens)
-            catalogue.create_category()
-            yield catalogue
-        with app.app_context():
-            app.extensions["storefront"].db.engine.dispose()
+        with migrated(create_products_app(settings)) as app:
+            log = RequestLog(app)
+            with serve_wsgi(log) as base_url:
+                catalogue = Products(base_url, log, tokens)
+                catalogue.create_category()
+                yield catalogue
 
 
 def carts_settings(database_url: str, jwks_url: str, products_url: str, **overrides: Any) -> Settings:
@@ -134,13 +129,9 @@ def carts_database(postgres_admin_url: str) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def app(carts_database: str, jwks_url: str, products: Products, tokens: TokenFactory) -> Iterator[Flask]:
-    app = create_app(carts_settings(carts_database, jwks_url, products.base_url),
-                     service_tokens=SignedServiceTokens(tokens))
-    with app.app_context():
-        upgrade(app)
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with migrated(create_app(carts_settings(carts_database, jwks_url, products.base_url),
+                             service_tokens=SignedServiceTokens(tokens))) as app:
+        yield app
 
 
 @pytest.fixture()

@@ -9,8 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from storefront_common.migrations import upgrade
-from storefront_common.testing.databases import fresh_database, truncate_all
+from storefront_common.testing.databases import fresh_database, migrated, truncate_all
 from storefront_common.testing.tokens import TEST_ISSUER, TokenFactory
 from storefront_products.app import create_app
 from storefront_products.extensions import catalog_reads, db
@@ -29,13 +28,10 @@ def settings(postgres_admin_url: str, jwks_url: str) -> Iterator[Settings]:
 
 @pytest.fixture(scope="session")
 def app(settings: Settings) -> Iterator[Flask]:
-    app = create_app(settings)
-    with app.app_context():
-        upgrade(app)
-    yield app
-    with app.app_context():
-        catalog_reads.engine.dispose()
-        db.engine.dispose()
+    with migrated(create_app(settings)) as app:
+        yield app
+        with app.app_context():
+            catalog_reads.engine.dispose()
 
 
 @pytest.fixture()

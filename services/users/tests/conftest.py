@@ -18,8 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from storefront_common.migrations import upgrade
-from storefront_common.testing.databases import fresh_database, truncate_all
+from storefront_common.testing.databases import fresh_database, migrated, truncate_all
 from storefront_common.testing.servers import free_port
 from storefront_common.testing.tokens import TEST_ISSUER
 from storefront_users.app import create_app
@@ -123,12 +122,8 @@ def settings(database_url: str, mailbox: Mailbox, active_key: rsa.RSAPrivateKey,
 
 @pytest.fixture(scope="session")
 def app(settings: Settings) -> Iterator[Flask]:
-    app = create_app(settings)
-    with app.app_context():
-        upgrade(app)
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with migrated(create_app(settings)) as app:
+        yield app
 
 
 @pytest.fixture()

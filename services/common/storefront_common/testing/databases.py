@@ -5,8 +5,11 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from flask import Flask
 from sqlalchemy import MetaData, create_engine, text
 from sqlalchemy.engine import Engine, make_url
+
+from ..migrations import upgrade
 
 
 @contextmanager
@@ -29,3 +32,13 @@ def truncate_all(engine: Engine, metadata: MetaData) -> None:
     if tables:
         with engine.begin() as connection:
             connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@contextmanager
+def migrated(app: Flask) -> Iterator[Flask]:
+    """The app on its database after its real migrations; its connection pool is closed afterwards."""
+    with app.app_context():
+        upgrade(app)
+    yield app
+    with app.app_context():
+        app.extensions["storefront"].db.engine.dispose()
