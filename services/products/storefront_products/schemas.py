@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import (AfterValidator, BaseModel, Field, StringConstraints, ValidationInfo, field_validator,
+from pydantic import (BaseModel, Field, StringConstraints, ValidationInfo, field_validator,
                       model_validator)
 
 from storefront_common.pagination import PageQuery
@@ -13,25 +13,17 @@ from storefront_common.validation import Body, Query
 from .models import MAX_STOCK
 
 
-def _without_nul(text: str) -> str:
-    # PostgreSQL text cannot hold NUL; refuse it as invalid input rather than fail on insert.
-    if "\x00" in text:
-        raise ValueError("must not contain NUL characters")
-    return text
-
-
-NoNul = AfterValidator(_without_nul)
 Currency = Literal["NGN", "GHS", "ZAR", "KES", "USD"]
 SortOrder = Literal["name", "-name", "price", "-price", "created_at", "-created_at", "rating", "-rating"]
 MAX_PRICE = 10**12
 AttributeKey = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_\-]+$")]
 # JSON columns cannot store NaN or infinities.
-AttributeValue = (Annotated[str, StringConstraints(max_length=200), NoNul] | int
+AttributeValue = (Annotated[str, StringConstraints(max_length=200)] | int
                   | Annotated[float, Field(allow_inf_nan=False)] | bool)
 ImageUrl = Annotated[str, StringConstraints(min_length=8, max_length=2000, pattern=r"^https?://[^\s\x00]+$")]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NoNul]
-ProductName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul]
-Description = Annotated[str, StringConstraints(max_length=5000), NoNul]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+ProductName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Description = Annotated[str, StringConstraints(max_length=5000)]
 Price = Annotated[int, Field(gt=0, le=MAX_PRICE)]
 Stock = Annotated[int, Field(ge=0, le=MAX_STOCK)]
 
@@ -122,8 +114,8 @@ class ProductPatch(PatchBody):
 
 
 class ProductQuery(PageQuery):
-    q: Annotated[str, NoNul] | None = Field(default=None, min_length=1, max_length=200)
-    category: Annotated[str, NoNul] | None = Field(default=None, min_length=1, max_length=120,
+    q: str | None = Field(default=None, min_length=1, max_length=200)
+    category: str | None = Field(default=None, min_length=1, max_length=120,
                                                    description="Category slug or id")
     vendor_id: uuid.UUID | None = None
     min_price: int | None = Field(default=None, ge=0, le=MAX_PRICE)
@@ -235,7 +227,7 @@ class InventoryOut(BaseModel):
 
 class ReviewIn(Body):
     rating: int = Field(ge=1, le=5)
-    comment: Annotated[str, StringConstraints(max_length=2000), NoNul] | None = None
+    comment: Annotated[str, StringConstraints(max_length=2000)] | None = None
 
 
 class ReviewOut(BaseModel):

@@ -93,7 +93,8 @@ def test_pagination_walks_every_product_once(client: FlaskClient, catalogue: dic
 
 @pytest.mark.parametrize("query", ["sort=popularity", "sort=", "min_price=10&max_price=5", "min_price=-1",
                                    "max_price=abc", "vendor_id=nope", "in_stock=maybe", "per_page=101",
-                                   "per_page=0", "page=0", "q=", "price=1.5&min_price=1.5"])
+                                   "per_page=0", "page=0", "q=", "price=1.5&min_price=1.5",
+                                   "q=rice%00", "category=food%00"])
 def test_invalid_query_values_are_422(client: FlaskClient, query: str) -> None:
     response = client.get(f"/api/v1/products?{query}")
     assert response.status_code == 422
