@@ -1,6 +1,7 @@
 """Database pieces every service shares: the SQLAlchemy extension, column types and engine options."""
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -8,10 +9,14 @@ from typing import Any
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, Uuid, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.pool import Pool
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from .timeutil import utcnow
+
+PING_AFTER_IDLE_SECONDS = 5.0
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -66,7 +71,31 @@ def engine_options(database_url: str) -> dict[str, Any]:
     if database_url.startswith("sqlite"):
         # Several local processes share one file: wait for the write lock instead of failing.
         return {"connect_args": {"timeout": 30, "check_same_thread": False}}
-    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10, "pool_recycle": 1800}
+    return {"pool_size": 5, "max_overflow": 10, "pool_recycle": 1800}
+
+
+# Pooled connections are checked before use only when they have sat idle, not on every checkout:
+# `pool_pre_ping` costs a round trip per transaction, and a checkout makes about a dozen. A connection
+# used moments ago is almost surely alive; if the server went away in between, SQLAlchemy invalidates
+# the whole pool on that first error, so only the requests already holding a connection see it.
+@event.listens_for(Pool, "checkin")
+def _stamp_checkin(dbapi_connection: Any, record: Any) -> None:
+    record.info["checked_in_at"] = time.monotonic()
+
+
+@event.listens_for(Pool, "checkout")
+def _ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    if time.monotonic() - record.info.get("checked_in_at", 0.0) < PING_AFTER_IDLE_SECONDS:
+        return
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SELECT 1")
+        cursor.close()
+        dbapi_connection.rollback()  # the SELECT opened a transaction; the connection goes out clean
+    except Exception as error:
+        raise DisconnectionError() from error  # the pool replaces the connection and tries again
 
 
 @event.listens_for(Engine, "connect")

@@ -143,9 +143,8 @@ def _settle(db: SQLAlchemy, model: type[Any], principal: str, key: str, response
         # A failure the client may retry: the key is released so the retry runs for real.
         _forget(db, model, principal, key)
         return
-    record = db.session.scalar(select(model).where(model.principal == principal, model.key == key))
-    record.status_code = response.status_code
-    record.response_body = response.get_json(silent=True)
+    db.session.execute(update(model).where(model.principal == principal, model.key == key)
+                       .values(status_code=response.status_code, response_body=response.get_json(silent=True)))
     db.session.commit()
 
 
