@@ -42,6 +42,7 @@ class CheckoutRequest:
     user_id: uuid.UUID
     idempotency_key: str
     bearer: str
+    email_claim: str | None
     shipping_address: dict[str, Any]
     payment_method: str
 
@@ -70,7 +71,8 @@ def run(request: CheckoutRequest) -> Order:
     recorded = [(item.product_id, item.quantity) for item in order.items] if order is not None else None
     end_transaction()
     lines = recorded or _cart_lines(request.user_id)
-    email = clients().users.email(request.bearer)
+    # Access tokens carry the (unchangeable) email; older tokens without it cost one call to users.
+    email = request.email_claim or clients().users.email(request.bearer)
     reservation, attempt = _reserve(request, order, lines)
     order = _record(request, order, reservation, attempt)
     payment = _pay(order, email)
@@ -134,7 +136,10 @@ def _record(request: CheckoutRequest, order: Order | None, reservation: Reservat
                   currency=reservation.items[0].currency, subtotal=subtotal, total=subtotal,
                   shipping_address=request.shipping_address, payment_method=request.payment_method,
                   payment_status=PaymentStatus.PENDING, reservation_id=reservation.id,
-                  reservation_state=ReservationState.HELD, reservation_attempt=attempt, items=items)
+                  reservation_state=ReservationState.HELD, reservation_attempt=attempt, items=items,
+                  # Payment is asked for right after this commit. The flag means "payments may have been
+                  # asked", so setting it now saves a write and only ever makes a refund check ask payments.
+                  payment_requested=True)
     db.session.add(order)
     try:
         db.session.commit()
@@ -155,8 +160,9 @@ def _give_back(reservation_id: uuid.UUID) -> None:
 
 
 def _pay(order: Order, email: str) -> Payment:
-    set_fields(order.id, payment_requested=True)
-    db.session.refresh(order)
+    if not order.payment_requested:
+        set_fields(order.id, payment_requested=True)
+        db.session.refresh(order)
     body = {"order_id": str(order.id), "user_id": str(order.user_id), "email": email, "amount": order.total,
             "currency": order.currency, "method": order.payment_method, "splits": escrow.splits(order)}
     end_transaction()

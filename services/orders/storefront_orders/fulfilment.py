@@ -6,6 +6,7 @@ step is simply left undone and `flask expire-unpaid-orders` (the periodic job) f
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from storefront_common.client import DependencyUnavailable
 
@@ -24,16 +25,20 @@ def finish_paid(order: Order) -> bool:
     commit_due = order.reservation_state == ReservationState.HELD and reservation_id is not None
     clear_due = not order.cart_cleared
     end_transaction()
+    done: dict[str, Any] = {}  # recorded in one UPDATE, whatever got done before a dependency failed
     try:
         if commit_due and reservation_id is not None:
             kept = clients().products.commit(reservation_id)
-            set_fields(order_id, reservation_state=ReservationState.COMMITTED if kept else ReservationState.LOST)
+            done["reservation_state"] = ReservationState.COMMITTED if kept else ReservationState.LOST
         if clear_due:
             clients().carts.empty(user_id)
-            set_fields(order_id, cart_cleared=True)
+            done["cart_cleared"] = True
     except DependencyUnavailable:
         logger.warning("paid order follow-up deferred", extra={"order_id": str(order_id)})
         return False
+    finally:
+        if done:
+            set_fields(order_id, **done)
     return True
 
 

@@ -6,7 +6,7 @@ import uuid
 import requests
 
 from conftest import Platform
-from shop import Shop
+from shop import Shop, User
 from storefront_orders.schemas import OrderOut
 
 
@@ -181,3 +181,14 @@ def test_users_down_is_503_before_anything_is_reserved(shop: Shop, platform: Pla
     assert shop.get(buyer).json()["total"] == 0
 
     assert shop.checkout(buyer, key="users-down").json()["status"] == "paid"
+
+
+def test_a_token_carrying_the_email_checks_out_without_asking_users(shop: Shop, platform: Platform) -> None:
+    vendor = shop.user("vendor")
+    buyer, product_id = shop.buyer_with_cart(vendor, price=4_000, quantity=1, funds=10_000)
+    with_email = User(buyer.id, shop.tokens.headers(buyer.id, ["customer"], email="ada@example.test"))
+
+    with platform.users.down():
+        response = shop.checkout(with_email)
+    assert response.status_code == 201 and response.json()["status"] == "paid"
+    assert shop.stock(product_id) == 9

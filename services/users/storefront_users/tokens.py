@@ -32,7 +32,9 @@ def issue_token_pair(user: User, family_id: uuid.UUID | None = None) -> dict[str
     family_id = family_id or uuid.uuid4()
     jti = uuid.uuid4()
     claims = {"roles": user.roles, SESSION_CLAIM: str(family_id)}
-    access_token = create_access_token(identity=str(user.id), additional_claims=claims)
+    # The email cannot be changed (the contract), so services that need it (orders, for Paystack)
+    # read it from the token instead of asking users on every checkout.
+    access_token = create_access_token(identity=str(user.id), additional_claims={**claims, "email": user.email})
     refresh_token = create_refresh_token(identity=str(user.id), additional_claims={**claims, "jti": str(jti)})
     refresh_ttl = _ttl("JWT_REFRESH_TOKEN_EXPIRES")
     db.session.add(RefreshToken(jti=jti, family_id=family_id, user_id=user.id, expires_at=utcnow() + refresh_ttl))

@@ -196,6 +196,11 @@ def test_refresh_carries_the_current_roles(app: Flask, client: FlaskClient) -> N
     assert claims_of(renewed["access_token"])["roles"] == ["customer", "vendor"]
 
 
+def test_the_access_token_carries_the_email_so_checkout_need_not_ask(client: FlaskClient) -> None:
+    user, pair = registered_session(client, "ada@example.com")
+    assert claims_of(pair["access_token"])["email"] == user["email"] == "ada@example.com"
+
+
 def test_a_token_signed_with_the_previous_key_still_verifies(client: FlaskClient, active_key: rsa.RSAPrivateKey,
                                                              previous_key: rsa.RSAPrivateKey) -> None:
     user = register(client, "ada@example.com")

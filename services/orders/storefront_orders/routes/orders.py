@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, request
 from sqlalchemy import Select, exists, select
 
-from storefront_common.auth import auth_required, current_user_id, has_role
+from storefront_common.auth import auth_required, current_claims, current_user_id, has_role
 from storefront_common.errors import ProblemError
 from storefront_common.idempotency import HEADER, idempotent
 from storefront_common.openapi import operation
@@ -36,8 +36,14 @@ IDEMPOTENCY_HEADER_DOC = {"Idempotent-Replayed": {"description": "true when this
 def create_order(body: CheckoutIn) -> tuple[dict[str, Any], int]:
     order = checkout.run(checkout.CheckoutRequest(
         user_id=current_user_id(), idempotency_key=request.headers[HEADER], bearer=_bearer(),
+        email_claim=_email_claim(),
         shipping_address=body.shipping_address.model_dump(), payment_method=body.payment_method))
     return order_out(order), 201
+
+
+def _email_claim() -> str | None:
+    email = current_claims().get("email")
+    return email if isinstance(email, str) and email else None
 
 
 def _bearer() -> str:
