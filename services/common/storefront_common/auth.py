@@ -23,6 +23,7 @@ logger = logging.getLogger("storefront.auth")
 REQUIRED_CLAIMS = ("iss", "aud", "sub", "exp", "iat", "jti", "type")
 SERVICE_ROLE = "service"
 CLOCK_LEEWAY_SECONDS = 5
+VERIFIED_TOKEN_CACHE_SIZE = 4096
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -93,6 +94,35 @@ def _unauthorized(detail: str) -> Response:
     )
 
 
+class CachingJWTManager(JWTManager):
+    """Remembers tokens it has fully verified, so a token seen again costs a dictionary lookup.
+
+    A checkout presents the same user or service token to four services, each of which would
+    otherwise parse it three times and check its RSA signature. A remembered token is still refused
+    once it expires (same leeway) or once its key leaves the key source (rotation, revocation).
+    The override hooks flask-jwt-extended's decode step (pinned version; its tests cover it).
+    """
+
+    def __init__(self, app: Flask | None = None, cache_size: int = VERIFIED_TOKEN_CACHE_SIZE) -> None:
+        super().__init__(app)
+        self._verify_fully = functools.lru_cache(maxsize=cache_size)(self._verify_token)
+
+    def _verify_token(self, encoded_token: str) -> tuple[dict[str, Any], dict[str, Any], Any]:
+        claims = super()._decode_jwt_from_config(encoded_token)
+        header = jwt.get_unverified_header(encoded_token)
+        return claims, header, self._decode_key_callback(header, claims)
+
+    def _decode_jwt_from_config(self, encoded_token: str, csrf_value: Any = None,
+                                allow_expired: bool = False) -> dict[str, Any]:
+        if csrf_value is not None or allow_expired:
+            return super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)
+        claims, header, key = self._verify_fully(encoded_token)
+        still_valid = time.time() <= claims["exp"] + CLOCK_LEEWAY_SECONDS
+        if not still_valid or self._decode_key_callback(header, claims) != key:
+            return super()._decode_jwt_from_config(encoded_token)  # raises the precise error
+        return dict(claims)
+
+
 def init_jwt(app: Flask, issuer: str, audience: str, key_source: KeySource) -> JWTManager:
     app.config.update(
         JWT_ALGORITHM="RS256",
@@ -106,7 +136,7 @@ def init_jwt(app: Flask, issuer: str, audience: str, key_source: KeySource) -> J
         # Clocks of pods drift a little and `iat` is whole seconds; a few seconds of leeway is the norm.
         JWT_DECODE_LEEWAY=CLOCK_LEEWAY_SECONDS,
     )
-    manager = JWTManager(app)
+    manager = CachingJWTManager(app)
 
     @manager.decode_key_loader
     def _decode_key(header: dict[str, Any], claims: dict[str, Any]) -> RSAPublicKey:
