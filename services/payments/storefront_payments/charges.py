@@ -15,16 +15,15 @@ from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import insert, select, update
 
 from storefront_common.errors import ProblemError, conflict
 from storefront_common.timeutil import utcnow
 
 from . import ledger, outbox
 from .extensions import db, deps, settings
-from .models import (ABANDONED, ESCROW, WALLET, FAILED, PAYSTACK_CLEARING, PENDING, REVIEW, SUCCESS, Payment,
-                     PaymentSplit)
+from .models import (ABANDONED, ESCROW, WALLET, FAILED, NO_REFUND, PAYSTACK_CLEARING, PENDING, REVIEW, SUCCESS,
+                     Payment, PaymentSplit, insert_skipping_duplicates)
 from .paystack import PaystackError
 
 logger = logging.getLogger("storefront.payments.charges")
@@ -35,6 +34,7 @@ SETTLEABLE = (PENDING, FAILED, ABANDONED)
 # What a Paystack transaction or transfer reference may contain; anything else cannot be one of ours.
 STUCK_AFTER = timedelta(seconds=60)
 REFERENCE_PATTERN = re.compile(r"^[A-Za-z0-9._=-]{1,100}$")
+PAYMENTS, SPLITS = Payment.__table__, PaymentSplit.__table__
 
 
 class InsufficientWalletFunds(ProblemError):
@@ -73,17 +73,37 @@ def find_by_order(order_id: uuid.UUID) -> Payment | None:
 def pay_order(order_id: uuid.UUID, user_id: uuid.UUID, email: str, amount: int, currency: str, method: str,
               splits: list[tuple[uuid.UUID, int]]) -> tuple[Payment, bool]:
     """The order's payment and whether this call created it; a repeat returns the first one."""
-    existing = find_by_order(order_id)
+    row = _order_payment_row(order_id, user_id, email, amount, currency, method)
+    existing = _insert_or_find(row, splits)
     if existing is not None and _forget_if_stuck(existing):
-        existing = None
+        existing = _insert_or_find(row, splits)
     if existing is not None:
         return _repeat(existing, user_id, amount, currency, method), False
-    payment = Payment(order_id=order_id, user_id=user_id, email=email, amount=amount, currency=currency,
-                      method=method, purpose=ORDER, status=PENDING,
-                      reference=new_reference("wal" if method == WALLET_METHOD else "ord"))
-    payment.splits = [PaymentSplit(vendor_id=vendor_id, amount=part) for vendor_id, part in _merge(splits)]
-    result = _pay_from_wallet(payment) if method == WALLET_METHOD else _pay_with_paystack(payment)
-    return result, result is payment
+    return (_pay_from_wallet(row) if method == WALLET_METHOD else _pay_with_paystack(row["id"])), True
+
+
+def _order_payment_row(order_id: uuid.UUID, user_id: uuid.UUID, email: str, amount: int, currency: str,
+                       method: str) -> dict[str, Any]:
+    # A wallet payment is inserted as paid: it commits together with its ledger posting or not at all.
+    paid, now = method == WALLET_METHOD, utcnow()
+    return {"id": uuid.uuid4(), "order_id": order_id, "user_id": user_id, "email": email, "amount": amount,
+            "currency": currency, "method": method, "purpose": ORDER, "status": SUCCESS if paid else PENDING,
+            "paid_at": now if paid else None, "reference": new_reference("wal" if paid else "ord"),
+            "refund_state": NO_REFUND, "created_at": now, "updated_at": now}
+
+
+def _insert_or_find(row: dict[str, Any], splits: list[tuple[uuid.UUID, int]]) -> Payment | None:
+    """Insert the order's payment, or return the one the order has (a concurrent call's, once that commits)."""
+    session = db.session
+    if session.execute(insert_skipping_duplicates(PAYMENTS, tuple(row), ("id",)), row).first() is not None:
+        if splits:
+            session.execute(insert(SPLITS), [{"id": uuid.uuid4(), "payment_id": row["id"], "vendor_id": vendor_id,
+                                              "amount": part} for vendor_id, part in _merge(splits)])
+        return None
+    existing = find_by_order(row["order_id"])
+    if existing is None:
+        raise conflict("A payment with this reference exists already.")
+    return existing
 
 
 def _forget_if_stuck(payment: Payment) -> bool:
@@ -117,47 +137,25 @@ def _repeat(payment: Payment, user_id: uuid.UUID, amount: int, currency: str, me
     return payment
 
 
-def _insert_or_repeat(payment: Payment) -> Payment | None:
-    """Insert the new payment; when a concurrent call for the same order won, return that one instead."""
-    db.session.add(payment)
-    try:
-        db.session.flush()
-        return None
-    except IntegrityError:
-        db.session.rollback()
-    existing = find_by_order(payment.order_id) if payment.order_id else None
-    if existing is None:
-        raise conflict("A payment with this reference exists already.")
-    return _repeat(existing, payment.user_id, payment.amount, payment.currency, payment.method)
-
-
-def _pay_from_wallet(payment: Payment) -> Payment:
-    winner = _insert_or_repeat(payment)
-    if winner is not None:
-        return winner
+def _pay_from_wallet(row: dict[str, Any]) -> Payment:
     session = db.session
-    buyer = ledger.wallet(session, payment.user_id, payment.currency)
-    escrow = ledger.account(session, ESCROW, payment.currency, payment.order_id)
+    currency, amount = row["currency"], row["amount"]
+    legs = [(ledger.AccountRef(WALLET, currency, row["user_id"]), -amount),
+            (ledger.AccountRef(ESCROW, currency, row["order_id"]), amount)]
     try:
-        ledger.post(session, ledger.PAYMENT, payment.reference, [(buyer, -payment.amount), (escrow, payment.amount)],
-                    order_id=payment.order_id)
-    except ledger.InsufficientFunds:
+        ledger.post(session, ledger.PAYMENT, row["reference"], legs, order_id=row["order_id"])
+    except ledger.InsufficientFunds as short:
         session.rollback()
         # Nothing is recorded: with more money in the wallet, the same order can be paid later.
-        raise InsufficientWalletFunds(ledger.balance_of(session, WALLET, payment.currency, payment.user_id),
-                                      payment.amount) from None
-    payment.status = SUCCESS
-    payment.paid_at = utcnow()
+        raise InsufficientWalletFunds(short.balance, amount) from None
     session.commit()
-    return payment
+    # The row as inserted: reading it back would cost a query and a transaction.
+    return Payment(**row)
 
 
-def _pay_with_paystack(payment: Payment) -> Payment:
-    winner = _insert_or_repeat(payment)
-    if winner is not None:
-        return winner
+def _pay_with_paystack(payment_id: uuid.UUID) -> Payment:
     db.session.commit()
-    return _initialize(payment)
+    return _initialize(db.session.get_one(Payment, payment_id))
 
 
 # --- top-ups --------------------------------------------------------------------------------------------
@@ -236,11 +234,11 @@ def _settle_success(payment: Payment, data: dict[str, Any]) -> list[uuid.UUID]:
     if not _transition(payment, SUCCESS, SETTLEABLE, paid_at=utcnow()):
         return []
     session = db.session
-    clearing = ledger.account(session, PAYSTACK_CLEARING, payment.currency)
+    clearing = ledger.AccountRef(PAYSTACK_CLEARING, payment.currency)
     if payment.purpose == TOPUP:
-        target, kind = ledger.wallet(session, payment.user_id, payment.currency), ledger.TOPUP
+        target, kind = ledger.AccountRef(WALLET, payment.currency, payment.user_id), ledger.TOPUP
     else:
-        target, kind = ledger.account(session, ESCROW, payment.currency, payment.order_id), ledger.PAYMENT
+        target, kind = ledger.AccountRef(ESCROW, payment.currency, payment.order_id), ledger.PAYMENT
     ledger.post(session, kind, payment.reference, [(clearing, -payment.amount), (target, payment.amount)],
                 order_id=payment.order_id)
     logger.info("payment settled", extra={"reference": payment.reference, "status": SUCCESS})

@@ -13,7 +13,7 @@ from storefront_common.timeutil import utcnow
 from . import ledger
 from .charges import find_by_order
 from .extensions import db, settings
-from .models import ESCROW, PLATFORM_FEES, REFUND_PENDING, SUCCESS, Payment, PaymentSplit
+from .models import ESCROW, PLATFORM_FEES, REFUND_PENDING, SUCCESS, WALLET, Payment, PaymentSplit
 
 
 def fee_for(amount: int, fee_bps: int) -> int:
@@ -73,15 +73,16 @@ def _claim(payment: Payment) -> bool:
 
 def _post_release(payment: Payment, splits: dict[uuid.UUID, int]) -> dict[str, Any]:
     session, currency, fee_bps = db.session, payment.currency, settings().platform_fee_bps
-    escrow = ledger.account(session, ESCROW, currency, payment.order_id)
-    wallets = {vendor_id: ledger.wallet(session, vendor_id, currency) for vendor_id in splits}
-    # Every account exists before the first posting locks any: creating one later could wait on a lock holder.
-    platform = ledger.account(session, PLATFORM_FEES, currency)
+    escrow = ledger.AccountRef(ESCROW, currency, payment.order_id)
+    wallets = {vendor_id: ledger.AccountRef(WALLET, currency, vendor_id) for vendor_id in splits}
+    platform = ledger.AccountRef(PLATFORM_FEES, currency)
+    fees = {vendor_id: fee_for(amount, fee_bps) for vendor_id, amount in splits.items()}
+    total_fee = sum(fees.values())
+    # Both postings' accounts are locked (and created) at once, in id order: the second one then waits for nobody.
+    ledger.lock_accounts(session, [escrow, *wallets.values(), *([platform] if total_fee else [])])
     credits = [(wallets[vendor_id], amount) for vendor_id, amount in splits.items() if amount]
     ledger.post(session, ledger.ESCROW_RELEASE, payment.reference, [(escrow, -payment.amount), *credits],
                 order_id=payment.order_id)
-    fees = {vendor_id: fee_for(amount, fee_bps) for vendor_id, amount in splits.items()}
-    total_fee = sum(fees.values())
     if total_fee:
         # A separate `fee` transaction, so the vendor's history shows the gross release and the fee apart.
         legs = [(wallets[vendor_id], -fee) for vendor_id, fee in fees.items() if fee]

@@ -1,61 +1,65 @@
 """The double-entry ledger: accounts, balanced postings, and the check that everything adds up.
 
 Every movement of money is one `LedgerTransaction` whose entries sum to zero. Balances live on the account
-rows and are changed only by `post`, with conditional UPDATEs under row locks taken in id order, so two
+rows and are changed only by `post`, with one conditional UPDATE under row locks taken in id order, so two
 postings never deadlock and a wallet never goes below zero; the CHECK constraint on `accounts` is the last
-line of defence should any code path forget.
+line of defence should any code path forget. Postings run on the hot checkout path, so they use Core
+statements: one SELECT ... FOR UPDATE for every account involved, an INSERT only for accounts used for the
+first time, one UPDATE for all balances and one INSERT for all entries.
 """
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Row, case, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from storefront_common.timeutil import utcnow
 
 from .models import (ESCROW, EXTERNAL_KINDS, PAYOUTS, PAYOUTS_IN_FLIGHT, PAYSTACK_CLEARING, PLATFORM_FEES, SUCCESS,
-                     WALLET, Account, Entry, LedgerTransaction, Payment)
+                     Account, Entry, LedgerTransaction, Payment, insert_skipping_duplicates)
 
 # Kinds of ledger transactions; the wallet history shows them as they are.
 TOPUP, PAYMENT, REFUND, ESCROW_RELEASE, PAYOUT, PAYOUT_REVERSAL, FEE = (
     "topup", "payment", "refund", "escrow_release", "payout", "payout_reversal", "fee")
 SYSTEM_KINDS = (PAYSTACK_CLEARING, PAYOUTS_IN_FLIGHT, PAYOUTS, PLATFORM_FEES)
 
-Leg = tuple[Account, int]
-
-
-class InsufficientFunds(Exception):
-    """A posting would take an account that holds real money below zero; nothing was changed."""
-
-    def __init__(self, account: Account) -> None:
-        super().__init__(account.code)
-        self.account = account
+ACCOUNTS, TRANSACTIONS, ENTRIES = Account.__table__, LedgerTransaction.__table__, Entry.__table__
+LOCKED_NAMES = ("id", "code", "kind", "balance")
+LOCKED_COLUMNS = tuple(ACCOUNTS.c[name] for name in LOCKED_NAMES)
 
 
 def account_code(kind: str, currency: str, owner_id: uuid.UUID | None = None) -> str:
     return f"{kind}:{currency}" if owner_id is None else f"{kind}:{owner_id}:{currency}"
 
 
-def account(session: Session, kind: str, currency: str, owner_id: uuid.UUID | None = None) -> Account:
-    """The account, created on first use (concurrent creators agree on one row)."""
-    code = account_code(kind, currency, owner_id)
-    found = session.scalar(select(Account).where(Account.code == code))
-    if found is not None:
-        return found
-    values = {"id": uuid.uuid4(), "code": code, "kind": kind, "owner_id": owner_id, "currency": currency,
-              "balance": 0, "created_at": utcnow()}
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(Account).values(**values).on_conflict_do_nothing(index_elements=["code"]))
-    return session.scalars(select(Account).where(Account.code == code)).one()
+@dataclass(frozen=True)
+class AccountRef:
+    """Names an account; the account row is created by the first posting (or lock) that uses it."""
+
+    kind: str
+    currency: str
+    owner_id: uuid.UUID | None = None
+
+    @property
+    def code(self) -> str:
+        return account_code(self.kind, self.currency, self.owner_id)
 
 
-def wallet(session: Session, user_id: uuid.UUID, currency: str) -> Account:
-    return account(session, WALLET, currency, user_id)
+Leg = tuple[AccountRef, int]
+
+
+class InsufficientFunds(Exception):
+    """A posting would take an account that holds real money below zero; the caller must roll back."""
+
+    def __init__(self, code: str, balance: int) -> None:
+        super().__init__(code)
+        self.code = code
+        self.balance = balance  # read under the row lock: the balance the posting was refused against
 
 
 def balance_of(session: Session, kind: str, currency: str, owner_id: uuid.UUID | None = None) -> int:
@@ -63,39 +67,75 @@ def balance_of(session: Session, kind: str, currency: str, owner_id: uuid.UUID |
     return int(value or 0)
 
 
+def lock_accounts(session: Session, refs: Iterable[AccountRef]) -> list[Row[Any]]:
+    """Lock the accounts (id, code, kind, balance), creating the missing ones; sorted by id.
+
+    Existing rows are locked in id order, so concurrent postings queue and never deadlock. A row created here
+    is invisible to everyone else until commit, so it needs no lock of its own.
+    """
+    wanted = {ref.code: ref for ref in refs}
+    rows = _select_for_update(session, list(wanted))
+    found = {row.code for row in rows}
+    missing = [ref for code, ref in wanted.items() if code not in found]
+    if missing:
+        rows += _create(session, missing)
+    return sorted(rows, key=lambda row: row.id)
+
+
+def _select_for_update(session: Session, codes: list[str]) -> list[Row[Any]]:
+    statement = select(*LOCKED_COLUMNS).where(ACCOUNTS.c.code.in_(codes)).order_by(ACCOUNTS.c.id).with_for_update()
+    return list(session.execute(statement).all())
+
+
+def _create(session: Session, refs: list[AccountRef]) -> list[Row[Any]]:
+    now, created = utcnow(), []
+    for ref in refs:  # one INSERT each: on the checkout path the only new account is the order's escrow
+        values = {"id": uuid.uuid4(), "code": ref.code, "kind": ref.kind, "owner_id": ref.owner_id,
+                  "currency": ref.currency, "balance": 0, "created_at": now}
+        created += session.execute(insert_skipping_duplicates(ACCOUNTS, tuple(values), LOCKED_NAMES), values).all()
+    # A concurrent posting created some first (our INSERT waited for its commit): lock those as they are now.
+    lost = {ref.code for ref in refs} - {row.code for row in created}
+    return created + (_select_for_update(session, sorted(lost)) if lost else [])
+
+
 def post(session: Session, kind: str, reference: str, legs: Sequence[Leg],
-         order_id: uuid.UUID | None = None) -> LedgerTransaction:
+         order_id: uuid.UUID | None = None) -> uuid.UUID:
     """Record one balanced transaction; raises InsufficientFunds (the caller rolls back) instead of overdrawing."""
-    merged: dict[uuid.UUID, int] = defaultdict(int)
-    accounts = {}
-    for leg_account, amount in legs:
-        merged[leg_account.id] += amount
-        accounts[leg_account.id] = leg_account
-    if sum(merged.values()) != 0:
+    changes: dict[str, int] = defaultdict(int)
+    for ref, amount in legs:
+        changes[ref.code] += amount
+    if sum(changes.values()) != 0:
         raise ValueError("a ledger transaction must sum to zero")
-    # Lock every account involved in one consistent order first: concurrent postings queue, never deadlock.
-    session.execute(select(Account.id).where(Account.id.in_(sorted(merged))).order_by(Account.id).with_for_update())
-    transaction = LedgerTransaction(kind=kind, reference=reference, order_id=order_id, created_at=utcnow())
-    session.add(transaction)
-    for account_id in sorted(merged):
-        amount = merged[account_id]
-        new_balance = _apply(session, accounts[account_id], amount)
-        transaction.entries.append(Entry(account_id=account_id, amount=amount, balance_after=new_balance,
-                                         created_at=transaction.created_at))
-    session.flush()
-    return transaction
+    accounts = lock_accounts(session, (ref for ref, _ in legs))
+    balances = _apply(session, accounts, changes)
+    return _record(session, kind, reference, order_id,
+                   [(row.id, changes[row.code], balances[row.id]) for row in accounts])
 
 
-def _apply(session: Session, target: Account, amount: int) -> int:
-    statement = update(Account).where(Account.id == target.id).values(balance=Account.balance + amount)
-    if target.kind not in EXTERNAL_KINDS:
-        statement = statement.where(Account.balance + amount >= 0)
-    statement = statement.returning(Account.balance).execution_options(synchronize_session=False)
-    new_balance = session.execute(statement).scalar_one_or_none()
-    if new_balance is None:
-        raise InsufficientFunds(target)
-    session.expire(target, ["balance"])
-    return int(new_balance)
+def _apply(session: Session, accounts: list[Row[Any]], changes: dict[str, int]) -> dict[uuid.UUID, int]:
+    """Every balance change in one conditional UPDATE; the new balances by account id."""
+    delta = case({row.id: changes[row.code] for row in accounts}, value=ACCOUNTS.c.id)
+    statement = (update(ACCOUNTS)
+                 .where(ACCOUNTS.c.id.in_([row.id for row in accounts]),
+                        or_(ACCOUNTS.c.kind.in_(EXTERNAL_KINDS), ACCOUNTS.c.balance + delta >= 0))
+                 .values(balance=ACCOUNTS.c.balance + delta)
+                 .returning(ACCOUNTS.c.id, ACCOUNTS.c.balance))
+    balances = {account_id: int(balance) for account_id, balance in session.execute(statement).all()}
+    for row in accounts:
+        if row.id not in balances:
+            raise InsufficientFunds(row.code, int(row.balance))
+    return balances
+
+
+def _record(session: Session, kind: str, reference: str, order_id: uuid.UUID | None,
+            entries: list[tuple[uuid.UUID, int, int]]) -> uuid.UUID:
+    transaction_id, now = uuid.uuid4(), utcnow()
+    session.execute(insert(TRANSACTIONS).values(id=transaction_id, kind=kind, reference=reference,
+                                                order_id=order_id, created_at=now))
+    session.execute(insert(ENTRIES), [
+        {"id": uuid.uuid4(), "transaction_id": transaction_id, "account_id": account_id, "amount": amount,
+         "balance_after": balance, "created_at": now} for account_id, amount, balance in entries])
+    return transaction_id
 
 
 def check_ledger(session: Session) -> list[str]:

@@ -56,13 +56,13 @@ def create_payout(user_id: uuid.UUID, amount: int) -> Payout:
                     status=PAYOUT_PENDING, reference=f"payout_{uuid.uuid4().hex}")
     db.session.add(payout)
     session = db.session
-    wallet = ledger.wallet(session, user_id, currency)
-    in_flight = ledger.account(session, PAYOUTS_IN_FLIGHT, currency)
+    wallet = ledger.AccountRef(WALLET, currency, user_id)
+    in_flight = ledger.AccountRef(PAYOUTS_IN_FLIGHT, currency)
     try:
         ledger.post(session, ledger.PAYOUT, payout.reference, [(wallet, -amount), (in_flight, amount)])
-    except ledger.InsufficientFunds:
+    except ledger.InsufficientFunds as short:
         session.rollback()
-        raise InsufficientWalletFunds(ledger.balance_of(session, WALLET, currency, user_id), amount) from None
+        raise InsufficientWalletFunds(short.balance, amount) from None
     session.commit()
     try:
         _initiate(payout)
@@ -133,8 +133,8 @@ def _settle(payout: Payout, to: str, from_statuses: tuple[str, ...], source_kind
         return False
     session = db.session
     owner = payout.user_id if target_kind == WALLET else None
-    source = ledger.account(session, source_kind, payout.currency)
-    target = ledger.account(session, target_kind, payout.currency, owner)
+    source = ledger.AccountRef(source_kind, payout.currency)
+    target = ledger.AccountRef(target_kind, payout.currency, owner)
     ledger.post(session, kind, payout.reference, [(source, -payout.amount), (target, payout.amount)])
     logger.info("payout settled", extra={"reference": payout.reference, "status": to})
     return True

@@ -14,7 +14,7 @@ from . import ledger, outbox
 from .charges import PAYSTACK_METHOD, find_by_order, find_by_reference
 from .extensions import db, deps
 from .models import (ESCROW, NO_REFUND, PAYSTACK_CLEARING, REFUND_FAILED, REFUND_PENDING, REFUNDED, SUCCESS,
-                     Payment)
+                     WALLET, Payment)
 from .paystack import PaystackError
 
 logger = logging.getLogger("storefront.payments.refunds")
@@ -56,8 +56,8 @@ def _refund_to_wallet(payment: Payment) -> Payment:
         db.session.rollback()
         return _after_lost_race(payment)
     session = db.session
-    escrow = ledger.account(session, ESCROW, payment.currency, payment.order_id)
-    buyer = ledger.wallet(session, payment.user_id, payment.currency)
+    escrow = ledger.AccountRef(ESCROW, payment.currency, payment.order_id)
+    buyer = ledger.AccountRef(WALLET, payment.currency, payment.user_id)
     ledger.post(session, ledger.REFUND, payment.reference, [(escrow, -payment.amount), (buyer, payment.amount)],
                 order_id=payment.order_id)
     session.commit()
@@ -120,8 +120,8 @@ def settle_refund_processed(data: dict[str, Any]) -> list[uuid.UUID]:
     if result.rowcount != 1:
         return []
     session = db.session
-    escrow = ledger.account(session, ESCROW, payment.currency, payment.order_id)
-    clearing = ledger.account(session, PAYSTACK_CLEARING, payment.currency)
+    escrow = ledger.AccountRef(ESCROW, payment.currency, payment.order_id)
+    clearing = ledger.AccountRef(PAYSTACK_CLEARING, payment.currency)
     ledger.post(session, ledger.REFUND, payment.reference, [(escrow, -payment.amount), (clearing, payment.amount)],
                 order_id=payment.order_id)
     message = outbox.enqueue(session, payment, outbox.REFUNDED)

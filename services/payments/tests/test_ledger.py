@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import update
@@ -9,31 +10,51 @@ from sqlalchemy.exc import IntegrityError
 from conftest import Stack
 from storefront_payments import ledger
 from storefront_payments.extensions import db
-from storefront_payments.models import PAYSTACK_CLEARING, Account
+from storefront_payments.models import PAYSTACK_CLEARING, WALLET, Account
 
 
 def test_postings_balance_and_never_overdraw(stack: Stack) -> None:
     with stack.app.app_context():
         session = db.session
-        wallet = ledger.wallet(session, uuid.uuid4(), "NGN")
-        clearing = ledger.account(session, PAYSTACK_CLEARING, "NGN")
+        wallet = ledger.AccountRef(WALLET, "NGN", uuid.uuid4())
+        clearing = ledger.AccountRef(PAYSTACK_CLEARING, "NGN")
         with pytest.raises(ValueError):
             ledger.post(session, ledger.TOPUP, "ref", [(clearing, -5), (wallet, 4)])
         ledger.post(session, ledger.TOPUP, "ref", [(clearing, -500), (wallet, 500)])
         session.commit()
-        with pytest.raises(ledger.InsufficientFunds):
+        with pytest.raises(ledger.InsufficientFunds) as refused:
             ledger.post(session, ledger.PAYMENT, "ref2", [(wallet, -501), (clearing, 501)])
+        assert (refused.value.code, refused.value.balance) == (wallet.code, 500)
         session.rollback()
-        assert ledger.balance_of(session, "wallet", "NGN", wallet.owner_id) == 500
+        assert ledger.balance_of(session, WALLET, "NGN", wallet.owner_id) == 500
         assert ledger.check_ledger(session) == []
+
+
+def test_an_account_created_by_two_postings_at_once_is_one_row(stack: Stack) -> None:
+    wallet = ledger.AccountRef(WALLET, "NGN", uuid.uuid4())
+
+    def lock_in_another_session() -> uuid.UUID:
+        with stack.app.app_context():
+            [row] = ledger.lock_accounts(db.session, [wallet])  # its INSERT waits for the first creator
+            db.session.commit()
+            return row.id
+
+    with stack.app.app_context(), ThreadPoolExecutor(1) as pool:
+        [created] = ledger.lock_accounts(db.session, [wallet])
+        second = pool.submit(lock_in_another_session)
+        with pytest.raises(TimeoutError):
+            second.result(timeout=0.5)
+        db.session.commit()
+        assert second.result(timeout=10) == created.id
 
 
 def test_the_database_refuses_a_negative_wallet_even_behind_the_ledgers_back(stack: Stack) -> None:
     with stack.app.app_context():
-        wallet = ledger.wallet(db.session, uuid.uuid4(), "NGN")
+        wallet = ledger.AccountRef(WALLET, "NGN", uuid.uuid4())
+        ledger.lock_accounts(db.session, [wallet])
         db.session.commit()
         with pytest.raises(IntegrityError):
-            db.session.execute(update(Account).where(Account.id == wallet.id).values(balance=-1))
+            db.session.execute(update(Account).where(Account.code == wallet.code).values(balance=-1))
             db.session.flush()
         db.session.rollback()
 
@@ -41,11 +62,11 @@ def test_the_database_refuses_a_negative_wallet_even_behind_the_ledgers_back(sta
 def test_check_ledger_reports_a_balance_unlike_its_entries(stack: Stack) -> None:
     with stack.app.app_context():
         session = db.session
-        wallet = ledger.wallet(session, uuid.uuid4(), "NGN")
-        clearing = ledger.account(session, PAYSTACK_CLEARING, "NGN")
+        wallet = ledger.AccountRef(WALLET, "NGN", uuid.uuid4())
+        clearing = ledger.AccountRef(PAYSTACK_CLEARING, "NGN")
         ledger.post(session, ledger.TOPUP, "ref", [(clearing, -100), (wallet, 100)])
         session.commit()
-        session.execute(update(Account).where(Account.id == wallet.id).values(balance=101))
+        session.execute(update(Account).where(Account.code == wallet.code).values(balance=101))
         [violation] = ledger.check_ledger(session)
         assert "balance 101 but its entries sum to 100" in violation
         session.rollback()

@@ -2,10 +2,13 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable
 
 import requests
+from sqlalchemy import event
 
 from conftest import Stack
+from storefront_payments.extensions import db
 
 
 def test_a_wallet_payment_moves_money_into_escrow(stack: Stack) -> None:
@@ -46,12 +49,35 @@ def test_a_short_wallet_answers_402_and_moves_nothing(stack: Stack) -> None:
     response = stack.pay_order(buyer, 1_001, order_id=order_id)
     assert response.status_code == 402
     assert response.headers["Content-Type"] == "application/problem+json"
-    assert response.json()["status"] == 402
+    assert (response.json()["status"], response.json()["balance"], response.json()["amount"]) == (402, 1_000, 1_001)
     assert buyer.balance() == 1_000
     assert len(buyer.get("/api/v1/wallet/transactions").json()["items"]) == 1
     buyer.fund(1)
     assert stack.pay_order(buyer, 1_001, order_id=order_id).status_code == 201  # nothing was recorded before
     assert buyer.balance() == 0
+
+
+def test_a_wallet_payment_is_one_transaction_of_seven_statements(stack: Stack) -> None:
+    """The checkout's hot path: every statement more is a round trip more for every order."""
+    buyer, vendor = stack.user(), stack.user(("vendor",))
+    buyer.fund(10_000)
+    seen: list[str] = []
+    with stack.app.app_context():
+        engine = db.engine
+    listeners: dict[str, Callable[..., None]] = {
+        "begin": lambda *_: seen.append("BEGIN"), "commit": lambda *_: seen.append("COMMIT"),
+        "rollback": lambda *_: seen.append("ROLLBACK"),
+        "before_cursor_execute": lambda _conn, _cursor, statement, *_: seen.append(statement.split()[0])}
+    for name, listener in listeners.items():
+        event.listen(engine, name, listener)
+    try:
+        response = stack.pay_order(buyer, 1_000, splits=[{"vendor_id": str(vendor.id), "amount": 1_000}])
+    finally:
+        for name, listener in listeners.items():
+            event.remove(engine, name, listener)
+    assert response.status_code == 201
+    # payment, its split, lock the accounts, create the escrow, balances, ledger transaction, its entries
+    assert seen == ["BEGIN", "INSERT", "INSERT", "SELECT", "INSERT", "UPDATE", "INSERT", "INSERT", "COMMIT"]
 
 
 def test_twenty_concurrent_debits_never_take_a_wallet_negative(stack: Stack) -> None:
