@@ -46,13 +46,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def make_db() -> SQLAlchemy:
+def make_db(*, expire_on_commit: bool = True) -> SQLAlchemy:
     """A fresh extension (and metadata) per service, so services never share tables."""
 
     class ServiceBase(DeclarativeBase):
         metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
-    return SQLAlchemy(model_class=ServiceBase)
+    return SQLAlchemy(model_class=ServiceBase, session_options={"expire_on_commit": expire_on_commit})
 
 
 def uuid_pk() -> Mapped[uuid.UUID]:

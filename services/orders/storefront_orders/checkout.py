@@ -121,7 +121,6 @@ def _record(request: CheckoutRequest, order: Order | None, reservation: Reservat
     if order is not None:
         set_fields(order.id, reservation_id=reservation.id, reservation_state=ReservationState.HELD,
                    reservation_attempt=attempt)
-        db.session.refresh(order)
         return order
     if len({line.currency for line in reservation.items}) != 1:
         _give_back(reservation.id)
@@ -162,7 +161,6 @@ def _give_back(reservation_id: uuid.UUID) -> None:
 def _pay(order: Order, email: str) -> Payment:
     if not order.payment_requested:
         set_fields(order.id, payment_requested=True)
-        db.session.refresh(order)
     body = {"order_id": str(order.id), "user_id": str(order.user_id), "email": email, "amount": order.total,
             "currency": order.currency, "method": order.payment_method, "splits": escrow.splits(order)}
     end_transaction()
@@ -189,7 +187,6 @@ def _apply_payment(order: Order, payment: Payment) -> Order:
     if payment.status == "success":
         moved = move(order.id, OrderStatus.PAID, only_from={OrderStatus.PENDING},
                      payment_status=PaymentStatus.SUCCESS, payment_reference=payment.reference)
-        db.session.refresh(order)
         if moved or order.status in fulfilment.PAID_STATUSES:
             fulfilment.finish_paid(order)
         elif order.status == OrderStatus.CANCELLED:
@@ -204,11 +201,9 @@ def _apply_payment(order: Order, payment: Payment) -> Order:
         _cancel(order, PaymentStatus.FAILED)
         raise ProblemError(402, "The payment was declined; nothing was charged.",
                            extra={"order_id": str(order.id)})
-    db.session.refresh(order)
     return order
 
 
 def _cancel(order: Order, payment_status: PaymentStatus) -> None:
     move(order.id, OrderStatus.CANCELLED, only_from={OrderStatus.PENDING}, payment_status=payment_status)
-    db.session.refresh(order)
     fulfilment.settle_cancelled(order)

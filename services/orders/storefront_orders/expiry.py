@@ -46,7 +46,7 @@ def _expire(order_id: uuid.UUID) -> int:
     # Conditional: a payment confirmed since the SELECT wins, and the order stays paid.
     if not move(order_id, OrderStatus.CANCELLED, only_from={OrderStatus.PENDING}):
         return 0
-    order = db.session.get(Order, order_id)
+    order = db.session.get(Order, order_id, populate_existing=True)
     if order is not None:
         fulfilment.settle_cancelled(order)
     return 1
@@ -74,7 +74,7 @@ def _unfinished() -> list[uuid.UUID]:
 def finish_followups() -> tuple[int, int]:
     finished = deferred = 0
     for order_id in _unfinished():
-        order = db.session.get(Order, order_id)
+        order = db.session.get(Order, order_id, populate_existing=True)
         if order is None:
             continue
         done = _finish(order)

@@ -5,6 +5,8 @@ import uuid
 from typing import Any
 
 from sqlalchemy import ColumnElement, update
+from sqlalchemy.orm.util import identity_key
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storefront_common.timeutil import utcnow
 
@@ -32,18 +34,32 @@ def move(order_id: uuid.UUID, target: OrderStatus, *, only_from: set[OrderStatus
          **values: Any) -> bool:
     """Move the order to `target` if its current status allows it; False when another move won."""
     sources = [s for s in sources_of(target) if only_from is None or s in only_from]
-    result = db.session.execute(
-        update(Order).where(Order.id == order_id, Order.status.in_(sources))
-        .values(status=target.value, updated_at=utcnow(), **values)
-        .execution_options(synchronize_session=False))
-    db.session.commit()
-    db.session.expire_all()
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return _update(order_id, [Order.status.in_(sources)], {"status": target.value, **values})
 
 
 def set_fields(order_id: uuid.UUID, *conditions: ColumnElement[bool], **values: Any) -> None:
     """Bookkeeping that does not change the status (saga progress flags, payment details)."""
-    db.session.execute(update(Order).where(Order.id == order_id, *conditions)
-                       .values(updated_at=utcnow(), **values).execution_options(synchronize_session=False))
+    _update(order_id, list(conditions), values)
+
+
+def _update(order_id: uuid.UUID, conditions: list[ColumnElement[bool]], values: dict[str, Any]) -> bool:
+    """One conditional UPDATE, committed; the loaded order (if any) then holds the row as written.
+
+    When the condition did not match, somebody else changed the order: it is expired, so the next
+    read sees their version. The lines are never rewritten, so they stay loaded either way.
+    """
+    written = db.session.execute(
+        update(Order).where(Order.id == order_id, *conditions).values(updated_at=utcnow(), **values)
+        .returning(*_COLUMNS.values()).execution_options(synchronize_session=False)).one_or_none()
     db.session.commit()
-    db.session.expire_all()
+    loaded = db.session.identity_map.get(identity_key(Order, order_id))
+    if loaded is not None:
+        if written is None:
+            db.session.expire(loaded, list(_COLUMNS))
+        else:
+            for key, value in zip(_COLUMNS, written, strict=True):
+                set_committed_value(loaded, key, value)
+    return written is not None
+
+
+_COLUMNS = {attribute.key: attribute.columns[0] for attribute in Order.__mapper__.column_attrs}
