@@ -127,12 +127,14 @@ def _load(session: Session, reservation_id: uuid.UUID) -> Reservation:
 
 
 def _move(session: Session, reservation_id: uuid.UUID, status: str, *, only_if_due: bool = False,
-          from_status: str = ReservationStatus.ACTIVE) -> bool:
+          only_if_not_due: bool = False, from_status: str = ReservationStatus.ACTIVE) -> bool:
     """Move a reservation from `from_status` to `status` in one conditional UPDATE. True only for the one
     call that moved it, so concurrent commits, releases and expiries can never both act on it."""
     conditions = [Reservation.id == reservation_id, Reservation.status == from_status]
     if only_if_due:
         conditions.append(Reservation.expires_at <= utcnow())
+    if only_if_not_due:
+        conditions.append(Reservation.expires_at > utcnow())
     moved = session.execute(update(Reservation).where(*conditions).values(status=status)
                             .execution_options(synchronize_session=False))
     return moved.rowcount == 1  # type: ignore[attr-defined]
@@ -167,8 +169,9 @@ def read(session: Session, reservation_id: uuid.UUID) -> Reservation:
 
 
 def commit(session: Session, reservation_id: uuid.UUID) -> Reservation:
-    _expire_if_due(session, reservation_id)
-    _move(session, reservation_id, ReservationStatus.COMMITTED)
+    # The usual case, an active reservation within its time, is one UPDATE; a due one expires instead.
+    if not _move(session, reservation_id, ReservationStatus.COMMITTED, only_if_not_due=True):
+        _expire_if_due(session, reservation_id)
     session.commit()
     reservation = _load(session, reservation_id)
     if reservation.status != ReservationStatus.COMMITTED:
