@@ -2,100 +2,109 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Executable, Row, Table, bindparam, delete, select, text, update
 
-from storefront_common.errors import ProblemError, conflict, not_found
+from storefront_common.errors import conflict, not_found
 from storefront_common.timeutil import utcnow
 
 from .catalog import CatalogProduct, catalog
 from .extensions import db
 from .models import MAX_LINE_QUANTITY, Cart, CartItem
-from .pricing import cart_currency, empty_cart, price_cart
+from .pricing import Line, cart_currency, empty_cart, price_cart
 from .schemas import CartOut
 from .settings import current_settings
 
 Products = dict[uuid.UUID, CatalogProduct]
-# Changes the locked lines in place; returns False when nothing changed (so nothing is written).
-Change = Callable[[Cart, list[CartItem], Products], bool]
+# Decides, from the locked lines, the product's new quantity (0 removes its line); None when nothing changes.
+Change = Callable[[list[Line], Products], int | None]
+# The requests run Core statements on the tables: they build no ORM objects, so the ORM would only add work.
+CARTS: Table = Cart.__table__
+ITEMS: Table = CartItem.__table__
+
+
+def _upsert(table: Table, key: tuple[str, ...], column: str, returning: tuple[str, ...] = ()) -> Executable:
+    """INSERT of a whole row that, on a conflict on `key`, sets `column` to the new row's.
+
+    Written out in the syntax PostgreSQL and SQLite share: SQLAlchemy caches no compiled form of its
+    dialects' insert().on_conflict_do_update(), and compiling one on every request cost more than running it.
+    """
+    names = list(table.columns.keys())
+    sql = (f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(':' + name for name in names)})"
+           f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {column} = excluded.{column}")
+    if returning:
+        sql += f" RETURNING {', '.join(returning)}"
+    statement = text(sql).bindparams(*(bindparam(name, type_=table.c[name].type) for name in names))
+    return statement.columns(*(table.c[name] for name in returning)) if returning else statement
+
+
+LOCK_CART = _upsert(CARTS, ("user_id",), "user_id", returning=("id", "updated_at"))
+WRITE_LINE = _upsert(ITEMS, ("cart_id", "product_id"), "quantity")
+
+
+@dataclass
+class _Stored:
+    updated_at: datetime
+    lines: list[Line]
 
 
 def _cutoff(now: datetime) -> datetime:
     return now - timedelta(seconds=current_settings().cart_ttl_seconds)
 
 
-def _is_expired(cart: Cart, now: datetime) -> bool:
-    return cart.updated_at <= _cutoff(now)
-
-
-def _lines(cart_id: uuid.UUID) -> list[CartItem]:
-    query = select(CartItem).where(CartItem.cart_id == cart_id).order_by(CartItem.added_at, CartItem.product_id)
-    return list(db.session.scalars(query))
-
-
 def view_cart(user_id: uuid.UUID) -> CartOut:
-    settings = current_settings()
-    cart = db.session.scalar(select(Cart).where(Cart.user_id == user_id))
-    if cart is None or _is_expired(cart, utcnow()):
-        return empty_cart(settings.default_currency)
-    lines = _lines(cart.id)
-    # Closing keeps the loaded rows usable and gives the connection back while products answers.
-    db.session.close()
-    products = catalog().lookup({line.product_id for line in lines})
-    return price_cart(lines, products, cart.updated_at, settings.default_currency)
+    default_currency = current_settings().default_currency
+    stored = _read(user_id, utcnow())
+    if stored is None:
+        return empty_cart(default_currency)
+    products = catalog().lookup({line.product_id for line in stored.lines})
+    return price_cart(stored.lines, products, stored.updated_at, default_currency)
 
 
 def add_item(user_id: uuid.UUID, product_id: uuid.UUID, quantity: int) -> CartOut:
-    def change(cart: Cart, lines: list[CartItem], products: Products) -> bool:
+    def change(lines: list[Line], products: Products) -> int:
         product = _purchasable(products, product_id)
         _check_currency(lines, products, product)
         line = _find(lines, product_id)
         if line is None:
             _check_room(lines)
-            _check_quantity(quantity, product)
-            lines.append(_new_line(cart, product_id, quantity))
-        else:
-            _check_quantity(line.quantity + quantity, product)
-            line.quantity += quantity
-        return True
+        total = quantity + (line.quantity if line else 0)
+        _check_quantity(total, product)
+        return total
 
-    return _change(user_id, change, product_id)
+    return _change(user_id, product_id, change)
 
 
 def set_quantity(user_id: uuid.UUID, product_id: uuid.UUID, quantity: int) -> CartOut:
     """PUT semantics: the line ends up with exactly `quantity` units, created if absent, removed at 0."""
     if quantity == 0:
-        return _change(user_id, _removal(product_id, missing_ok=True))
+        return _change(user_id, product_id, _removal(product_id, missing_ok=True), look_up_product=False)
 
-    def change(cart: Cart, lines: list[CartItem], products: Products) -> bool:
+    def change(lines: list[Line], products: Products) -> int | None:
         product = _purchasable(products, product_id)
         _check_currency(lines, products, product)
         _check_quantity(quantity, product)
         line = _find(lines, product_id)
         if line is None:
             _check_room(lines)
-            lines.append(_new_line(cart, product_id, quantity))
-            return True
-        if line.quantity == quantity:
-            return False
-        line.quantity = quantity
-        return True
+            return quantity
+        return None if line.quantity == quantity else quantity
 
-    return _change(user_id, change, product_id)
+    return _change(user_id, product_id, change)
 
 
 def remove_item(user_id: uuid.UUID, product_id: uuid.UUID) -> CartOut:
-    return _change(user_id, _removal(product_id, missing_ok=False))
+    return _change(user_id, product_id, _removal(product_id, missing_ok=False), look_up_product=False)
 
 
 def clear_cart(user_id: uuid.UUID) -> None:
     # Lines go with the cart (ON DELETE CASCADE); a later read sees a never-touched cart.
-    db.session.execute(delete(Cart).where(Cart.user_id == user_id))
-    db.session.commit()
+    _standalone(delete(CARTS).where(CARTS.c.user_id == user_id))
 
 
 def purge_expired(now: datetime | None = None) -> int:
@@ -113,82 +122,135 @@ def purge_expired(now: datetime | None = None) -> int:
             return purged
 
 
-def _change(user_id: uuid.UUID, change: Change, product_id: uuid.UUID | None = None) -> CartOut:
+def _standalone(statement: Executable) -> list[Row[Any]]:
+    """Run one statement in a transaction of its own."""
+    with db.engine.connect() as connection, _autocommit(connection):
+        result = connection.execute(statement)
+        rows = result.all() if result.returns_rows else []
+        connection.commit()  # SQLite's transaction; under autocommit there is nothing to send
+        return rows
+
+
+@contextmanager
+def _autocommit(connection: Connection) -> Iterator[None]:
+    """On psycopg2, autocommit spares the BEGIN and COMMIT round trips a single statement does not need.
+
+    psycopg2's own switch rather than isolation_level="AUTOCOMMIT": SQLAlchemy resets that on check-in with a
+    SET statement, a round trip of its own.
+    """
+    driver: Any = connection.connection.dbapi_connection
+    if connection.dialect.driver != "psycopg2" or driver is None:
+        yield
+        return
+    driver.autocommit = True
+    try:
+        yield
+    finally:
+        if not driver.closed:
+            driver.autocommit = False
+
+
+def _read(user_id: uuid.UUID, now: datetime) -> _Stored | None:
+    """The user's unexpired cart, unlocked; None when there is none (or it has expired)."""
+    rows = _standalone(
+        select(CARTS.c.updated_at, ITEMS.c.product_id, ITEMS.c.quantity)
+        .select_from(CARTS.outerjoin(ITEMS))
+        .where(CARTS.c.user_id == user_id, CARTS.c.updated_at > _cutoff(now))
+        .order_by(ITEMS.c.added_at, ITEMS.c.product_id))
+    if not rows:
+        return None
+    # A cart without lines joins to a single row whose line columns are NULL.
+    return _Stored(rows[0].updated_at,
+                   [Line(row.product_id, row.quantity) for row in rows if row.product_id is not None])
+
+
+def _change(user_id: uuid.UUID, product_id: uuid.UUID, change: Change, *, look_up_product: bool = True) -> CartOut:
     """Look the products up, then lock the cart, apply `change`, and answer with the priced result."""
     now = utcnow()
-    settings = current_settings()
-    wanted = _stored_product_ids(user_id) | ({product_id} if product_id else set())
-    db.session.close()  # hold no connection, let alone a lock, while products answers
-    products = catalog().lookup(wanted)
-    cart, fresh = _lock_cart(user_id, now)
-    lines = [] if fresh else _lines(cart.id)
-    late = {line.product_id for line in lines} - wanted
-    if late:  # a concurrent request added lines after our lookup: price those too
-        products = {**products, **catalog().lookup(late)}
-    if not change(cart, lines, products):
-        previous = None if fresh else cart.updated_at
-        db.session.rollback()
-        return price_cart(lines, products, previous, settings.default_currency)
-    cart.updated_at = now
-    result = price_cart(lines, products, now, settings.default_currency)
-    db.session.commit()
-    return result
+    default_currency = current_settings().default_currency
+    stored = _read(user_id, now)
+    wanted = {line.product_id for line in stored.lines} if stored else set()
+    if look_up_product:
+        wanted.add(product_id)
+    products = catalog().lookup(wanted)  # no connection held, let alone a lock, while products answers
+    with db.engine.connect() as connection:  # leaving without commit rolls back
+        cart_id, previous = _lock_cart(connection, user_id, now)
+        lines = [] if previous is None else _locked_lines(connection, cart_id)
+        late = {line.product_id for line in lines} - wanted
+        if late:  # a concurrent request added lines after our lookup: price those too
+            products = {**products, **catalog().lookup(late)}
+        quantity = change(lines, products)
+        if quantity is None:
+            return price_cart(lines, products, previous, default_currency)
+        _write_line(connection, cart_id, product_id, quantity)
+        if previous is not None:
+            _touch(connection, cart_id, now)
+        connection.commit()
+    _apply(lines, product_id, quantity)
+    return price_cart(lines, products, now, default_currency)
 
 
-def _stored_product_ids(user_id: uuid.UUID) -> set[uuid.UUID]:
-    query = select(CartItem.product_id).join(Cart).where(Cart.user_id == user_id)
-    return set(db.session.scalars(query))
+def _lock_cart(connection: Connection, user_id: uuid.UUID, now: datetime) -> tuple[uuid.UUID, datetime | None]:
+    """The user's cart, created if absent and locked until the transaction ends, and its last change.
 
-
-def _lock_cart(user_id: uuid.UUID, now: datetime) -> tuple[Cart, bool]:
-    """The user's cart, created if absent, locked until commit; `fresh` when it starts empty.
-
-    The INSERT comes first so that SQLite takes its write lock at once; on PostgreSQL the row lock
-    serializes every change to one cart, so concurrent adds cannot lose an update.
+    The last change is None when the cart starts empty (new, or expired and emptied here); its row then
+    already says updated_at = now. The upsert updates an existing row to itself, so one statement inserts
+    or locks: on PostgreSQL the row lock serializes every change to one cart (a row deleted meanwhile is
+    inserted anew), on SQLite the INSERT takes the database write lock.
     """
-    for _ in range(3):
-        created = db.session.execute(
-            _insert(Cart).values(id=uuid.uuid4(), user_id=user_id, created_at=now, updated_at=now)
-            .on_conflict_do_nothing(index_elements=["user_id"]))
-        cart = db.session.scalar(select(Cart).where(Cart.user_id == user_id).with_for_update()
-                                 .execution_options(populate_existing=True))
-        if cart is None:  # deleted (cleared or purged) between the two statements
-            continue
-        if getattr(created, "rowcount", 0) == 1:
-            return cart, True
-        if _is_expired(cart, now):
-            db.session.execute(delete(CartItem).where(CartItem.cart_id == cart.id))
-            return cart, True
-        return cart, False
-    raise ProblemError(409, "The cart changed concurrently; try again.")
+    new_id = uuid.uuid4()
+    cart_id, updated_at = connection.execute(
+        LOCK_CART, {"id": new_id, "user_id": user_id, "created_at": now, "updated_at": now}).one()
+    if cart_id == new_id:
+        return cart_id, None
+    if updated_at <= _cutoff(now):
+        connection.execute(delete(ITEMS).where(ITEMS.c.cart_id == cart_id))
+        _touch(connection, cart_id, now)
+        return cart_id, None
+    return cart_id, updated_at
 
 
-def _insert(model: type[Any]) -> Any:
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+def _locked_lines(connection: Connection, cart_id: uuid.UUID) -> list[Line]:
+    query = (select(ITEMS.c.product_id, ITEMS.c.quantity).where(ITEMS.c.cart_id == cart_id)
+             .order_by(ITEMS.c.added_at, ITEMS.c.product_id))
+    return [Line(product_id, quantity) for product_id, quantity in connection.execute(query)]
+
+
+def _write_line(connection: Connection, cart_id: uuid.UUID, product_id: uuid.UUID, quantity: int) -> None:
+    if quantity == 0:
+        connection.execute(delete(ITEMS).where(ITEMS.c.cart_id == cart_id, ITEMS.c.product_id == product_id))
+        return
+    connection.execute(WRITE_LINE, {"cart_id": cart_id, "product_id": product_id, "quantity": quantity,
+                                    "added_at": utcnow()})
+
+
+def _touch(connection: Connection, cart_id: uuid.UUID, now: datetime) -> None:
+    connection.execute(update(CARTS).where(CARTS.c.id == cart_id).values(updated_at=now))
+
+
+def _apply(lines: list[Line], product_id: uuid.UUID, quantity: int) -> None:
+    """Bring the lines in memory to what was just written, for the answer."""
+    line = _find(lines, product_id)
+    if line is None:
+        lines.append(Line(product_id, quantity))
+    elif quantity == 0:
+        lines.remove(line)
+    else:
+        line.quantity = quantity
 
 
 def _removal(product_id: uuid.UUID, *, missing_ok: bool) -> Change:
-    def change(cart: Cart, lines: list[CartItem], products: Products) -> bool:
-        line = _find(lines, product_id)
-        if line is None:
-            if missing_ok:
-                return False
-            raise not_found("cart item")
-        lines.remove(line)
-        db.session.delete(line)
-        return True
+    def change(lines: list[Line], products: Products) -> int | None:
+        if _find(lines, product_id) is not None:
+            return 0
+        if missing_ok:
+            return None
+        raise not_found("cart item")
 
     return change
 
 
-def _new_line(cart: Cart, product_id: uuid.UUID, quantity: int) -> CartItem:
-    line = CartItem(cart_id=cart.id, product_id=product_id, quantity=quantity, added_at=utcnow())
-    db.session.add(line)
-    return line
-
-
-def _find(lines: list[CartItem], product_id: uuid.UUID) -> CartItem | None:
+def _find(lines: list[Line], product_id: uuid.UUID) -> Line | None:
     return next((line for line in lines if line.product_id == product_id), None)
 
 
@@ -199,14 +261,14 @@ def _purchasable(products: Products, product_id: uuid.UUID) -> CatalogProduct:
     return product
 
 
-def _check_currency(lines: list[CartItem], products: Products, product: CatalogProduct) -> None:
+def _check_currency(lines: list[Line], products: Products, product: CatalogProduct) -> None:
     currency = cart_currency(lines, products)
     if currency is not None and product.currency != currency:
         raise conflict(f"The cart is priced in {currency}; this product is priced in {product.currency}.",
                        cart_currency=currency)
 
 
-def _check_room(lines: list[CartItem]) -> None:
+def _check_room(lines: list[Line]) -> None:
     limit = current_settings().cart_max_lines
     if len(lines) >= limit:
         raise conflict(f"A cart holds at most {limit} different products.")

@@ -3,16 +3,24 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from storefront_common.timeutil import isoformat
 
 from .catalog import CatalogProduct
-from .models import CartItem
 from .schemas import CartLineOut, CartOut
 
 
-def cart_currency(lines: Sequence[CartItem], products: dict[uuid.UUID, CatalogProduct]) -> str | None:
+@dataclass
+class Line:
+    """A cart line as stored: which product, how many units."""
+
+    product_id: uuid.UUID
+    quantity: int
+
+
+def cart_currency(lines: Sequence[Line], products: dict[uuid.UUID, CatalogProduct]) -> str | None:
     """The currency of the oldest line the catalog still knows; None while there is none."""
     for line in lines:
         product = products.get(line.product_id)
@@ -25,7 +33,7 @@ def available_units(product: CatalogProduct) -> int:
     return product.stock if product.is_active else 0
 
 
-def price_cart(lines: Sequence[CartItem], products: dict[uuid.UUID, CatalogProduct], updated_at: datetime | None,
+def price_cart(lines: Sequence[Line], products: dict[uuid.UUID, CatalogProduct], updated_at: datetime | None,
                default_currency: str) -> CartOut:
     """Lines whose product the catalog no longer knows are left out: there is no name or price to show."""
     currency = cart_currency(lines, products) or default_currency

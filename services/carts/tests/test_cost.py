@@ -1,0 +1,48 @@
+"""What a request costs the database and the products service (README, "Cost per request")."""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event
+
+from conftest import Products
+from storefront_carts.extensions import db
+from storefront_common.testing.tokens import TokenFactory
+
+
+@contextmanager
+def statements(app: Flask) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(connection: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_statements_and_lookups_per_request(app: Flask, client: FlaskClient, tokens: TokenFactory,
+                                            products: Products, service: dict[str, str]) -> None:
+    user_id = uuid.uuid4()
+    headers = tokens.headers(user_id, ["customer"])
+    body = {"product_id": products.product(), "quantity": 1}
+    cases = [(3, 1, lambda: client.post("/api/v1/cart/items", headers=headers, json=body)),
+             (5, 1, lambda: client.post("/api/v1/cart/items", headers=headers, json=body)),
+             (1, 1, lambda: client.get(f"/internal/carts/{user_id}", headers=service)),
+             (1, 0, lambda: client.delete(f"/internal/carts/{user_id}", headers=service)),
+             (1, 0, lambda: client.get("/api/v1/cart", headers=headers))]
+    for expected_statements, expected_lookups, send in cases:
+        products.log.clear()
+        with statements(app) as seen:
+            assert send().status_code in (200, 204)
+        assert (len(seen), len(products.log.lookups())) == (expected_statements, expected_lookups), seen
