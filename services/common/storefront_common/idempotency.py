@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from flask import Response, current_app, request
 from flask_jwt_extended import get_jwt
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import JSON, Integer, String, UniqueConstraint, delete, select, update
+from sqlalchemy import JSON, Integer, String, UniqueConstraint, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from werkzeug.exceptions import HTTPException
@@ -103,8 +103,10 @@ def idempotent(db: SQLAlchemy, record_model: type[Any]) -> Callable[[F], F]:
 
 def _claim(db: SQLAlchemy, model: type[Any], principal: str, key: str, fingerprint: str) -> Any | None:
     """Insert the key as in progress; return the existing record when someone holds it already."""
-    db.session.add(model(principal=principal, key=key, fingerprint=fingerprint))
+    # Core statements on the table: the ORM's unit of work costs more than these statements themselves.
     try:
+        db.session.execute(insert(model.__table__).values(principal=principal, key=key,
+                                                          fingerprint=fingerprint, created_at=utcnow()))
         db.session.commit()
         return None
     except IntegrityError:
@@ -143,7 +145,8 @@ def _settle(db: SQLAlchemy, model: type[Any], principal: str, key: str, response
         # A failure the client may retry: the key is released so the retry runs for real.
         _forget(db, model, principal, key)
         return
-    db.session.execute(update(model).where(model.principal == principal, model.key == key)
+    table = model.__table__
+    db.session.execute(update(table).where(table.c.principal == principal, table.c.key == key)
                        .values(status_code=response.status_code, response_body=response.get_json(silent=True)))
     db.session.commit()
 
