@@ -17,7 +17,8 @@ from .seed import seed_demo
 def expire_reservations_command() -> None:
     """Return the units of every active reservation past its expiry (the chart runs this as a CronJob)."""
     batch_size = current_app.extensions["storefront"].settings.expire_batch_size
-    expired = expire_due(db.session, batch_size)
+    with db.engine.connect() as connection:
+        expired = expire_due(connection, batch_size)
     click.echo(f"expired {expired} reservation(s)")
 
 

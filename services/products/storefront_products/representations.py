@@ -7,7 +7,8 @@ from sqlalchemy import Row
 
 from storefront_common.timeutil import isoformat
 
-from .models import Category, Reservation, Review
+from .models import Category, Review
+from .reservations import ReservationView
 
 
 def category_json(category: Category) -> dict[str, Any]:
@@ -34,7 +35,7 @@ def review_json(review: Review) -> dict[str, Any]:
             "rating": review.rating, "comment": review.comment, "created_at": isoformat(review.created_at)}
 
 
-def reservation_json(reservation: Reservation) -> dict[str, Any]:
+def reservation_json(reservation: ReservationView) -> dict[str, Any]:
     return {
         "id": str(reservation.id), "order_id": str(reservation.order_id), "status": reservation.status,
         "expires_at": isoformat(reservation.expires_at),

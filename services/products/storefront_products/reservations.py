@@ -5,17 +5,20 @@ zero, so `stock` is always what can still be bought. Committing keeps them gone;
 gives them back. Products are always updated in product-id order so two reservations never deadlock.
 Status changes are conditional UPDATEs (`... WHERE status = 'active'`): only the call that moves a
 reservation out of `active` returns its units, on PostgreSQL and SQLite alike, without row locks.
+
+Every request runs Core statements built once at import on a plain connection: they build no ORM objects,
+and the ORM's unit of work and reloads cost more CPU than the statements themselves.
 """
 from __future__ import annotations
 
 import uuid
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
-from sqlalchemy import case, func, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import (ColumnElement, Connection, Select, Table, TextClause, Update, bindparam, case, func, insert,
+                        select, text, update)
 
 from storefront_common.errors import ProblemError, conflict, not_found
 from storefront_common.timeutil import utcnow
@@ -23,6 +26,35 @@ from storefront_common.timeutil import utcnow
 from .models import MAX_STOCK, Product, Reservation, ReservationItem, ReservationStatus
 
 FINISHED_WITHOUT_SALE = (ReservationStatus.RELEASED, ReservationStatus.EXPIRED, ReservationStatus.RETURNED)
+RESERVATIONS: Table = Reservation.__table__
+ITEMS: Table = ReservationItem.__table__
+PRODUCTS: Table = Product.__table__
+
+
+class ReservedLine(NamedTuple):
+    """One reserved line, with the product's name and price as they were when the units were reserved."""
+
+    product_id: uuid.UUID
+    quantity: int
+    name: str
+    unit_price: int
+    currency: str
+    vendor_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationView:
+    """What the service answers about a reservation (representations.reservation_json)."""
+
+    id: uuid.UUID
+    order_id: uuid.UUID
+    status: str
+    expires_at: datetime
+    items: list[ReservedLine]  # in product-id order
+
+
+# The reservation's own columns, named and ordered as ReservationView's fields before `items`.
+HEAD = tuple(field.name for field in fields(ReservationView) if field.name != "items")
 
 
 @dataclass(frozen=True)
@@ -39,6 +71,58 @@ class InsufficientStock(ProblemError):
                              for s in shortfalls]})
 
 
+def _insert_unless_ordered() -> TextClause:
+    """INSERT of a reservation that does nothing when its order already has one.
+
+    Written out in the syntax PostgreSQL and SQLite share: SQLAlchemy caches no compiled form of its
+    dialects' insert().on_conflict_do_nothing(), so it would be compiled on every request.
+    """
+    names = list(RESERVATIONS.columns.keys())
+    return text(f"INSERT INTO {RESERVATIONS.name} ({', '.join(names)})"
+                f" VALUES ({', '.join(':' + name for name in names)}) ON CONFLICT (order_id) DO NOTHING"
+                ).bindparams(*(bindparam(name, type_=RESERVATIONS.c[name].type) for name in names))
+
+
+def _load_by(key: str) -> Select[Any]:
+    """The reservation whose `key` is :key, one row per line: its own columns, then the line's."""
+    # An inner join: a reservation is written with its lines (at least one) in a single transaction.
+    return (select(*(RESERVATIONS.c[name] for name in HEAD), *(ITEMS.c[name] for name in ReservedLine._fields))
+            .join_from(RESERVATIONS, ITEMS).where(RESERVATIONS.c[key] == bindparam("key"))
+            .order_by(ITEMS.c.product_id))
+
+
+def _move_statement(*conditions: ColumnElement[bool]) -> Update:
+    return (update(RESERVATIONS)
+            .where(RESERVATIONS.c.id == bindparam("reservation_id"),
+                   RESERVATIONS.c.status == bindparam("from_status"), *conditions)
+            .values(status=bindparam("to_status")))
+
+
+INSERT_RESERVATION = _insert_unless_ordered()
+INSERT_ITEMS = insert(ITEMS)
+LOAD_BY_ID = _load_by("id")
+LOAD_BY_ORDER = _load_by("order_id")
+# Keyed by `due`: None moves regardless of the time, True only past expires_at, False only before it.
+MOVES = {None: _move_statement(),
+         True: _move_statement(RESERVATIONS.c.expires_at <= bindparam("now")),
+         False: _move_statement(RESERVATIONS.c.expires_at > bindparam("now"))}
+TAKE_UNITS = (update(PRODUCTS)
+              .where(PRODUCTS.c.id == bindparam("product_id"), PRODUCTS.c.is_active,
+                     PRODUCTS.c.stock >= bindparam("quantity"))
+              .values(stock=PRODUCTS.c.stock - bindparam("quantity"))
+              .returning(PRODUCTS.c.name, PRODUCTS.c.price, PRODUCTS.c.currency, PRODUCTS.c.vendor_id))
+_RESTORED = PRODUCTS.c.stock + bindparam("quantity")
+# Capped because the vendor may have raised the stock to the maximum meanwhile.
+RETURN_UNITS = (update(PRODUCTS).where(PRODUCTS.c.id == bindparam("product_id"))
+                .values(stock=case((_RESTORED > MAX_STOCK, MAX_STOCK), else_=_RESTORED)))
+# Unknown and inactive products can never be bought: they report 0 available.
+AVAILABLE = select(PRODUCTS.c.id, PRODUCTS.c.stock).where(
+    PRODUCTS.c.id.in_(bindparam("product_ids", expanding=True)), PRODUCTS.c.is_active)
+UNITS_OF = (select(ITEMS.c.product_id, func.sum(ITEMS.c.quantity))
+            .where(ITEMS.c.reservation_id.in_(bindparam("reservation_ids", expanding=True)))
+            .group_by(ITEMS.c.product_id))
+
+
 def merge_lines(lines: list[tuple[uuid.UUID, int]]) -> dict[uuid.UUID, int]:
     """Quantities per product, the same product named twice counting once with the sum."""
     merged: Counter[uuid.UUID] = Counter()
@@ -47,180 +131,151 @@ def merge_lines(lines: list[tuple[uuid.UUID, int]]) -> dict[uuid.UUID, int]:
     return dict(sorted(merged.items()))
 
 
-def reserve(session: Session, order_id: uuid.UUID, quantities: dict[uuid.UUID, int],
-            ttl_seconds: int) -> tuple[Reservation, bool]:
+def reserve(connection: Connection, order_id: uuid.UUID, quantities: dict[uuid.UUID, int],
+            ttl_seconds: int) -> tuple[ReservationView, bool]:
     """Reserve every line or none. Returns the reservation and whether this call created it."""
-    existing = _reservation_for_order(session, order_id)
-    if existing is not None:
-        return _replay(session, existing, quantities), False
-    reservation = Reservation(order_id=order_id, status=ReservationStatus.ACTIVE, items=[],
-                              expires_at=utcnow() + timedelta(seconds=ttl_seconds))
-    session.add(reservation)
-    try:
-        # The unique order_id makes a concurrent twin wait here, then fail, before it touches any stock.
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        existing = _reservation_for_order(session, order_id)
-        if existing is None:
-            raise
-        return _replay(session, existing, quantities), False
-    _take_units(session, reservation, quantities)
-    session.commit()
-    return reservation, True
+    now = utcnow()
+    reservation_id = uuid.uuid4()
+    expires_at = now + timedelta(seconds=ttl_seconds)
+    # The unique order_id makes a concurrent twin wait here until the first one ends, then insert nothing
+    # and replay it (or insert after all, if the first one rolled back), before it touches any stock.
+    inserted = connection.execute(INSERT_RESERVATION, {
+        "id": reservation_id, "order_id": order_id, "status": ReservationStatus.ACTIVE,
+        "expires_at": expires_at, "created_at": now, "updated_at": now}).rowcount
+    if not inserted:
+        return _replay(connection, order_id, quantities, now), False
+    lines = _take_units(connection, quantities)
+    connection.execute(INSERT_ITEMS, [{"reservation_id": reservation_id, **line._asdict()} for line in lines])
+    connection.commit()
+    return ReservationView(reservation_id, order_id, ReservationStatus.ACTIVE, expires_at, lines), True
 
 
-def _take_units(session: Session, reservation: Reservation, quantities: dict[uuid.UUID, int]) -> None:
+def _take_units(connection: Connection, quantities: dict[uuid.UUID, int]) -> list[ReservedLine]:
+    lines: list[ReservedLine] = []
     short: list[uuid.UUID] = []
     for product_id in sorted(quantities):
         quantity = quantities[product_id]
-        taken = session.execute(
-            update(Product)
-            .where(Product.id == product_id, Product.is_active, Product.stock >= quantity)
-            .values(stock=Product.stock - quantity)
-            .returning(Product.name, Product.price, Product.currency, Product.vendor_id)
-            .execution_options(synchronize_session=False)
-        ).one_or_none()
+        taken = connection.execute(TAKE_UNITS, {"product_id": product_id, "quantity": quantity}).first()
         if taken is None:
             short.append(product_id)
-            continue
-        reservation.items.append(ReservationItem(product_id=product_id, quantity=quantity, name=taken.name,
-                                                 unit_price=taken.price, currency=taken.currency,
-                                                 vendor_id=taken.vendor_id))
+        else:
+            lines.append(ReservedLine(product_id, quantity, *taken))
     if short:
-        session.rollback()
-        raise InsufficientStock(_shortfalls(session, {pid: quantities[pid] for pid in short}))
+        connection.rollback()
+        raise InsufficientStock(_shortfalls(connection, {pid: quantities[pid] for pid in short}))
+    return lines
 
 
-def _shortfalls(session: Session, requested: dict[uuid.UUID, int]) -> list[Shortfall]:
-    # Unknown and inactive products can never be bought: they report 0 available.
-    available = dict(session.execute(
-        select(Product.id, Product.stock).where(Product.id.in_(requested), Product.is_active)
-    ).tuples().all())
-    session.rollback()
+def _shortfalls(connection: Connection, requested: dict[uuid.UUID, int]) -> list[Shortfall]:
+    available = dict(connection.execute(AVAILABLE, {"product_ids": list(requested)}).tuples().all())
+    connection.rollback()
     return [Shortfall(pid, quantity, available.get(pid, 0)) for pid, quantity in requested.items()]
 
 
-def _reservation_for_order(session: Session, order_id: uuid.UUID) -> Reservation | None:
-    return session.scalar(select(Reservation).where(Reservation.order_id == order_id))
-
-
-def _replay(session: Session, existing: Reservation, quantities: dict[uuid.UUID, int]) -> Reservation:
-    reserved = {item.product_id: item.quantity for item in existing.items}
-    if reserved != quantities:
+def _replay(connection: Connection, order_id: uuid.UUID, quantities: dict[uuid.UUID, int],
+            now: datetime) -> ReservationView:
+    existing = _load(connection, LOAD_BY_ORDER, order_id)
+    if {item.product_id: item.quantity for item in existing.items} != quantities:
         raise conflict("This order already has a reservation with different items.",
                        reservation_id=str(existing.id))
-    _expire_if_due(session, existing.id)
-    current = _load(session, existing.id)
+    expired = _move(connection, existing.id, ReservationStatus.EXPIRED, now, due=True)
+    current = _settle(connection, existing.id, give_back=expired)
     if current.status in FINISHED_WITHOUT_SALE:
         raise conflict(f"This order's reservation was {current.status}; its units are back in stock.",
                        reservation_id=str(current.id), reservation_status=current.status)
     return current
 
 
-def _load(session: Session, reservation_id: uuid.UUID) -> Reservation:
-    reservation = session.scalar(select(Reservation).where(Reservation.id == reservation_id)
-                                 .execution_options(populate_existing=True))
-    if reservation is None:
+def _load(connection: Connection, statement: Select[Any], key: uuid.UUID) -> ReservationView:
+    rows = connection.execute(statement, {"key": key}).all()
+    if not rows:
         raise not_found("reservation")
+    return ReservationView(*rows[0][:len(HEAD)], items=[ReservedLine(*row[len(HEAD):]) for row in rows])
+
+
+def _move(connection: Connection, reservation_id: uuid.UUID, status: str, now: datetime, *,
+          due: bool | None = None, from_status: str = ReservationStatus.ACTIVE) -> bool:
+    """Move a reservation from `from_status` to `status` in one conditional UPDATE. True only for the one
+    call that moved it, so concurrent commits, releases and expiries can never both act on it."""
+    moved = connection.execute(MOVES[due], {"reservation_id": reservation_id, "from_status": from_status,
+                                            "to_status": status, "now": now})
+    return moved.rowcount == 1
+
+
+def _settle(connection: Connection, reservation_id: uuid.UUID, give_back: bool) -> ReservationView:
+    """The reservation as it now stands; its units go back to stock when this call took it out of active or
+    committed (`give_back`). Commits the transaction."""
+    reservation = _load(connection, LOAD_BY_ID, reservation_id)
+    if give_back:
+        _return_units(connection, {item.product_id: item.quantity for item in reservation.items})
+    connection.commit()
     return reservation
 
 
-def _move(session: Session, reservation_id: uuid.UUID, status: str, *, only_if_due: bool = False,
-          only_if_not_due: bool = False, from_status: str = ReservationStatus.ACTIVE) -> bool:
-    """Move a reservation from `from_status` to `status` in one conditional UPDATE. True only for the one
-    call that moved it, so concurrent commits, releases and expiries can never both act on it."""
-    conditions = [Reservation.id == reservation_id, Reservation.status == from_status]
-    if only_if_due:
-        conditions.append(Reservation.expires_at <= utcnow())
-    if only_if_not_due:
-        conditions.append(Reservation.expires_at > utcnow())
-    moved = session.execute(update(Reservation).where(*conditions).values(status=status)
-                            .execution_options(synchronize_session=False))
-    return moved.rowcount == 1  # type: ignore[attr-defined]
+def _return_units(connection: Connection, quantities: dict[uuid.UUID, int]) -> None:
+    connection.execute(RETURN_UNITS, [{"product_id": product_id, "quantity": quantities[product_id]}
+                                      for product_id in sorted(quantities)])
 
 
-def _units_of(session: Session, reservation_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
-    rows = session.execute(
-        select(ReservationItem.product_id, func.sum(ReservationItem.quantity))
-        .where(ReservationItem.reservation_id.in_(reservation_ids)).group_by(ReservationItem.product_id))
+def _units_of(connection: Connection, reservation_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    rows = connection.execute(UNITS_OF, {"reservation_ids": reservation_ids})
     return {product_id: int(quantity) for product_id, quantity in rows.tuples()}
 
 
-def _return_units(session: Session, quantities: dict[uuid.UUID, int]) -> None:
-    for product_id in sorted(quantities):
-        restored = Product.stock + quantities[product_id]
-        # Capped because the vendor may have raised the stock to the maximum meanwhile.
-        session.execute(
-            update(Product).where(Product.id == product_id)
-            .values(stock=case((restored > MAX_STOCK, MAX_STOCK), else_=restored))
-            .execution_options(synchronize_session=False))
+def read(connection: Connection, reservation_id: uuid.UUID) -> ReservationView:
+    expired = _move(connection, reservation_id, ReservationStatus.EXPIRED, utcnow(), due=True)
+    return _settle(connection, reservation_id, give_back=expired)
 
 
-def _expire_if_due(session: Session, reservation_id: uuid.UUID) -> None:
-    if _move(session, reservation_id, ReservationStatus.EXPIRED, only_if_due=True):
-        _return_units(session, _units_of(session, [reservation_id]))
-    session.commit()
-
-
-def read(session: Session, reservation_id: uuid.UUID) -> Reservation:
-    _expire_if_due(session, reservation_id)
-    return _load(session, reservation_id)
-
-
-def commit(session: Session, reservation_id: uuid.UUID) -> Reservation:
+def commit(connection: Connection, reservation_id: uuid.UUID) -> ReservationView:
     # The usual case, an active reservation within its time, is one UPDATE; a due one expires instead.
-    if not _move(session, reservation_id, ReservationStatus.COMMITTED, only_if_not_due=True):
-        _expire_if_due(session, reservation_id)
-    session.commit()
-    reservation = _load(session, reservation_id)
+    now = utcnow()
+    committed = _move(connection, reservation_id, ReservationStatus.COMMITTED, now, due=False)
+    expired = not committed and _move(connection, reservation_id, ReservationStatus.EXPIRED, now, due=True)
+    reservation = _settle(connection, reservation_id, give_back=expired)
     if reservation.status != ReservationStatus.COMMITTED:
         raise conflict(f"The reservation was {reservation.status}; it can no longer be committed.",
                        reservation_status=reservation.status)
     return reservation
 
 
-def release(session: Session, reservation_id: uuid.UUID) -> Reservation:
+def release(connection: Connection, reservation_id: uuid.UUID) -> ReservationView:
     """Give the units back. Releasing an expired reservation is a no-op: its units are already back."""
-    if _move(session, reservation_id, ReservationStatus.RELEASED):
-        _return_units(session, _units_of(session, [reservation_id]))
-    session.commit()
-    reservation = _load(session, reservation_id)
+    released = _move(connection, reservation_id, ReservationStatus.RELEASED, utcnow())
+    reservation = _settle(connection, reservation_id, give_back=released)
     if reservation.status == ReservationStatus.COMMITTED:
         raise conflict("The reservation was committed; its units are sold.", reservation_status="committed")
     return reservation
 
 
-def return_committed(session: Session, reservation_id: uuid.UUID) -> Reservation:
+def return_committed(connection: Connection, reservation_id: uuid.UUID) -> ReservationView:
     """Put a committed reservation's units back on sale (its order was cancelled before shipping)."""
-    if _move(session, reservation_id, ReservationStatus.RETURNED, from_status=ReservationStatus.COMMITTED):
-        _return_units(session, _units_of(session, [reservation_id]))
-    session.commit()
-    reservation = _load(session, reservation_id)
+    returned = _move(connection, reservation_id, ReservationStatus.RETURNED, utcnow(),
+                     from_status=ReservationStatus.COMMITTED)
+    reservation = _settle(connection, reservation_id, give_back=returned)
     if reservation.status != ReservationStatus.RETURNED:
         raise conflict(f"Only a committed reservation can be returned; this one is {reservation.status}.",
                        reservation_status=reservation.status)
     return reservation
 
 
-def expire_due(session: Session, batch_size: int, now: datetime | None = None) -> int:
+def expire_due(connection: Connection, batch_size: int, now: datetime | None = None) -> int:
     """Expire every active reservation past its time; safe to run in several processes at once."""
     moment = now or utcnow()
     expired = 0
     while True:
         # SKIP LOCKED: a concurrent run, commit or release holding a row leaves it to them.
-        due = (select(Reservation.id)
-               .where(Reservation.status == ReservationStatus.ACTIVE, Reservation.expires_at <= moment)
-               .order_by(Reservation.expires_at, Reservation.id).limit(batch_size)
+        due = (select(RESERVATIONS.c.id)
+               .where(RESERVATIONS.c.status == ReservationStatus.ACTIVE, RESERVATIONS.c.expires_at <= moment)
+               .order_by(RESERVATIONS.c.expires_at, RESERVATIONS.c.id).limit(batch_size)
                .with_for_update(skip_locked=True))
-        moved = session.scalars(
-            update(Reservation)
-            .where(Reservation.id.in_(due.scalar_subquery()), Reservation.status == ReservationStatus.ACTIVE)
-            .values(status=ReservationStatus.EXPIRED).returning(Reservation.id)
-            .execution_options(synchronize_session=False)).all()
+        moved = connection.scalars(
+            update(RESERVATIONS)
+            .where(RESERVATIONS.c.id.in_(due.scalar_subquery()), RESERVATIONS.c.status == ReservationStatus.ACTIVE)
+            .values(status=ReservationStatus.EXPIRED).returning(RESERVATIONS.c.id)).all()
         if moved:
-            _return_units(session, _units_of(session, list(moved)))
-        session.commit()
+            _return_units(connection, _units_of(connection, list(moved)))
+        connection.commit()
         expired += len(moved)
         if len(moved) < batch_size:
             return expired

@@ -94,6 +94,11 @@ def test_reservations_work_on_sqlite(tmp_path: Path, jwks_url: str, tokens: Toke
         return response.json  # type: ignore[no-any-return]
 
     committed, released, expiring = reserve(1), reserve(1), reserve(2)
+    repeat = shop.client.post("/internal/reservations", headers=shop.service, json={
+        "order_id": committed["order_id"], "ttl_seconds": 60,
+        "items": [{"product_id": product["id"], "quantity": 1}]})
+    assert (repeat.status_code, repeat.json) == (200, committed)
+    assert shop.client.get(f"/internal/reservations/{expiring['id']}", headers=shop.service).json == expiring
     assert shop.client.post("/internal/reservations", headers=shop.service, json={
         "order_id": str(uuid.uuid4()), "ttl_seconds": 60,
         "items": [{"product_id": product["id"], "quantity": 2}]}).json["insufficient"][0]["available"] == 1
@@ -104,7 +109,8 @@ def test_reservations_work_on_sqlite(tmp_path: Path, jwks_url: str, tokens: Toke
     returned = shop.client.post(path.format(committed["id"], "return"), headers=shop.service)
     assert returned.status_code == 200 and returned.json["status"] == "returned"
     with app.app_context():
-        assert expire_due(db.session, batch_size=10, now=utcnow() + timedelta(minutes=5)) == 1
+        with db.engine.connect() as connection:
+            assert expire_due(connection, batch_size=10, now=utcnow() + timedelta(minutes=5)) == 1
         db.engine.dispose()
     assert shop.stock_of(product["id"]) == 5
 

@@ -149,6 +149,20 @@ def test_expiry_happens_lazily_on_read_and_commit(app: Flask, client: FlaskClien
     assert shop.stock_of(product["id"]) == 5
 
 
+def test_repeating_an_order_whose_reservation_is_due_expires_it(app: Flask, client: FlaskClient,
+                                                                 shop: Shop) -> None:
+    product = shop.product(shop.category(), stock=5)
+    order_id = str(uuid.uuid4())
+    reservation = reserve(client, shop, [(product["id"], 2)], order_id).json
+    age(app, reservation["id"])
+    refused = reserve(client, shop, [(product["id"], 2)], order_id)
+    assert refused.status_code == 409 and refused.json["reservation_status"] == "expired"
+    assert refused.json["reservation_id"] == reservation["id"]
+    assert shop.stock_of(product["id"]) == 5
+    assert reserve(client, shop, [(product["id"], 2)], order_id).status_code == 409
+    assert shop.stock_of(product["id"]) == 5
+
+
 def test_reservation_validation_and_access(client: FlaskClient, shop: Shop) -> None:
     product = shop.product(shop.category(), stock=5)
     valid = {"order_id": str(uuid.uuid4()), "ttl_seconds": 60, "items": [{"product_id": product["id"], "quantity": 1}]}
@@ -240,12 +254,12 @@ def test_concurrent_expiry_jobs_return_each_unit_once(app: Flask, client: FlaskC
         age(app, reserve(client, shop, [(product["id"], 1)]).json["id"])
     assert shop.stock_of(product["id"]) == 0
 
-    def expire_in_its_own_session(_: int) -> int:
-        with app.app_context():
-            return expire_due(db.session, batch_size=4)
+    def expire_on_its_own_connection(_: int) -> int:
+        with app.app_context(), db.engine.connect() as connection:
+            return expire_due(connection, batch_size=4)
 
     with ThreadPoolExecutor(max_workers=4) as pool:
-        expired = list(pool.map(expire_in_its_own_session, range(4)))
+        expired = list(pool.map(expire_on_its_own_connection, range(4)))
     assert sum(expired) == 30
     assert shop.stock_of(product["id"]) == 30
 

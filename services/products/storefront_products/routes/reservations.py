@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, current_app
+from sqlalchemy import Connection
 
 from storefront_common.auth import service_required
 from storefront_common.errors import validation_error
@@ -13,9 +15,11 @@ from storefront_common.openapi import operation
 from .. import reservations
 from ..extensions import db
 from ..representations import reservation_json
+from ..reservations import ReservationView
 from ..schemas import ReservationIn, ReservationOut
 
 blueprint = Blueprint("reservations", __name__, url_prefix="/internal/reservations")
+Action = Callable[[Connection, uuid.UUID], ReservationView]
 
 
 @blueprint.post("")
@@ -32,7 +36,8 @@ def create_reservation(body: ReservationIn) -> tuple[dict[str, Any], int]:
     if body.ttl_seconds > max_ttl:
         raise validation_error([{"field": "ttl_seconds", "message": f"At most {max_ttl} seconds."}])
     quantities = reservations.merge_lines([(line.product_id, line.quantity) for line in body.items])
-    reservation, created = reservations.reserve(db.session, body.order_id, quantities, body.ttl_seconds)
+    with db.engine.connect() as connection:
+        reservation, created = reservations.reserve(connection, body.order_id, quantities, body.ttl_seconds)
     return reservation_json(reservation), 201 if created else 200
 
 
@@ -41,7 +46,7 @@ def create_reservation(body: ReservationIn) -> tuple[dict[str, Any], int]:
 @operation("Read a reservation (an active one past its expiry is expired on the way)",
            response=ReservationOut, errors=(404,))
 def read_reservation(reservation_id: uuid.UUID) -> dict[str, Any]:
-    return reservation_json(reservations.read(db.session, reservation_id))
+    return _answer(reservations.read, reservation_id)
 
 
 @blueprint.post("/<uuid:reservation_id>/commit")
@@ -49,7 +54,7 @@ def read_reservation(reservation_id: uuid.UUID) -> dict[str, Any]:
 @operation("Commit: the units are sold. Repeating answers 200 with the same body; 409 after a release "
            "or expiry", response=ReservationOut, errors=(404, 409))
 def commit_reservation(reservation_id: uuid.UUID) -> dict[str, Any]:
-    return reservation_json(reservations.commit(db.session, reservation_id))
+    return _answer(reservations.commit, reservation_id)
 
 
 @blueprint.post("/<uuid:reservation_id>/release")
@@ -58,7 +63,7 @@ def commit_reservation(reservation_id: uuid.UUID) -> dict[str, Any]:
            "releasing an expired reservation (its units are already back); 409 after a commit",
            response=ReservationOut, errors=(404, 409))
 def release_reservation(reservation_id: uuid.UUID) -> dict[str, Any]:
-    return reservation_json(reservations.release(db.session, reservation_id))
+    return _answer(reservations.release, reservation_id)
 
 
 @blueprint.post("/<uuid:reservation_id>/return")
@@ -67,4 +72,9 @@ def release_reservation(reservation_id: uuid.UUID) -> dict[str, Any]:
            "Repeating answers 200 with the same body; 409 unless the reservation is committed or returned "
            "(an active one is released instead)", response=ReservationOut, errors=(404, 409))
 def return_reservation(reservation_id: uuid.UUID) -> dict[str, Any]:
-    return reservation_json(reservations.return_committed(db.session, reservation_id))
+    return _answer(reservations.return_committed, reservation_id)
+
+
+def _answer(action: Action, reservation_id: uuid.UUID) -> dict[str, Any]:
+    with db.engine.connect() as connection:  # leaving without a commit rolls back
+        return reservation_json(action(connection, reservation_id))
