@@ -66,6 +66,12 @@ def view_cart(user_id: uuid.UUID) -> CartOut:
     return price_cart(stored.lines, products, stored.updated_at, default_currency)
 
 
+def stored_lines(user_id: uuid.UUID) -> list[Line]:
+    """The unexpired cart's lines as stored, without asking products (checkout reserves them there)."""
+    stored = _read(user_id, utcnow())
+    return stored.lines if stored is not None else []
+
+
 def add_item(user_id: uuid.UUID, product_id: uuid.UUID, quantity: int) -> CartOut:
     def change(lines: list[Line], products: Products) -> int:
         product = _purchasable(products, product_id)

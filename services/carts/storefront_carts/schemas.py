@@ -35,3 +35,14 @@ class CartOut(BaseModel):
     currency: str
     item_count: int = Field(description="Sum of the quantities")
     updated_at: str | None = Field(description="Last change to the lines; null for a cart never touched or expired")
+
+
+class StoredLineOut(BaseModel):
+    product_id: uuid.UUID
+    quantity: int
+
+
+class StoredLinesOut(BaseModel):
+    """A cart's lines as stored, without catalog details (what checkout needs to reserve them)."""
+
+    items: list[StoredLineOut]

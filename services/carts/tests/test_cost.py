@@ -39,6 +39,7 @@ def test_statements_and_lookups_per_request(app: Flask, client: FlaskClient, tok
     cases = [(3, 1, lambda: client.post("/api/v1/cart/items", headers=headers, json=body)),
              (5, 1, lambda: client.post("/api/v1/cart/items", headers=headers, json=body)),
              (1, 1, lambda: client.get(f"/internal/carts/{user_id}", headers=service)),
+             (1, 0, lambda: client.get(f"/internal/carts/{user_id}/lines", headers=service)),
              (1, 0, lambda: client.delete(f"/internal/carts/{user_id}", headers=service)),
              (1, 0, lambda: client.get("/api/v1/cart", headers=headers))]
     for expected_statements, expected_lookups, send in cases:

@@ -94,6 +94,19 @@ def test_internal_cart_is_the_users_cart(client: FlaskClient, tokens: TokenFacto
     assert nobody.status_code == 200 and nobody.json["items"] == [] and nobody.json["updated_at"] is None
 
 
+def test_internal_lines_are_the_stored_lines(client: FlaskClient, tokens: TokenFactory, products: Products,
+                                            service: dict[str, str]) -> None:
+    user_id, headers, product_id = filled_cart(client, tokens, products)
+    response = client.get(f"/internal/carts/{user_id}/lines", headers=service)
+    cart = client.get("/api/v1/cart", headers=headers).json
+    assert response.status_code == 200
+    assert response.json == {"items": [{"product_id": item["product_id"], "quantity": item["quantity"]}
+                                       for item in cart["items"]]}
+    assert response.json["items"][0]["product_id"] == product_id
+    assert client.get(f"/internal/carts/{uuid.uuid4()}/lines", headers=service).json == {"items": []}
+    assert client.get(f"/internal/carts/{user_id}/lines", headers=headers).status_code == 403
+
+
 def test_internal_delete_empties_the_cart_and_is_idempotent(client: FlaskClient, tokens: TokenFactory,
                                                             products: Products, service: dict[str, str]) -> None:
     user_id, headers, _ = filled_cart(client, tokens, products)

@@ -14,7 +14,7 @@ from storefront_common.testing.tokens import TokenFactory
 def test_openapi_documents_every_route(client: FlaskClient) -> None:
     spec = client.get("/openapi.json").json
     assert set(spec["paths"]) == {"/api/v1/cart", "/api/v1/cart/items", "/api/v1/cart/items/{product_id}",
-                                  "/internal/carts/{user_id}"}
+                                  "/internal/carts/{user_id}", "/internal/carts/{user_id}/lines"}
     add = spec["paths"]["/api/v1/cart/items"]["post"]
     assert {"200", "401", "404", "409", "422", "503"} <= set(add["responses"])
     assert add["responses"]["200"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/CartOut"}
@@ -34,6 +34,6 @@ def test_fuzzing_every_operation_finds_no_server_error(app: Flask, client: Flask
 
     with serve_wsgi(app) as base_url:
         report = fuzz_service(base_url, headers_for, max_examples=12)
-    assert len(report.operations) == 7
+    assert len(report.operations) == 8
     assert report.calls >= 7 * 12
     assert report.server_errors == []

@@ -44,6 +44,9 @@ def test_products_down_is_503_with_retry_after(client: FlaskClient, products_dow
         assert response.headers["Retry-After"]
         assert "127.0.0.1" not in response.get_data(as_text=True)
     assert products_down.get(f"/internal/carts/{user_id}", headers=service).status_code == 503
+    # Checkout's read of the stored lines never needed products.
+    assert products_down.get(f"/internal/carts/{user_id}/lines", headers=service).json == {
+        "items": [{"product_id": product_id, "quantity": 1}]}
     # Nothing changed, and what does not need products still works.
     cart = client.get("/api/v1/cart", headers=headers).json
     assert [item["quantity"] for item in cart["items"]] == [1]

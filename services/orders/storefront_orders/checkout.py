@@ -85,13 +85,10 @@ def _already_decided(order: Order) -> bool:
 
 
 def _cart_lines(user_id: uuid.UUID) -> list[tuple[uuid.UUID, int]]:
-    cart = clients().carts.lines(user_id)
-    if not cart:
+    lines = clients().carts.lines(user_id)
+    if not lines:
         raise validation_error([{"field": "cart", "message": "The cart is empty."}], "The cart is empty.")
-    if len({line.currency for line in cart}) > 1:
-        raise validation_error([{"field": "cart", "message": "All items must be in one currency."}],
-                               "The cart mixes currencies; one order is paid in one currency.")
-    return [(line.product_id, line.quantity) for line in cart]
+    return lines
 
 
 def _reserve(request: CheckoutRequest, order: Order | None,
@@ -123,8 +120,10 @@ def _record(request: CheckoutRequest, order: Order | None, reservation: Reservat
                    reservation_attempt=attempt)
         return order
     if len({line.currency for line in reservation.items}) != 1:
+        # Carts keeps one currency per cart, but a vendor may have re-priced a product in another since.
         _give_back(reservation.id)
-        raise conflict("Prices changed to more than one currency during checkout; try again.")
+        raise validation_error([{"field": "cart", "message": "All items must be in one currency."}],
+                               "The cart mixes currencies; one order is paid in one currency.")
     items = [OrderItem(product_id=line.product_id, position=position, name=line.name,
                        unit_price=line.unit_price, quantity=line.quantity,
                        line_total=line.unit_price * line.quantity, vendor_id=line.vendor_id)

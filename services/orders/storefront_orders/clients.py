@@ -32,13 +32,6 @@ class StaticTokenSource(ServiceTokenProvider):
 
 
 @dataclass(frozen=True)
-class CartLine:
-    product_id: uuid.UUID
-    quantity: int
-    currency: str
-
-
-@dataclass(frozen=True)
 class ReservedLine:
     product_id: uuid.UUID
     quantity: int
@@ -100,15 +93,15 @@ class CartsClient:
     def __init__(self, client: ServiceClient) -> None:
         self.client = client
 
-    def lines(self, user_id: uuid.UUID) -> list[CartLine]:
-        response = self.client.get(f"/internal/carts/{user_id}")
+    def lines(self, user_id: uuid.UUID) -> list[tuple[uuid.UUID, int]]:
+        """(product_id, quantity) per line as stored; the reservation prices them."""
+        response = self.client.get(f"/internal/carts/{user_id}/lines")
         if response.status_code == 404:
             return []
         if response.status_code != 200:
             raise _unexpected("carts", response)
         try:
-            return [CartLine(uuid.UUID(str(item["product_id"])), int(item["quantity"]),
-                             str(item.get("currency") or ""))
+            return [(uuid.UUID(str(item["product_id"])), int(item["quantity"]))
                     for item in _json("carts", response).get("items") or []]
         except (KeyError, TypeError, ValueError):
             raise _unexpected("carts", response) from None

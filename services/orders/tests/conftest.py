@@ -3,8 +3,8 @@
 Each service runs its own app on its own fresh PostgreSQL database with its own migrations, served by
 `serve_wsgi` on 127.0.0.1, verifying tokens from the shared `jwks_url`. Paystack is the simulator.
 The users service is stood in for by a tiny HTTP endpoint answering /api/v1/users/me from the token
-(orders only asks it for the buyer's email); the real users service issues tokens with its own keys,
-while these suites sign them with the plugin's key.
+(orders asks it for the email of a buyer whose token lacks the `email` claim); the real users service
+issues tokens with its own keys, while these suites sign them with the plugin's key.
 """
 from __future__ import annotations
 
