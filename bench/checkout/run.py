@@ -1,10 +1,12 @@
 """Checkout benchmark: virtual users doing add-to-cart + wallet checkout through the gateway.
 
 All five services run under gunicorn on PostgreSQL behind the local gateway, as `make up` runs them
-(but on PostgreSQL). Prints checkouts/s and p50/p95/p99 latency of one add-to-cart + checkout pair at
-each concurrency level. Not a test: it prints numbers and never fails on them.
+(but on PostgreSQL). Each virtual user loops add-to-cart then checkout with no think time (a closed
+loop: latency is what N users get from the throughput the two cores can give). Prints, per round and
+as the median of the rounds, checkouts/s and p50/p95/p99 of the pair, of the checkout request alone
+and of the add-to-cart alone. Not a test: it prints numbers and never fails on them.
 
-    make bench-checkout            # or: .venv/bin/python bench/checkout/run.py --seconds 20 --users 4 16 32
+    make bench-checkout    # or: .venv/bin/python bench/checkout/run.py --seconds 15 --rounds 3 --users 4 16 32
 """
 from __future__ import annotations
 
@@ -17,7 +19,9 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -69,63 +73,111 @@ class VirtualUser:
         headers = {**self.headers, "Idempotency-Key": key} if key else self.headers
         return self.pool.urlopen("POST", path, body=json.dumps(body).encode(), headers=headers)
 
-    def add_to_cart_and_check_out(self, product_id: str) -> tuple[int, int, bytes]:
-        added = self.post("/api/v1/cart/items", {"product_id": product_id, "quantity": 1})
-        ordered = self.post("/api/v1/orders", CHECKOUT, key=uuid.uuid4().hex)
-        return added.status, ordered.status, ordered.data
-
-
-def virtual_user(api: Api, customer: Account, product_id: str, stop_at: float,
-                 latencies: list[float], errors: list[str]) -> None:
-    user = VirtualUser(api.base_url, customer)
-    while time.monotonic() < stop_at:
+    def timed_post(self, path: str, body: dict[str, Any], key: str | None = None) -> tuple[int, bytes, float]:
         started = time.perf_counter()
-        added, ordered, body = user.add_to_cart_and_check_out(product_id)
-        elapsed = time.perf_counter() - started
+        response = self.post(path, body, key)
+        return response.status, response.data, time.perf_counter() - started
+
+
+@dataclass
+class Samples:
+    """Seconds per successful add-to-cart, per checkout, and per pair (one sample of the headline)."""
+
+    add: list[float] = field(default_factory=list)
+    checkout: list[float] = field(default_factory=list)
+    pair: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def virtual_user(base_url: str, customer: Account, product_id: str, stop_at: float, samples: Samples) -> None:
+    user = VirtualUser(base_url, customer)
+    while time.monotonic() < stop_at:
+        added, _, add_seconds = user.timed_post("/api/v1/cart/items", {"product_id": product_id, "quantity": 1})
+        ordered, body, checkout_seconds = user.timed_post("/api/v1/orders", CHECKOUT, key=uuid.uuid4().hex)
         if added != 200 or ordered != 201:
-            errors.append(f"{added}/{ordered}: {body[:120]!r}")
-        else:
-            latencies.append(elapsed)
+            samples.errors.append(f"{added}/{ordered}: {body[:120]!r}")
+            continue
+        samples.add.append(add_seconds)
+        samples.checkout.append(checkout_seconds)
+        samples.pair.append(add_seconds + checkout_seconds)
 
 
-def run_level(api: Api, product: dict, customers: list[Account], seconds: float) -> None:  # type: ignore[type-arg]
-    latencies: list[float] = []
-    errors: list[str] = []
+@dataclass(frozen=True)
+class Level:
+    """One run at one concurrency: checkouts/s and p50/p95/p99 in ms of the pair, the checkout, the add."""
+
+    users: int
+    rate: float
+    pair: tuple[float, float, float]
+    checkout: tuple[float, float, float]
+    add: tuple[float, float, float]
+    errors: int
+
+
+def _quantiles(seconds: list[float]) -> tuple[float, float, float]:
+    ms = [value * 1000 for value in seconds]
+    return percentile(ms, 0.50), percentile(ms, 0.95), percentile(ms, 0.99)
+
+
+def run_level(base_url: str, product_id: str, customers: list[Account], seconds: float) -> Level:
+    samples = Samples()
     stop_at = time.monotonic() + seconds
-    threads = [threading.Thread(target=virtual_user, args=(api, c, product["id"], stop_at, latencies, errors))
+    threads = [threading.Thread(target=virtual_user, args=(base_url, c, product_id, stop_at, samples))
                for c in customers]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    ms = [value * 1000 for value in latencies]
-    print(f"{len(customers):>5} users  {len(latencies) / seconds:8.1f} checkouts/s  "
-          f"p50 {percentile(ms, 0.50):7.1f} ms  p95 {percentile(ms, 0.95):7.1f} ms  "
-          f"p99 {percentile(ms, 0.99):7.1f} ms  mean {statistics.fmean(ms) if ms else float('nan'):7.1f} ms  "
-          f"errors {len(errors)}", flush=True)
-    for error in errors[:3]:
+    for error in samples.errors[:3]:
         print(f"       e.g. {error}")
+    return Level(len(customers), len(samples.pair) / seconds, _quantiles(samples.pair),
+                 _quantiles(samples.checkout), _quantiles(samples.add), len(samples.errors))
+
+
+def _ms(label: str, quantiles: tuple[float, float, float]) -> str:
+    return f"{label} p50 {quantiles[0]:6.1f} p95 {quantiles[1]:6.1f} p99 {quantiles[2]:6.1f}"
+
+
+def report(level: Level, prefix: str = "") -> None:
+    print(f"{prefix}{level.users:>3} users {level.rate:6.1f} checkouts/s | {_ms('add+checkout', level.pair)} | "
+          f"{_ms('checkout', level.checkout)} | {_ms('add', level.add)} ms | errors {level.errors}", flush=True)
+
+
+def median_level(runs: list[Level]) -> Level:
+    def mid(pick: Callable[[Level], tuple[float, float, float]]) -> tuple[float, float, float]:
+        return tuple(statistics.median(pick(run)[i] for run in runs) for i in range(3))  # type: ignore[return-value]
+
+    return Level(runs[0].users, statistics.median(run.rate for run in runs), mid(lambda run: run.pair),
+                 mid(lambda run: run.checkout), mid(lambda run: run.add), sum(run.errors for run in runs))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--rounds", type=int, default=3, help="each level this many times; medians are printed")
     parser.add_argument("--users", type=int, nargs="+", default=[4, 16, 32])
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per service")
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     args = parser.parse_args()
     with ExitStack() as stack:
         server = stack.enter_context(PostgresServer())
         urls = {name: stack.enter_context(fresh_database(server.admin_url, f"bench_{name}")) for name in SERVICES}
         config = LocalConfig(port=free_port(), data_dir=Path(stack.enter_context(tempfile.TemporaryDirectory())),
                              seed_demo=False, database_urls=urls, workers=args.workers,
-                             job_interval_seconds=3600, extra_env={"LOG_LEVEL": "WARNING"})
+                             job_interval_seconds=3600, extra_env={"LOG_LEVEL": "WARNING", "GUNICORN_THREADS": str(args.threads)})
         stack.enter_context(LocalPlatform(config, dict(os.environ)))
         api = Api(config.public_url)
         product, customers = prepare(api, max(args.users))
-        print(f"platform: 5 services x {args.workers} gunicorn workers (gthread), PostgreSQL, "
-              f"{os.cpu_count()} cores; {args.seconds:.0f} s per level; one sample = add-to-cart + checkout")
+        print(f"platform: 5 services x {args.workers} gunicorn workers x {args.threads} threads (gthread), "
+              f"PostgreSQL, {os.cpu_count()} cores; {args.rounds} rounds of {args.seconds:.0f} s per level")
+        runs: dict[int, list[Level]] = {users: [] for users in args.users}
+        for round_number in range(1, args.rounds + 1):
+            for users in args.users:
+                runs[users].append(run_level(api.base_url, product["id"], customers[:users], args.seconds))
+                report(runs[users][-1], f"round {round_number}: ")
+        print("median of the rounds (errors: the sum):")
         for users in args.users:
-            run_level(api, product, customers[:users], args.seconds)
+            report(median_level(runs[users]))
 
 
 if __name__ == "__main__":
