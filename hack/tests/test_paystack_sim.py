@@ -364,6 +364,50 @@ def test_failed_partial_refund_frees_the_amount_again(sim: Sim) -> None:
     assert sim.api("POST", "/refund", json={"transaction": "order-partial", "amount": 200000}).status_code == 200
 
 
+def fetch_refund(sim: Sim, refund_id: Any, key: str | None = SECRET) -> requests.Response:
+    return sim.api("GET", f"/refund/{refund_id}", key=key)
+
+
+def test_fetch_refund_shows_each_status_as_it_settles(serve: Serve) -> None:
+    # No receiver: a refund whose webhook is lost is still known to GET /refund/{id}.
+    sim = start_sim(serve, WebhookReceiver(), webhook_url=closed_port_url())
+    sim.initialize(reference="order-fetch")
+    sim.control("POST", "/transactions/order-fetch/complete", json={"outcome": "success"})
+    transaction_id = sim.api("GET", "/transaction/verify/order-fetch").json()["data"]["id"]
+    created = sim.api("POST", "/refund", json={"transaction": "order-fetch", "amount": 200000}).json()["data"]
+
+    pending = fetch_refund(sim, created["id"])
+    assert pending.status_code == 200
+    assert (pending.json()["status"], pending.json()["message"]) == (True, "Refund retrieved")
+    data = pending.json()["data"]
+    assert (data["id"], data["status"], data["amount"], data["currency"]) == (created["id"], "pending", 200000, "NGN")
+    assert (data["transaction"], data["transaction_reference"], data["transaction_amount"]) == (
+        transaction_id, "order-fetch", 500000)
+    assert (data["refunded_at"], data["deducted_amount"], data["refund_type"]) == (None, 0, "partial")
+    assert data["customer"]["email"] == "ada@example.com"
+
+    sim.control("POST", f"/refunds/{created['id']}/complete", json={"outcome": "processed"})
+    processed = fetch_refund(sim, created["id"]).json()["data"]
+    assert (processed["status"], processed["deducted_amount"]) == ("processed", 200000)
+    assert processed["refunded_at"] is not None
+
+    second = sim.api("POST", "/refund", json={"transaction": "order-fetch"}).json()["data"]
+    sim.control("POST", f"/refunds/{second['id']}/complete", json={"outcome": "failed"})
+    failed = fetch_refund(sim, second["id"]).json()["data"]
+    assert (failed["status"], failed["amount"], failed["refunded_at"]) == ("failed", 300000, None)
+
+
+def test_fetch_refund_needs_the_key_and_an_existing_id(sim: Sim) -> None:
+    for unknown in (424242, "not-a-number", "1" * 40):
+        response = fetch_refund(sim, unknown)
+        assert response.status_code == 404
+        assert response.json() == {"status": False, "message": "Refund not found", "type": "validation_error",
+                                   "code": "refund_not_found"}
+    for key in ("sk_test_wrong", None):
+        response = fetch_refund(sim, 424242, key=key)
+        assert (response.status_code, response.json()) == (401, {"status": False, "message": "Invalid key"})
+
+
 def test_banks_list_and_account_resolution(sim: Sim) -> None:
     banks = sim.api("GET", "/bank", params={"currency": "NGN"}).json()["data"]
     gtb = next(bank for bank in banks if bank["code"] == "058")

@@ -27,6 +27,8 @@ _DIGITS = re.compile(r"^[0-9]+$")
 _TRANSACTION_REFERENCE = re.compile(r"^[A-Za-z0-9.=-]{1,100}$")
 # Paystack: "a lowercase alphanumeric string with only -,_ symbols allowed", minimum 16.
 _TRANSFER_REFERENCE = re.compile(r"^[a-z0-9_-]{16,100}$")
+# Refund ids are integers; a longer digit string is not one of ours (and int() refuses very long ones).
+_REFUND_ID = re.compile(r"[0-9]{1,18}")
 _CHANNELS = {"card", "bank", "ussd", "qr", "eft", "mobile_money", "bank_transfer"}
 
 
@@ -307,6 +309,18 @@ def create_refund() -> tuple[Response, int]:
         store.refunds[refund.id] = refund
         data = shapes.refund_data(refund)
     return _ok("Refund has been queued for processing", data)
+
+
+@bp.get("/refund/<refund_id>")
+def fetch_refund(refund_id: str) -> tuple[Response, int]:
+    store = _store()
+    with store.lock:
+        # Any id that is not one of ours, integer or not, is the same 404 (and only after the key check).
+        refund = store.refunds.get(int(refund_id)) if _REFUND_ID.fullmatch(refund_id) else None
+        if refund is None:
+            raise PaystackError(404, "Refund not found", code="refund_not_found")
+        data = shapes.refund_fetch_data(refund)
+    return _ok("Refund retrieved", data)
 
 
 @bp.get("/bank")

@@ -1,7 +1,7 @@
 """Records turned into the JSON shapes Paystack returns and sends.
 
 Field names follow paystack-openapi.yaml (VerifyResponse, RefundCreateResponse,
-TransferRecipientCreateResponse, TransferCreateResponse) and Paystack's
+RefundFetchResponse, TransferRecipientCreateResponse, TransferCreateResponse) and Paystack's
 documented webhook payloads. Call these while holding `store.lock`.
 """
 
@@ -168,6 +168,40 @@ def refund_data(refund: Refund) -> dict[str, Any]:
         "id": refund.id,
         "createdAt": iso(refund.created_at),
         "updatedAt": iso(refund.updated_at),
+    }
+
+
+def refund_fetch_data(refund: Refund) -> dict[str, Any]:
+    """The `data` of GET /refund/{id} (RefundFetchResponse)."""
+    txn = refund.transaction
+    processed = refund.status == "processed"
+    return {
+        "integration": INTEGRATION_ID,
+        "transaction": txn.id,
+        "dispute": None,
+        "settlement": None,
+        "id": refund.id,
+        "domain": DOMAIN,
+        "currency": refund.currency,
+        "amount": refund.amount,
+        "status": refund.status,
+        "refunded_at": iso(refund.updated_at) if processed else None,
+        "refunded_by": "simulator@storefront.test",
+        "customer_note": refund.customer_note,
+        "merchant_note": refund.merchant_note,
+        "deducted_amount": refund.amount if processed else 0,
+        "fully_deducted": 1 if processed else 0,
+        "createdAt": iso(refund.created_at),
+        "bank_reference": None,
+        "transaction_reference": txn.reference,
+        "reason": refund.merchant_note,
+        "customer": customer_data(txn.customer),
+        "refund_type": "full" if refund.amount == txn.amount else "partial",
+        "transaction_amount": txn.amount,
+        "initiated_by": "api",
+        "refund_channel": txn.channel,
+        "session_id": None,
+        "collect_account_number": False,
     }
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
@@ -57,6 +58,9 @@ class PaystackClient:
         if amount is not None:
             body["amount"] = amount
         return self._call("POST", "/refund", json=body)
+
+    def fetch_refund(self, refund_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/refund/{quote(refund_id, safe='')}")
 
     def resolve_account(self, account_number: str, bank_code: str) -> dict[str, Any]:
         return self._call("GET", "/bank/resolve", params={"account_number": account_number, "bank_code": bank_code})

@@ -1,16 +1,17 @@
-"""Catching up with what was missed: pending payments and payouts re-verified, the outbox re-delivered."""
+"""Catching up with what was missed: pending payments, refunds and payouts re-verified, the outbox re-delivered."""
 from __future__ import annotations
 
 import logging
 import uuid
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 
 from storefront_common.timeutil import utcnow
 
-from . import charges, outbox, payouts, refunds
+from . import charges, outbox, payouts, refunds, webhooks
 from .extensions import db, deps
 from .models import PAYOUT_PENDING, PENDING, REFUND_PENDING, SUCCESS, Payment, Payout
 from .paystack import PaystackError
@@ -37,8 +38,48 @@ def settle_pending(payment: Payment) -> None:
     deliver_now(outbox_ids)
 
 
+def refund_overdue(payment: Payment, older_than_seconds: int) -> bool:
+    """A Paystack refund asked for at least this long ago and not settled yet."""
+    return (payment.status == SUCCESS and payment.refund_state == REFUND_PENDING
+            and payment.updated_at <= utcnow() - timedelta(seconds=older_than_seconds))
+
+
+def settle_refund(payment: Payment) -> None:
+    """A pending refund whose webhook may be lost: ask Paystack for it and apply the answer as that webhook.
+
+    It goes through `webhooks.handle_event` under the webhook's own de-duplication key, so the webhook and this
+    check (and two checks) may arrive in any order, even together: the first has the effect, the rest nothing.
+    Paystack being down leaves it pending.
+    """
+    refund_id, reference = payment.paystack_refund_id, payment.reference
+    if not refund_id:
+        settle_refund_if_reversed(payment)
+        return
+    db.session.commit()  # no connection idles in a transaction while Paystack answers
+    try:
+        data = deps().paystack.fetch_refund(refund_id)
+    except PaystackError as error:
+        logger.warning("could not fetch refund", extra={"reference": reference, "status": error.status})
+        return
+    event = _refund_event(data, reference)
+    if event is not None:
+        deliver_now(webhooks.handle_event(event, data))
+
+
+def _refund_event(data: dict[str, Any], reference: str) -> str | None:
+    """The webhook a fetched refund stands for; None while Paystack is still working on it."""
+    status = data.get("status")
+    if status in ("processed", "failed"):
+        return f"refund.{status}"
+    if status == "needs-attention":
+        # Paystack waits for the customer's bank details on its dashboard: waiting alone will not settle it.
+        logger.error("paystack refund needs attention", extra={"reference": reference})
+    return None
+
+
 def settle_refund_if_reversed(payment: Payment) -> None:
-    """A refund whose refund.processed never came: Paystack shows a fully refunded charge as `reversed`."""
+    """A refund whose id was never stored (the process stopped after asking): settled only when verify shows the
+    charge `reversed`, which is what Paystack does to a fully refunded one."""
     reference, amount, currency = payment.reference, payment.amount, payment.currency
     db.session.commit()  # no connection idles in a transaction while Paystack answers
     try:
@@ -65,7 +106,7 @@ def reverify(older_than_seconds: int, limit: int = 200) -> dict[str, int]:
         select(Payment).where(Payment.status == SUCCESS, Payment.refund_state == REFUND_PENDING,
                               Payment.updated_at <= cutoff).order_by(Payment.updated_at).limit(limit)).all()
     for payment in refunding:
-        settle_refund_if_reversed(payment)
+        settle_refund(payment)
     pending_payouts = db.session.scalars(
         select(Payout).where(Payout.status == PAYOUT_PENDING, Payout.created_at <= cutoff)
         .order_by(Payout.created_at).limit(limit)).all()

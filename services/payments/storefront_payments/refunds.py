@@ -67,7 +67,8 @@ def _refund_to_wallet(payment: Payment) -> Payment:
 def _refund_through_paystack(payment: Payment) -> Payment:
     if payment.refund_state == REFUND_PENDING:
         return payment
-    if not _claim_refund(payment, refund_state=REFUND_PENDING):
+    # A failed earlier refund's id must not be asked about (by reconcile) as if it were this one's.
+    if not _claim_refund(payment, refund_state=REFUND_PENDING, paystack_refund_id=None):
         db.session.rollback()
         return _after_lost_race(payment)
     db.session.commit()

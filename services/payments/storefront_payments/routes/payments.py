@@ -11,6 +11,7 @@ from storefront_common.openapi import operation
 from storefront_common.timeutil import isoformat
 
 from .. import charges, reconcile
+from ..extensions import settings
 from ..models import PENDING, Payment
 from ..schemas import CallbackQuery, PaymentOut
 
@@ -42,12 +43,15 @@ def public_view(payment: Payment) -> dict[str, Any]:
 def _settled(payment: Payment) -> Payment:
     if payment.status == PENDING:
         reconcile.settle_pending(payment)
+    elif reconcile.refund_overdue(payment, settings().reverify_older_than_seconds):
+        reconcile.settle_refund(payment)
     return payment
 
 
 @blueprint.get("/<reference>")
 @auth_required()
-@operation("A payment by reference (owner or admin); a pending one is verified with Paystack on the way",
+@operation("A payment by reference (owner or admin); a pending one is verified with Paystack on the way, "
+           "and a refund pending for REVERIFY_OLDER_THAN_SECONDS is fetched from Paystack",
            response=PaymentOut)
 def read_payment(reference: str) -> dict[str, Any]:
     payment = charges.find_by_reference(reference)
