@@ -46,16 +46,19 @@ class Operation:
     status: int = 200
     errors: tuple[int, ...] = ()
     headers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    request_headers: tuple[dict[str, Any], ...] = ()
 
 
 def operation(summary: str, *, body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
               response: type[BaseModel] | dict[str, Any] | None = None, status: int = 200,
-              errors: tuple[int, ...] = (), headers: dict[str, dict[str, Any]] | None = None) -> Callable[[F], F]:
+              errors: tuple[int, ...] = (), headers: dict[str, dict[str, Any]] | None = None,
+              request_headers: tuple[dict[str, Any], ...] = ()) -> Callable[[F], F]:
     """Parse `body`/`query` into the view's keyword arguments and record the operation for OpenAPI.
 
+    `headers` are response headers; `request_headers` are OpenAPI header parameters the view reads.
     Put it below `auth_required` so a missing token answers 401 before a bad body answers 422.
     """
-    record = Operation(summary, body, query, response, status, errors, headers or {})
+    record = Operation(summary, body, query, response, status, errors, headers or {}, request_headers)
 
     def decorator(view: F) -> F:
         @functools.wraps(view)
@@ -110,6 +113,9 @@ def _describe(op: Operation, auth: dict[str, Any] | None, refs: dict[Any, dict[s
     if op.query is not None:
         described["parameters"] = _query_parameters(op.query, definitions)
         error_codes.add(422)
+    if op.request_headers:
+        described["parameters"] = [{"in": "header", **header} for header in op.request_headers] + \
+            described.get("parameters", [])
     if auth is not None:
         described["security"] = [{"bearerAuth": []}]
         error_codes.add(401)

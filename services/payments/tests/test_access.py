@@ -106,7 +106,10 @@ def test_health_and_openapi(stack: Stack) -> None:
             "/api/v1/wallet/payout-account", "/api/v1/payments/{reference}", "/api/v1/payments/paystack/callback",
             "/api/v1/payments/paystack/webhook", "/internal/payments", "/internal/payments/{order_id}/refund",
             "/internal/escrow/{order_id}/release"} <= set(paths)
-    assert "requestBody" in paths["/api/v1/payments/paystack/webhook"]["post"]
+    webhook = paths["/api/v1/payments/paystack/webhook"]["post"]
+    assert "requestBody" in webhook
+    assert {"name": "x-paystack-signature", "in": "header", "required": True} == {
+        key: webhook["parameters"][0][key] for key in ("name", "in", "required")}
     assert "402" in paths["/internal/payments"]["post"]["responses"]
 
 

@@ -16,13 +16,16 @@ from ..schemas import WebhookIn, WebhookOut
 
 logger = logging.getLogger("storefront.payments.webhooks")
 blueprint = Blueprint("paystack_webhook", __name__, url_prefix="/api/v1/payments/paystack")
+SIGNATURE_PARAMETER = {"name": webhooks.SIGNATURE_HEADER, "required": True,
+                       "description": "hex HMAC-SHA512 of the raw body, keyed with the Paystack secret key",
+                       "schema": {"type": "string"}}
 
 
 @blueprint.post("/webhook")
 @operation("Paystack events, signed with HMAC-SHA512 of the raw body (x-paystack-signature); "
            "charge.success, refund.processed, refund.failed, transfer.success, transfer.failed, "
            "transfer.reversed are applied once; other valid events are acknowledged",
-           response=WebhookOut, errors=(400, 401))
+           response=WebhookOut, errors=(400, 401), request_headers=(SIGNATURE_PARAMETER,))
 def paystack_webhook() -> dict[str, Any]:
     raw = request.get_data(cache=True)
     secret = settings().paystack_secret_key.get_secret_value()
