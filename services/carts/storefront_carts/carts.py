@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Executable, Row, Table, bindparam, delete, select, text, update
+from sqlalchemy import Connection, Executable, Row, Table, delete, select, update
 
+from storefront_common.db import insert_on_conflict
 from storefront_common.errors import conflict, not_found
 from storefront_common.timeutil import utcnow
 
@@ -28,23 +29,8 @@ CARTS: Table = Cart.__table__
 ITEMS: Table = CartItem.__table__
 
 
-def _upsert(table: Table, key: tuple[str, ...], column: str, returning: tuple[str, ...] = ()) -> Executable:
-    """INSERT of a whole row that, on a conflict on `key`, sets `column` to the new row's.
-
-    Written out in the syntax PostgreSQL and SQLite share: SQLAlchemy caches no compiled form of its
-    dialects' insert().on_conflict_do_update(), and compiling one on every request cost more than running it.
-    """
-    names = list(table.columns.keys())
-    sql = (f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(':' + name for name in names)})"
-           f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {column} = excluded.{column}")
-    if returning:
-        sql += f" RETURNING {', '.join(returning)}"
-    statement = text(sql).bindparams(*(bindparam(name, type_=table.c[name].type) for name in names))
-    return statement.columns(*(table.c[name] for name in returning)) if returning else statement
-
-
-LOCK_CART = _upsert(CARTS, ("user_id",), "user_id", returning=("id", "updated_at"))
-WRITE_LINE = _upsert(ITEMS, ("cart_id", "product_id"), "quantity")
+LOCK_CART = insert_on_conflict(CARTS, conflict=("user_id",), update="user_id", returning=("id", "updated_at"))
+WRITE_LINE = insert_on_conflict(ITEMS, conflict=("cart_id", "product_id"), update="quantity")
 
 
 @dataclass

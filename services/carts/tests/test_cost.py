@@ -2,33 +2,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event
 
 from conftest import Products
-from storefront_carts.extensions import db
+from storefront_common.testing.databases import recorded_statements
 from storefront_common.testing.tokens import TokenFactory
-
-
-@contextmanager
-def statements(app: Flask) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(connection: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def test_statements_and_lookups_per_request(app: Flask, client: FlaskClient, tokens: TokenFactory,
@@ -44,6 +24,6 @@ def test_statements_and_lookups_per_request(app: Flask, client: FlaskClient, tok
              (1, 0, lambda: client.get("/api/v1/cart", headers=headers))]
     for expected_statements, expected_lookups, send in cases:
         products.log.clear()
-        with statements(app) as seen:
+        with recorded_statements(app) as seen:
             assert send().status_code in (200, 204)
         assert (len(seen), len(products.log.lookups())) == (expected_statements, expected_lookups), seen

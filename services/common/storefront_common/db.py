@@ -1,16 +1,18 @@
 """Database pieces every service shares: the SQLAlchemy extension, column types and engine options."""
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, Uuid, event
+from sqlalchemy import DateTime, MetaData, Table, TextClause, Uuid, bindparam, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import Pool
+from sqlalchemy.sql.selectable import TextualSelect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -65,6 +67,25 @@ def created_at_column() -> Mapped[datetime]:
 
 def updated_at_column() -> Mapped[datetime]:
     return mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
+
+
+@functools.cache
+def insert_on_conflict(table: Table, columns: tuple[str, ...] | None = None, *, conflict: tuple[str, ...] = (),
+                       update: str | None = None, returning: tuple[str, ...] = ()) -> TextClause | TextualSelect:
+    """INSERT of one row (`columns`, default all) that on a clash with a unique key (`conflict`, default any)
+    does nothing, or with `update` sets that column to the new row's; `returning` the row's columns.
+
+    Written out as text, in the syntax PostgreSQL and SQLite share: SQLAlchemy 2.0 caches no compiled form
+    of its dialects' insert().on_conflict_do_*(), and compiling one on every request cost more than running it.
+    """
+    names = columns or tuple(table.columns.keys())
+    action = f"DO UPDATE SET {update} = excluded.{update}" if update else "DO NOTHING"
+    sql = (f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(':' + name for name in names)})"
+           f" ON CONFLICT {'(' + ', '.join(conflict) + ') ' if conflict else ''}{action}")
+    if returning:
+        sql += f" RETURNING {', '.join(returning)}"
+    statement = text(sql).bindparams(*(bindparam(name, type_=table.c[name].type) for name in names))
+    return statement.columns(*(table.c[name] for name in returning)) if returning else statement
 
 
 def engine_options(database_url: str) -> dict[str, Any]:

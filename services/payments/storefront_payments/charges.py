@@ -17,13 +17,14 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
+from storefront_common.db import insert_on_conflict
 from storefront_common.errors import ProblemError, conflict
 from storefront_common.timeutil import utcnow
 
 from . import ledger, outbox
 from .extensions import db, deps, settings
 from .models import (ABANDONED, ESCROW, WALLET, FAILED, NO_REFUND, PAYSTACK_CLEARING, PENDING, REVIEW, SUCCESS,
-                     Payment, PaymentSplit, insert_skipping_duplicates)
+                     Payment, PaymentSplit)
 from .paystack import PaystackError
 
 logger = logging.getLogger("storefront.payments.charges")
@@ -95,7 +96,7 @@ def _order_payment_row(order_id: uuid.UUID, user_id: uuid.UUID, email: str, amou
 def _insert_or_find(row: dict[str, Any], splits: list[tuple[uuid.UUID, int]]) -> Payment | None:
     """Insert the order's payment, or return the one the order has (a concurrent call's, once that commits)."""
     session = db.session
-    if session.execute(insert_skipping_duplicates(PAYMENTS, tuple(row), ("id",)), row).first() is not None:
+    if session.execute(insert_on_conflict(PAYMENTS, tuple(row), returning=("id",)), row).first() is not None:
         if splits:
             session.execute(insert(SPLITS), [{"id": uuid.uuid4(), "payment_id": row["id"], "vendor_id": vendor_id,
                                               "amount": part} for vendor_id, part in _merge(splits)])

@@ -18,10 +18,11 @@ from typing import Any
 from sqlalchemy import Row, case, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from storefront_common.db import insert_on_conflict
 from storefront_common.timeutil import utcnow
 
 from .models import (ESCROW, EXTERNAL_KINDS, PAYOUTS, PAYOUTS_IN_FLIGHT, PAYSTACK_CLEARING, PLATFORM_FEES, SUCCESS,
-                     Account, Entry, LedgerTransaction, Payment, insert_skipping_duplicates)
+                     Account, Entry, LedgerTransaction, Payment)
 
 # Kinds of ledger transactions; the wallet history shows them as they are.
 TOPUP, PAYMENT, REFUND, ESCROW_RELEASE, PAYOUT, PAYOUT_REVERSAL, FEE = (
@@ -92,7 +93,7 @@ def _create(session: Session, refs: list[AccountRef]) -> list[Row[Any]]:
     for ref in refs:  # one INSERT each: on the checkout path the only new account is the order's escrow
         values = {"id": uuid.uuid4(), "code": ref.code, "kind": ref.kind, "owner_id": ref.owner_id,
                   "currency": ref.currency, "balance": 0, "created_at": now}
-        created += session.execute(insert_skipping_duplicates(ACCOUNTS, tuple(values), LOCKED_NAMES), values).all()
+        created += session.execute(insert_on_conflict(ACCOUNTS, tuple(values), returning=LOCKED_NAMES), values).all()
     # A concurrent posting created some first (our INSERT waited for its commit): lock those as they are now.
     lost = {ref.code for ref in refs} - {row.code for row in created}
     return created + (_select_for_update(session, sorted(lost)) if lost else [])

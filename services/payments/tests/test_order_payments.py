@@ -2,13 +2,11 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable
 
 import requests
-from sqlalchemy import event
 
 from conftest import Stack
-from storefront_payments.extensions import db
+from storefront_common.testing.databases import recorded_statements
 
 
 def test_a_wallet_payment_moves_money_into_escrow(stack: Stack) -> None:
@@ -61,20 +59,8 @@ def test_a_wallet_payment_is_one_transaction_of_seven_statements(stack: Stack) -
     """The checkout's hot path: every statement more is a round trip more for every order."""
     buyer, vendor = stack.user(), stack.user(("vendor",))
     buyer.fund(10_000)
-    seen: list[str] = []
-    with stack.app.app_context():
-        engine = db.engine
-    listeners: dict[str, Callable[..., None]] = {
-        "begin": lambda *_: seen.append("BEGIN"), "commit": lambda *_: seen.append("COMMIT"),
-        "rollback": lambda *_: seen.append("ROLLBACK"),
-        "before_cursor_execute": lambda _conn, _cursor, statement, *_: seen.append(statement.split()[0])}
-    for name, listener in listeners.items():
-        event.listen(engine, name, listener)
-    try:
+    with recorded_statements(stack.app, words=1, transactions=True) as seen:
         response = stack.pay_order(buyer, 1_000, splits=[{"vendor_id": str(vendor.id), "amount": 1_000}])
-    finally:
-        for name, listener in listeners.items():
-            event.remove(engine, name, listener)
     assert response.status_code == 201
     # payment, its split, lock the accounts, create the escrow, balances, ledger transaction, its entries
     assert seen == ["BEGIN", "INSERT", "INSERT", "SELECT", "INSERT", "UPDATE", "INSERT", "INSERT", "COMMIT"]

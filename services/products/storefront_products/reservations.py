@@ -17,9 +17,10 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import (ColumnElement, Connection, Select, Table, TextClause, Update, bindparam, case, func, insert,
-                        select, text, update)
+from sqlalchemy import (ColumnElement, Connection, Select, Table, Update, bindparam, case, func, insert, select,
+                        update)
 
+from storefront_common.db import insert_on_conflict
 from storefront_common.errors import ProblemError, conflict, not_found
 from storefront_common.timeutil import utcnow
 
@@ -71,18 +72,6 @@ class InsufficientStock(ProblemError):
                              for s in shortfalls]})
 
 
-def _insert_unless_ordered() -> TextClause:
-    """INSERT of a reservation that does nothing when its order already has one.
-
-    Written out in the syntax PostgreSQL and SQLite share: SQLAlchemy caches no compiled form of its
-    dialects' insert().on_conflict_do_nothing(), so it would be compiled on every request.
-    """
-    names = list(RESERVATIONS.columns.keys())
-    return text(f"INSERT INTO {RESERVATIONS.name} ({', '.join(names)})"
-                f" VALUES ({', '.join(':' + name for name in names)}) ON CONFLICT (order_id) DO NOTHING"
-                ).bindparams(*(bindparam(name, type_=RESERVATIONS.c[name].type) for name in names))
-
-
 def _load_by(key: str) -> Select[Any]:
     """The reservation whose `key` is :key, one row per line: its own columns, then the line's."""
     # An inner join: a reservation is written with its lines (at least one) in a single transaction.
@@ -98,7 +87,7 @@ def _move_statement(*conditions: ColumnElement[bool]) -> Update:
             .values(status=bindparam("to_status")))
 
 
-INSERT_RESERVATION = _insert_unless_ordered()
+INSERT_RESERVATION = insert_on_conflict(RESERVATIONS, conflict=("order_id",))  # a repeat inserts nothing
 INSERT_ITEMS = insert(ITEMS)
 LOAD_BY_ID = _load_by("id")
 LOAD_BY_ORDER = _load_by("order_id")

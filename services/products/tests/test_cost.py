@@ -2,32 +2,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event
 
 from conftest import Shop
-from storefront_products.extensions import db
-
-
-@contextmanager
-def statements(app: Flask) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(connection: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(" ".join(statement.split()[:3]))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+from storefront_common.testing.databases import recorded_statements
 
 
 def test_statements_per_reserve_and_commit(app: Flask, client: FlaskClient, shop: Shop) -> None:
@@ -53,6 +33,6 @@ def test_statements_per_reserve_and_commit(app: Flask, client: FlaskClient, shop
              (201, ["INSERT INTO reservations", "UPDATE products SET", "UPDATE products SET",
                     "INSERT INTO reservation_items"], lambda: reserve(2))]
     for status, expected, send in cases:
-        with statements(app) as seen:
+        with recorded_statements(app) as seen:
             assert send() == status
         assert seen == expected

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from flask import Flask
-from sqlalchemy import MetaData, create_engine, text
+from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 
 from ..migrations import upgrade
@@ -42,3 +42,25 @@ def migrated(app: Flask) -> Iterator[Flask]:
     yield app
     with app.app_context():
         app.extensions["storefront"].db.engine.dispose()
+
+
+@contextmanager
+def recorded_statements(app: Flask, words: int = 3, transactions: bool = False) -> Iterator[list[str]]:
+    """The statements the app's engine sends meanwhile, each cut to its first `words` words; with
+    `transactions`, BEGIN, COMMIT and ROLLBACK too. For tests that pin what a request costs."""
+    seen: list[str] = []
+    listeners: dict[str, Callable[..., None]] = {
+        "before_cursor_execute": lambda _conn, _cursor, statement, *_: seen.append(
+            " ".join(statement.split()[:words]))}
+    if transactions:
+        listeners.update({name: lambda *_, word=name.upper(): seen.append(word)
+                          for name in ("begin", "commit", "rollback")})
+    with app.app_context():
+        engine = app.extensions["storefront"].db.engine
+    for name, listener in listeners.items():
+        event.listen(engine, name, listener)
+    try:
+        yield seen
+    finally:
+        for name, listener in listeners.items():
+            event.remove(engine, name, listener)
