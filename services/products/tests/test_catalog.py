@@ -115,7 +115,7 @@ def test_reads_survive_the_database_dropping_connections(client: FlaskClient, sh
     admin.dispose()
     assert dropped >= 1
     with client.application.app_context():
-        # The session's pool lost its connections too, and pings only those idle for 5 s (storefront_common.db):
+        # The session's pool lost its connections too, and pings only those idle for a second (storefront_common.db):
         # without this, the fixture's clean-up and the next test would be the ones to meet them.
         db.engine.dispose()
     assert client.get("/api/v1/products").json["total"] == 1
