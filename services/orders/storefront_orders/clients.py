@@ -7,10 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import requests
 from flask import current_app
 
-from storefront_common.client import DependencyUnavailable, ServiceClient, ServiceTokenProvider
+from storefront_common.client import DependencyUnavailable, ServiceClient, ServiceResponse, ServiceTokenProvider
 from storefront_common.errors import ProblemError
 
 from .settings import Settings
@@ -72,14 +71,14 @@ class ReservationGone(Exception):
         self.stale_id = stale_id
 
 
-def _unexpected(dependency: str, response: requests.Response) -> DependencyUnavailable:
+def _unexpected(dependency: str, response: ServiceResponse) -> DependencyUnavailable:
     # A 4xx we do not expect means the two services disagree; the client can only retry later.
     logger.error("unexpected answer from dependency",
                  extra={"dependency": dependency, "status": response.status_code})
     return DependencyUnavailable(dependency)
 
 
-def _json(dependency: str, response: requests.Response) -> dict[str, Any]:
+def _json(dependency: str, response: ServiceResponse) -> dict[str, Any]:
     try:
         body = response.json()
     except ValueError:
@@ -174,7 +173,7 @@ def _uuid_or_none(value: Any) -> uuid.UUID | None:
         return None
 
 
-def _reservation(body: dict[str, Any], response: requests.Response) -> Reservation:
+def _reservation(body: dict[str, Any], response: ServiceResponse) -> Reservation:
     try:
         return Reservation(
             id=uuid.UUID(str(body["id"])),
