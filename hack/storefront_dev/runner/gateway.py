@@ -3,19 +3,20 @@
 Run under gunicorn by the runner (`storefront_dev.runner.gateway:create_gateway()`). Backends come from GATEWAY_BACKENDS: `users=http://127.0.0.1:9001,...`
 plus `paystack=...` for the simulator.
 
-Plain WSGI over urllib3: a proxy forwards bytes, and request/response objects and `requests`' layers
-cost more CPU than the forwarding itself (two of these hops sit in every benchmarked checkout).
+Plain WSGI on storefront_common's keep-alive http.client connections: a proxy forwards bytes, and
+request/response objects and HTTP-library layers cost more CPU than the forwarding itself (two of these
+hops sit in every benchmarked checkout).
 """
 from __future__ import annotations
 
+import http.client
 import json
 import os
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
 
-import urllib3
-from urllib3.exceptions import HTTPError
+from storefront_common.client import KeepAliveConnections
 
 from .routes import SIMULATOR_PREFIX, route_for
 
@@ -62,16 +63,16 @@ def _body(environ: dict[str, Any]) -> bytes | None:
 
 class Gateway:
     def __init__(self, backends: dict[str, str], timeout: float = 30.0) -> None:
-        self.backends = backends
-        self.http = urllib3.PoolManager(maxsize=16, block=False, retries=False,
-                                        timeout=urllib3.Timeout(connect=5.0, read=timeout))
+        self.backends = {name: KeepAliveConnections(url, connect_timeout=5.0, read_timeout=timeout)
+                         for name, url in backends.items()}
 
-    def target(self, path: str) -> str | None:
+    def target(self, path: str) -> tuple[KeepAliveConnections, str] | None:
+        """The backend that serves `path` and the path it gets there."""
         if path == SIMULATOR_PREFIX or path.startswith(SIMULATOR_PREFIX + "/"):
-            base = self.backends.get("paystack")
-            return base + (path[len(SIMULATOR_PREFIX):] or "/") if base else None
-        service = route_for(path)
-        return self.backends[service] + path if service and service in self.backends else None
+            name, path = "paystack", path[len(SIMULATOR_PREFIX):] or "/"
+        else:
+            name = route_for(path) or ""
+        return (self.backends[name], path) if name in self.backends else None
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         # PEP 3333 hands the path over as latin-1 decoded bytes; the backend gets the same bytes.
@@ -79,23 +80,23 @@ class Gateway:
         if path == "/healthz":
             start_response("200 OK", [("Content-Type", "application/json")])
             return [b'{"status": "ok"}']
-        url = self.target(path)
-        if url is None:
+        found = self.target(path)
+        if found is None:
             return _problem(start_response, 404, "Not Found", "No service serves this path.")
+        backend, path = found
         if environ.get("QUERY_STRING"):
-            url += "?" + environ["QUERY_STRING"]
+            path += "?" + environ["QUERY_STRING"]
         try:
-            upstream = self.http.urlopen(environ["REQUEST_METHOD"], url, body=_body(environ),
-                                         headers=_forwarded_headers(environ), redirect=False,
-                                         decode_content=False)
-        except HTTPError:
+            status, content, upstream_headers = backend.exchange(
+                environ["REQUEST_METHOD"], path, _body(environ), _forwarded_headers(environ))
+        except (OSError, http.client.HTTPException):
             return _problem(start_response, 503, "Service Unavailable",
                             "The service behind this path is not reachable.")
         # The body goes out as it came (still encoded), so Content-Encoding goes with it.
-        headers = [(name, value) for name, value in upstream.headers.items() if name.lower() not in HOP_BY_HOP]
-        headers.append(("Content-Length", str(len(upstream.data))))
-        start_response(_status_line(upstream.status), headers)
-        return [upstream.data]
+        headers = [(name, value) for name, value in upstream_headers.items() if name.lower() not in HOP_BY_HOP]
+        headers.append(("Content-Length", str(len(content))))
+        start_response(_status_line(status), headers)
+        return [content]
 
 
 def create_gateway() -> Gateway:

