@@ -3,7 +3,7 @@
 Service-to-service calls use the standard library's http.client on one keep-alive connection per
 thread, not `requests` or urllib3: a checkout makes about ten of them, and those layers (proxy and
 .netrc lookups, cookie jars, pools, retries we do not use) cost more CPU than the HTTP exchange itself
-(measured: 1.29 ms with requests, 0.53 ms with urllib3, 0.31 ms with http.client per call).
+(client CPU per call, measured: requests 1.17 ms, urllib3 0.55 ms, http.client 0.34 ms).
 """
 from __future__ import annotations
 
