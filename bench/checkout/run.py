@@ -161,7 +161,8 @@ def main() -> None:
         urls = {name: stack.enter_context(fresh_database(server.admin_url, f"bench_{name}")) for name in SERVICES}
         config = LocalConfig(port=free_port(), data_dir=Path(stack.enter_context(tempfile.TemporaryDirectory())),
                              seed_demo=False, database_urls=urls, workers=args.workers,
-                             job_interval_seconds=3600, extra_env={"LOG_LEVEL": "WARNING", "GUNICORN_THREADS": str(args.threads)})
+                             job_interval_seconds=3600,
+                             extra_env={"LOG_LEVEL": "WARNING", "GUNICORN_THREADS": str(args.threads)})
         stack.enter_context(LocalPlatform(config, dict(os.environ)))
         api = Api(config.public_url)
         product, customers = prepare(api, max(args.users))

@@ -119,8 +119,8 @@ def test_internal_routes_need_a_service_token(client: FlaskClient, tokens: Token
                                               products: Products) -> None:
     user_id, headers, _ = filled_cart(client, tokens, products)
     admin = tokens.headers(uuid.uuid4(), ["admin"])
-    for method in ("GET", "DELETE"):
-        path = f"/internal/carts/{user_id}"
+    for method, path in (("GET", f"/internal/carts/{user_id}"), ("GET", f"/internal/carts/{user_id}/lines"),
+                         ("DELETE", f"/internal/carts/{user_id}")):
         assert client.open(path, method=method).status_code == 401
         assert client.open(path, method=method, headers=headers).status_code == 403
         response = client.open(path, method=method, headers=admin)

@@ -13,6 +13,9 @@ from storefront_common.timeutil import utcnow
 from .extensions import db
 from .models import Order, OrderStatus
 
+# Every order write returns the whole row, so the loaded order can be brought up to date without a re-read.
+_TABLE = Order.__table__
+_COLUMNS = {attribute.key: attribute.columns[0] for attribute in Order.__mapper__.column_attrs}
 MOVES: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.PENDING: frozenset({OrderStatus.PAID, OrderStatus.CANCELLED}),
     OrderStatus.PAID: frozenset({OrderStatus.SHIPPED, OrderStatus.CANCELLED}),
@@ -61,7 +64,3 @@ def _update(order_id: uuid.UUID, conditions: list[ColumnElement[bool]], values: 
             for key, value in zip(_COLUMNS, written, strict=True):
                 set_committed_value(loaded, key, value)
     return written is not None
-
-
-_TABLE = Order.__table__
-_COLUMNS = {attribute.key: attribute.columns[0] for attribute in Order.__mapper__.column_attrs}
