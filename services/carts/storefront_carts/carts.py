@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Executable, Row, Table, delete, select, update
 
-from storefront_common.db import insert_on_conflict
+from storefront_common.db import autocommit, insert_on_conflict
 from storefront_common.errors import conflict, not_found
 from storefront_common.timeutil import utcnow
 
@@ -116,30 +116,11 @@ def purge_expired(now: datetime | None = None) -> int:
 
 def _standalone(statement: Executable) -> list[Row[Any]]:
     """Run one statement in a transaction of its own."""
-    with db.engine.connect() as connection, _autocommit(connection):
+    with db.engine.connect() as connection, autocommit(connection):
         result = connection.execute(statement)
         rows = result.all() if result.returns_rows else []
         connection.commit()  # SQLite's transaction; under autocommit there is nothing to send
         return rows
-
-
-@contextmanager
-def _autocommit(connection: Connection) -> Iterator[None]:
-    """On psycopg2, autocommit spares the BEGIN and COMMIT round trips a single statement does not need.
-
-    psycopg2's own switch rather than isolation_level="AUTOCOMMIT": SQLAlchemy resets that on check-in with a
-    SET statement, a round trip of its own.
-    """
-    driver: Any = connection.connection.dbapi_connection
-    if connection.dialect.driver != "psycopg2" or driver is None:
-        yield
-        return
-    driver.autocommit = True
-    try:
-        yield
-    finally:
-        if not driver.closed:
-            driver.autocommit = False
 
 
 def _read(user_id: uuid.UUID, now: datetime) -> _Stored | None:

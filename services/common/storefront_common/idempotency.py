@@ -6,17 +6,18 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from flask import Response, current_app, request
 from flask_jwt_extended import get_jwt
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import JSON, Integer, String, UniqueConstraint, delete, insert, select, update
+from sqlalchemy import (JSON, Delete, Insert, Integer, String, Table, UniqueConstraint, Update, and_, bindparam, delete,
+                        insert, select, update)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from werkzeug.exceptions import HTTPException
 
-from .db import UTCDateTime
+from .db import UTCDateTime, own_transaction
 from .errors import ProblemError, validation_error
 from .timeutil import utcnow
 
@@ -101,13 +102,27 @@ def idempotent(db: SQLAlchemy, record_model: type[Any]) -> Callable[[F], F]:
     return decorator
 
 
+class _KeyStatements(NamedTuple):
+    claim: Insert
+    settle: Update
+    forget: Delete
+
+
+@functools.cache
+def _statements(table: Table) -> _KeyStatements:
+    """Built once per table: SQLAlchemy then skips re-coercing them and re-deriving their cache keys.
+    The values come with each execution; `by_` names differ from the columns the SET clause takes."""
+    by_key = and_(table.c.principal == bindparam("by_principal"), table.c.key == bindparam("by_key"))
+    return _KeyStatements(insert(table), update(table).where(by_key), delete(table).where(by_key))
+
+
 def _claim(db: SQLAlchemy, model: type[Any], principal: str, key: str, fingerprint: str) -> Any | None:
     """Insert the key as in progress; return the existing record when someone holds it already."""
     # Core statements on the table: the ORM's unit of work costs more than these statements themselves.
     try:
-        db.session.execute(insert(model.__table__).values(principal=principal, key=key,
-                                                          fingerprint=fingerprint, created_at=utcnow()))
-        db.session.commit()
+        with own_transaction(db.session):
+            db.session.execute(_statements(model.__table__).claim,
+                               {"principal": principal, "key": key, "fingerprint": fingerprint, "created_at": utcnow()})
         return None
     except IntegrityError:
         db.session.rollback()
@@ -145,13 +160,13 @@ def _settle(db: SQLAlchemy, model: type[Any], principal: str, key: str, response
         # A failure the client may retry: the key is released so the retry runs for real.
         _forget(db, model, principal, key)
         return
-    table = model.__table__
-    db.session.execute(update(table).where(table.c.principal == principal, table.c.key == key)
-                       .values(status_code=response.status_code, response_body=response.get_json(silent=True)))
-    db.session.commit()
+    with own_transaction(db.session):
+        db.session.execute(_statements(model.__table__).settle,
+                           {"by_principal": principal, "by_key": key, "status_code": response.status_code,
+                            "response_body": response.get_json(silent=True)})
 
 
 def _forget(db: SQLAlchemy, model: type[Any], principal: str, key: str) -> None:
     db.session.rollback()
-    db.session.execute(delete(model).where(model.principal == principal, model.key == key))
-    db.session.commit()
+    with own_transaction(db.session):
+        db.session.execute(_statements(model.__table__).forget, {"by_principal": principal, "by_key": key})

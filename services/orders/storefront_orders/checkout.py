@@ -23,6 +23,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from storefront_common.client import DependencyUnavailable
+from storefront_common.db import own_transaction
 from storefront_common.errors import ProblemError, conflict, validation_error
 
 from . import escrow, fulfilment
@@ -64,12 +65,12 @@ def _settings() -> Settings:
 
 
 def run(request: CheckoutRequest) -> Order:
-    order = db.session.get(Order, request.order_id)
+    with own_transaction(db.session):
+        order = db.session.get(Order, request.order_id)
+        # A recorded order is what the buyer checked out; a cart edited since does not change it.
+        recorded = [(item.product_id, item.quantity) for item in order.items] if order is not None else None
     if order is not None and _already_decided(order):
         return order
-    # A recorded order is what the buyer checked out; a cart edited since does not change it.
-    recorded = [(item.product_id, item.quantity) for item in order.items] if order is not None else None
-    end_transaction()
     lines = recorded or _cart_lines(request.user_id)
     # Access tokens carry the (unchangeable) email; older tokens without it cost one call to users.
     email = request.email_claim or clients().users.email(request.bearer)

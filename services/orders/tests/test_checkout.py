@@ -7,6 +7,7 @@ import requests
 
 from conftest import Platform
 from shop import Shop, User
+from storefront_common.testing.databases import recorded_statements
 from storefront_orders.schemas import OrderOut
 
 
@@ -207,3 +208,14 @@ def test_a_cart_repriced_into_two_currencies_is_422_and_keeps_all_stock(shop: Sh
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "cart"
     assert (shop.stock(naira), shop.stock(dollars)) == (10, 10)
     assert shop.balance(buyer) == 100_000 and shop.get(buyer).json()["total"] == 0
+
+
+def test_a_wallet_checkout_costs_orders_nine_round_trips(shop: Shop, platform: Platform) -> None:
+    """The checkout's hot path: a transaction only where two statements must stand or fall together."""
+    vendor = shop.user("vendor")
+    buyer, _ = shop.buyer_with_cart(vendor, price=4_000, quantity=1, funds=10_000)
+    with recorded_statements(platform.orders_app, words=1, transactions=True) as seen:
+        response = shop.checkout(buyer)
+    assert response.status_code == 201 and response.json()["status"] == "paid"
+    # claim the key, look for the order, record it with its lines, paid, stock kept and cart emptied, settle
+    assert seen == ["INSERT", "SELECT", "BEGIN", "INSERT", "INSERT", "COMMIT", "UPDATE", "UPDATE", "UPDATE"]

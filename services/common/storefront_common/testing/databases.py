@@ -4,10 +4,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from flask import Flask
+from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 from sqlalchemy import MetaData, create_engine, event, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 
 from ..migrations import upgrade
 
@@ -47,14 +49,21 @@ def migrated(app: Flask) -> Iterator[Flask]:
 @contextmanager
 def recorded_statements(app: Flask, words: int = 3, transactions: bool = False) -> Iterator[list[str]]:
     """The statements the app's engine sends meanwhile, each cut to its first `words` words; with
-    `transactions`, BEGIN, COMMIT and ROLLBACK too. For tests that pin what a request costs."""
+    `transactions`, the BEGIN, COMMIT and ROLLBACK that psycopg2 sends too (none in autocommit).
+    For tests that pin what a request costs in round trips."""
     seen: list[str] = []
-    listeners: dict[str, Callable[..., None]] = {
-        "before_cursor_execute": lambda _conn, _cursor, statement, *_: seen.append(
-            " ".join(statement.split()[:words]))}
+
+    def statement(connection: Connection, _cursor: Any, sql: str, *_: Any) -> None:
+        if transactions and not _in_transaction(connection) and not _autocommit(connection):
+            seen.append("BEGIN")  # psycopg2 opens the transaction just before the statement
+        seen.append(" ".join(sql.split()[:words]))
+
+    def ending(word: str) -> Callable[[Connection], None]:
+        return lambda connection: seen.append(word) if _in_transaction(connection) else None
+
+    listeners: dict[str, Callable[..., None]] = {"before_cursor_execute": statement}
     if transactions:
-        listeners.update({name: lambda *_, word=name.upper(): seen.append(word)
-                          for name in ("begin", "commit", "rollback")})
+        listeners.update({"commit": ending("COMMIT"), "rollback": ending("ROLLBACK")})
     with app.app_context():
         engine = app.extensions["storefront"].db.engine
     for name, listener in listeners.items():
@@ -64,3 +73,11 @@ def recorded_statements(app: Flask, words: int = 3, transactions: bool = False) 
     finally:
         for name, listener in listeners.items():
             event.remove(engine, name, listener)
+
+
+def _in_transaction(connection: Connection) -> bool:
+    return bool(connection.connection.dbapi_connection.get_transaction_status() != TRANSACTION_STATUS_IDLE)
+
+
+def _autocommit(connection: Connection) -> bool:
+    return bool(connection.connection.dbapi_connection.autocommit)
