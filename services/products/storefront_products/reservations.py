@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import (ColumnElement, Connection, Select, Table, Update, bindparam, case, func, insert, select,
                         update)
 
-from storefront_common.db import insert_on_conflict
+from storefront_common.db import autocommit, insert_on_conflict
 from storefront_common.errors import ProblemError, conflict, not_found
 from storefront_common.timeutil import utcnow
 
@@ -95,6 +95,21 @@ LOAD_BY_ORDER = _load_by("order_id")
 MOVES = {None: _move_statement(),
          True: _move_statement(RESERVATIONS.c.expires_at <= bindparam("now")),
          False: _move_statement(RESERVATIONS.c.expires_at > bindparam("now"))}
+
+
+def _commit_and_load() -> Select[Any]:
+    """The usual commit as one statement: move an active reservation within its time to committed, and read
+    it with its lines. The read sees the rows as the statement found them (one snapshot for the whole
+    statement), so the status is the move's when it moved; the last column says whether it did."""
+    moved = MOVES[False].returning(RESERVATIONS.c.id, RESERVATIONS.c.status).cte("moved")
+    head = [func.coalesce(moved.c.status, RESERVATIONS.c.status) if name == "status" else RESERVATIONS.c[name]
+            for name in HEAD]
+    return (select(*head, *(ITEMS.c[name] for name in ReservedLine._fields), moved.c.id.is_not(None))
+            .join_from(RESERVATIONS, ITEMS).outerjoin(moved, moved.c.id == RESERVATIONS.c.id)
+            .where(RESERVATIONS.c.id == bindparam("reservation_id")).order_by(ITEMS.c.product_id))
+
+
+COMMIT_AND_LOAD = _commit_and_load()
 TAKE_UNITS = (update(PRODUCTS)
               .where(PRODUCTS.c.id == bindparam("product_id"), PRODUCTS.c.is_active,
                      PRODUCTS.c.stock >= bindparam("quantity"))
@@ -217,8 +232,15 @@ def read(connection: Connection, reservation_id: uuid.UUID) -> ReservationView:
 
 
 def commit(connection: Connection, reservation_id: uuid.UUID) -> ReservationView:
-    # The usual case, an active reservation within its time, is one UPDATE; a due one expires instead.
+    # The usual case, an active reservation within its time, is one statement; a due one expires instead.
     now = utcnow()
+    if connection.dialect.name == "postgresql":
+        with autocommit(connection):
+            rows = connection.execute(COMMIT_AND_LOAD, {"reservation_id": reservation_id, "now": now,
+                                                        "from_status": ReservationStatus.ACTIVE,
+                                                        "to_status": ReservationStatus.COMMITTED}).all()
+        if rows and rows[0][-1]:
+            return ReservationView(*rows[0][:len(HEAD)], items=[ReservedLine(*row[len(HEAD):-1]) for row in rows])
     committed = _move(connection, reservation_id, ReservationStatus.COMMITTED, now, due=False)
     expired = not committed and _move(connection, reservation_id, ReservationStatus.EXPIRED, now, due=True)
     reservation = _settle(connection, reservation_id, give_back=expired)

@@ -25,14 +25,15 @@ def test_statements_per_reserve_and_commit(app: Flask, client: FlaskClient, shop
     def commit() -> int:
         return client.post(f"/internal/reservations/{reserved.pop()}/commit", headers=shop.service).status_code
 
-    # A reservation is its row, one conditional UPDATE per product and one INSERT of all its lines; a commit
-    # is one conditional UPDATE and one read of the reservation with its lines for the answer.
-    cases = [(201, ["INSERT INTO reservations", "UPDATE products SET", "INSERT INTO reservation_items"],
-              lambda: reserve(1)),
-             (200, ["UPDATE reservations SET", "SELECT reservations.id, reservations.order_id,"], commit),
-             (201, ["INSERT INTO reservations", "UPDATE products SET", "UPDATE products SET",
-                    "INSERT INTO reservation_items"], lambda: reserve(2))]
+    # A reservation is its row, one conditional UPDATE per product and one INSERT of all its lines, in one
+    # transaction; a commit is one statement, its conditional UPDATE and the read of the reservation with
+    # its lines for the answer, in autocommit.
+    cases = [(201, ["BEGIN", "INSERT INTO reservations", "UPDATE products SET", "INSERT INTO reservation_items",
+               "COMMIT"], lambda: reserve(1)),
+             (200, ["WITH moved AS"], commit),
+             (201, ["BEGIN", "INSERT INTO reservations", "UPDATE products SET", "UPDATE products SET",
+                    "INSERT INTO reservation_items", "COMMIT"], lambda: reserve(2))]
     for status, expected, send in cases:
-        with recorded_statements(app) as seen:
+        with recorded_statements(app, transactions=True) as seen:
             assert send() == status
         assert seen == expected
