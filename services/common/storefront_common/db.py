@@ -97,7 +97,6 @@ def engine_options(database_url: str) -> dict[str, Any]:
     return {"pool_size": 5, "max_overflow": 10, "pool_recycle": 1800}
 
 
-
 @contextmanager
 def autocommit(connection: Connection) -> Iterator[None]:
     """On psycopg2, autocommit spares the BEGIN and COMMIT round trips a single statement does not need.
@@ -133,6 +132,7 @@ def own_transaction(session: Session | scoped_session[Any]) -> Iterator[None]:
         with autocommit(current.connection()):
             yield
     current.commit()
+
 
 # Pooled connections are checked before use only when they have sat idle, not on every checkout
 # (HikariCP does the same with its `aliveBypassWindowMs`): `pool_pre_ping` costs a round trip per
