@@ -4,7 +4,8 @@ All five services run under gunicorn on PostgreSQL behind the local gateway, as 
 (but on PostgreSQL). Each virtual user loops add-to-cart then checkout with no think time (a closed
 loop: latency is what N users get from the throughput the two cores can give). Prints, per round and
 as the median of the rounds, checkouts/s and p50/p95/p99 of the pair, of the checkout request alone
-and of the add-to-cart alone. Not a test: it prints numbers and never fails on them.
+and of the add-to-cart alone, and the CPU the machine spent per pair. Not a test: it prints numbers and
+never fails on them.
 
     make bench-checkout    # or: .venv/bin/python bench/checkout/run.py --seconds 15 --rounds 3 --users 4 16 32
 """
@@ -109,6 +110,7 @@ class Level:
     checkout: tuple[float, float, float]
     add: tuple[float, float, float]
     errors: int
+    cpu_ms: float  # CPU the whole machine spent per add+checkout (every process, user and system time)
 
 
 def _quantiles(seconds: list[float]) -> tuple[float, float, float]:
@@ -116,8 +118,23 @@ def _quantiles(seconds: list[float]) -> tuple[float, float, float]:
     return percentile(ms, 0.50), percentile(ms, 0.95), percentile(ms, 0.99)
 
 
+def busy_cpu_seconds() -> float:
+    """Non-idle CPU time of the whole machine so far (Linux /proc/stat; NaN elsewhere).
+
+    Latency on a shared 2-core machine swings 10-15% between runs; CPU per add+checkout moves less with the
+    machine's load, so it is the number to compare two versions of the code by.
+    """
+    try:
+        with open("/proc/stat") as stat:
+            ticks = [int(value) for value in stat.readline().split()[1:]]
+    except OSError:
+        return float("nan")
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # all but idle and iowait
+
+
 def run_level(base_url: str, product_id: str, customers: list[Account], seconds: float) -> Level:
     samples = Samples()
+    busy_before = busy_cpu_seconds()
     stop_at = time.monotonic() + seconds
     threads = [threading.Thread(target=virtual_user, args=(base_url, c, product_id, stop_at, samples))
                for c in customers]
@@ -125,10 +142,12 @@ def run_level(base_url: str, product_id: str, customers: list[Account], seconds:
         thread.start()
     for thread in threads:
         thread.join()
+    busy = busy_cpu_seconds() - busy_before
     for error in samples.errors[:3]:
         print(f"       e.g. {error}")
+    cpu_ms = busy * 1000 / len(samples.pair) if samples.pair else float("nan")
     return Level(len(customers), len(samples.pair) / seconds, _quantiles(samples.pair),
-                 _quantiles(samples.checkout), _quantiles(samples.add), len(samples.errors))
+                 _quantiles(samples.checkout), _quantiles(samples.add), len(samples.errors), cpu_ms)
 
 
 def _ms(label: str, quantiles: tuple[float, float, float]) -> str:
@@ -137,7 +156,8 @@ def _ms(label: str, quantiles: tuple[float, float, float]) -> str:
 
 def report(level: Level, prefix: str = "") -> None:
     print(f"{prefix}{level.users:>3} users {level.rate:6.1f} checkouts/s | {_ms('add+checkout', level.pair)} | "
-          f"{_ms('checkout', level.checkout)} | {_ms('add', level.add)} ms | errors {level.errors}", flush=True)
+          f"{_ms('checkout', level.checkout)} | {_ms('add', level.add)} ms | CPU {level.cpu_ms:4.1f} ms/pair | "
+          f"errors {level.errors}", flush=True)
 
 
 def median_level(runs: list[Level]) -> Level:
@@ -145,7 +165,8 @@ def median_level(runs: list[Level]) -> Level:
         return tuple(statistics.median(pick(run)[i] for run in runs) for i in range(3))  # type: ignore[return-value]
 
     return Level(runs[0].users, statistics.median(run.rate for run in runs), mid(lambda run: run.pair),
-                 mid(lambda run: run.checkout), mid(lambda run: run.add), sum(run.errors for run in runs))
+                 mid(lambda run: run.checkout), mid(lambda run: run.add), sum(run.errors for run in runs),
+                 statistics.median(run.cpu_ms for run in runs))
 
 
 def main() -> None:
