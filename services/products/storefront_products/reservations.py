@@ -17,8 +17,8 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import (ColumnElement, Connection, Select, Table, Update, bindparam, case, func, insert, select,
-                        update)
+from sqlalchemy import (ColumnElement, Connection, Insert, Integer, Select, Table, Update, Uuid, bindparam, case, func,
+                        insert, select, update)
 
 from storefront_common.db import autocommit, insert_on_conflict
 from storefront_common.errors import ProblemError, conflict, not_found
@@ -115,6 +115,19 @@ TAKE_UNITS = (update(PRODUCTS)
                      PRODUCTS.c.stock >= bindparam("quantity"))
               .values(stock=PRODUCTS.c.stock - bindparam("quantity"))
               .returning(PRODUCTS.c.name, PRODUCTS.c.price, PRODUCTS.c.currency, PRODUCTS.c.vendor_id))
+
+
+def _take_units_into_items() -> Insert:
+    """One statement per line on PostgreSQL: take the units and record the line priced as they were taken.
+    The hot product's row stays locked from here to COMMIT only, one round trip, not two."""
+    taken = TAKE_UNITS.returning(PRODUCTS.c.id).cte("taken")
+    priced = select(bindparam("reservation_id", type_=Uuid), taken.c.id, bindparam("quantity", type_=Integer),
+                    taken.c.name, taken.c.price, taken.c.currency, taken.c.vendor_id)
+    return (insert(ITEMS).from_select(["reservation_id", *ReservedLine._fields], priced).add_cte(taken)
+            .returning(*(ITEMS.c[name] for name in ReservedLine._fields[2:])))
+
+
+TAKE_UNITS_INTO_ITEMS = _take_units_into_items()
 _RESTORED = PRODUCTS.c.stock + bindparam("quantity")
 # Capped because the vendor may have raised the stock to the maximum meanwhile.
 RETURN_UNITS = (update(PRODUCTS).where(PRODUCTS.c.id == bindparam("product_id"))
@@ -148,18 +161,24 @@ def reserve(connection: Connection, order_id: uuid.UUID, quantities: dict[uuid.U
         "expires_at": expires_at, "created_at": now, "updated_at": now}).rowcount
     if not inserted:
         return _replay(connection, order_id, quantities, now), False
-    lines = _take_units(connection, quantities)
-    connection.execute(INSERT_ITEMS, [{"reservation_id": reservation_id, **line._asdict()} for line in lines])
+    lines = _take_units(connection, reservation_id, quantities)
     connection.commit()
     return ReservationView(reservation_id, order_id, ReservationStatus.ACTIVE, expires_at, lines), True
 
 
-def _take_units(connection: Connection, quantities: dict[uuid.UUID, int]) -> list[ReservedLine]:
+def _take_units(connection: Connection, reservation_id: uuid.UUID,
+                quantities: dict[uuid.UUID, int]) -> list[ReservedLine]:
+    """Take each product's units and record the lines; all or none (a shortfall rolls everything back)."""
+    on_postgresql = connection.dialect.name == "postgresql"
     lines: list[ReservedLine] = []
     short: list[uuid.UUID] = []
     for product_id in sorted(quantities):
         quantity = quantities[product_id]
-        taken = connection.execute(TAKE_UNITS, {"product_id": product_id, "quantity": quantity}).first()
+        if on_postgresql:
+            taken = connection.execute(TAKE_UNITS_INTO_ITEMS, {"reservation_id": reservation_id,
+                                                               "product_id": product_id, "quantity": quantity}).first()
+        else:
+            taken = connection.execute(TAKE_UNITS, {"product_id": product_id, "quantity": quantity}).first()
         if taken is None:
             short.append(product_id)
         else:
@@ -167,6 +186,8 @@ def _take_units(connection: Connection, quantities: dict[uuid.UUID, int]) -> lis
     if short:
         connection.rollback()
         raise InsufficientStock(_shortfalls(connection, {pid: quantities[pid] for pid in short}))
+    if not on_postgresql:  # SQLite has no UPDATE inside WITH: the lines are inserted apart
+        connection.execute(INSERT_ITEMS, [{"reservation_id": reservation_id, **line._asdict()} for line in lines])
     return lines
 
 

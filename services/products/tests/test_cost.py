@@ -25,14 +25,13 @@ def test_statements_per_reserve_and_commit(app: Flask, client: FlaskClient, shop
     def commit() -> int:
         return client.post(f"/internal/reservations/{reserved.pop()}/commit", headers=shop.service).status_code
 
-    # A reservation is its row, one conditional UPDATE per product and one INSERT of all its lines, in one
-    # transaction; a commit is one statement, its conditional UPDATE and the read of the reservation with
+    # A reservation is its row and one statement per product (the conditional UPDATE and the line's INSERT),
+    # in one transaction; a commit is one statement, its conditional UPDATE and the read of the reservation with
     # its lines for the answer, in autocommit.
-    cases = [(201, ["BEGIN", "INSERT INTO reservations", "UPDATE products SET", "INSERT INTO reservation_items",
-               "COMMIT"], lambda: reserve(1)),
+    cases = [(201, ["BEGIN", "INSERT INTO reservations", "WITH taken AS", "COMMIT"], lambda: reserve(1)),
              (200, ["WITH moved AS"], commit),
-             (201, ["BEGIN", "INSERT INTO reservations", "UPDATE products SET", "UPDATE products SET",
-                    "INSERT INTO reservation_items", "COMMIT"], lambda: reserve(2))]
+             (201, ["BEGIN", "INSERT INTO reservations", "WITH taken AS", "WITH taken AS", "COMMIT"],
+              lambda: reserve(2))]
     for status, expected, send in cases:
         with recorded_statements(app, transactions=True) as seen:
             assert send() == status
