@@ -4,6 +4,10 @@ Everything is checked before anything is created, so a converged server sees rea
 Passwords reach the server as SCRAM verifiers, never in clear text (a server logging DDL would
 otherwise log them). Each database carries a comment naming its Storefront: the operator never
 adopts or drops a database another Storefront owns.
+
+The operator verifies the server with the Storefront's own caCertificate ConfigMap, the one the
+services mount (reading ConfigMaps is a permission it already has for the chart's objects);
+STOREFRONT_DATABASE_SSL_ROOT_CERT is the fallback for a Storefront without one.
 """
 from __future__ import annotations
 
@@ -11,7 +15,10 @@ import base64
 import hashlib
 import hmac
 import os
+import tempfile
+import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg2
 from psycopg2 import sql
@@ -19,12 +26,13 @@ from psycopg2.extensions import connection as Connection
 
 from . import naming
 from .conditions import DATABASES_READY, StepOutcome
-from .kube import SECRET, STATEFUL_SET, Kube, KubeError
+from .kube import CONFIG_MAP, SECRET, STATEFUL_SET, Kube, KubeError
 from .secrets import DatabaseLogin, ProvisionedSecrets
 from .spec import ServerSpec, StorefrontSpec
 
 SCRAM_ITERATIONS = 4096
 INVALID_PASSWORD = "28P01"  # SQLSTATE invalid_password
+CA_BUNDLE_DIR = Path(tempfile.gettempdir()) / "storefront-operator-ca"
 
 
 class DatabaseProblem(Exception):
@@ -119,7 +127,38 @@ def admin_login(kube: Kube, spec: StorefrontSpec, connect_timeout: int, ssl_root
                               f"Secret {server.admin_secret_name} lacks key(s) {', '.join(missing)} "
                               "(needs username and password)")
     decode = lambda key: base64.b64decode(data[key]).decode()  # noqa: E731
-    return AdminLogin(server, decode("username"), decode("password"), connect_timeout, ssl_root_cert)
+    return AdminLogin(server, decode("username"), decode("password"), connect_timeout,
+                      ca_bundle_file(kube, spec) or ssl_root_cert)
+
+
+def ca_bundle_file(kube: Kube, spec: StorefrontSpec) -> str:
+    """The Storefront's caCertificate as a file for libpq's sslrootcert; "" when it names none."""
+    ref = spec.server.ca_certificate if spec.server else None
+    if ref is None:
+        return ""
+    where = f"ConfigMap {ref.config_map_name} (spec.database.server.caCertificate)"
+    try:
+        config_map = kube.get(CONFIG_MAP, spec.namespace, ref.config_map_name)
+    except KubeError as error:
+        raise DatabaseProblem("KubernetesError", f"reading {where}: {error}") from None
+    if config_map is None:
+        raise DatabaseProblem("CACertificateMissing", f"{where} does not exist")
+    bundle = (config_map.get("data") or {}).get(ref.key)
+    if not bundle:
+        raise DatabaseProblem("CACertificateInvalid", f"{where} has no key {ref.key}")
+    return write_ca_bundle(bundle)
+
+
+def write_ca_bundle(bundle: str) -> str:
+    """Named by content: Storefronts sharing a bundle share the file, and a file never changes under a
+    connection reading it (a changed bundle is a new file)."""
+    path = CA_BUNDLE_DIR / f"{hashlib.sha256(bundle.encode()).hexdigest()}.pem"
+    if not path.exists():
+        CA_BUNDLE_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+        partial = CA_BUNDLE_DIR / f".{path.name}.{os.getpid()}.{threading.get_ident()}"
+        partial.write_text(bundle)
+        os.replace(partial, path)
+    return str(path)
 
 
 def provision_all(connection: Connection, admin: AdminLogin, spec: StorefrontSpec,

@@ -48,6 +48,7 @@ STATEFUL_SET = ResourceKind("apps/v1", "StatefulSet", "statefulsets")
 INGRESS = ResourceKind("networking.k8s.io/v1", "Ingress", "ingresses")
 SERVICE = ResourceKind("v1", "Service", "services")
 PERSISTENT_VOLUME_CLAIM = ResourceKind("v1", "PersistentVolumeClaim", "persistentvolumeclaims")
+CONFIG_MAP = ResourceKind("v1", "ConfigMap", "configmaps")
 
 # Every kind the storefront chart renders: the workloads step lists these to compare and prune.
 CHART_KINDS: tuple[ResourceKind, ...] = (
@@ -56,7 +57,7 @@ CHART_KINDS: tuple[ResourceKind, ...] = (
     SERVICE,
     INGRESS,
     ResourceKind("v1", "ServiceAccount", "serviceaccounts"),
-    ResourceKind("v1", "ConfigMap", "configmaps"),
+    CONFIG_MAP,
     SECRET,
     ResourceKind("autoscaling/v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers"),
     ResourceKind("policy/v1", "PodDisruptionBudget", "poddisruptionbudgets"),

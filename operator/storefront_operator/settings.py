@@ -51,7 +51,7 @@ class OperatorSettings:
         default_factory=lambda: float(os.environ.get("STOREFRONT_RETRY_BACKOFF_MAX_SECONDS", "60")))
     database_connect_timeout_seconds: int = field(
         default_factory=lambda: int(os.environ.get("STOREFRONT_DATABASE_CONNECT_TIMEOUT_SECONDS", "5")))
-    # CA bundle for sslMode verify-ca/verify-full (e.g. the RDS global bundle).
+    # CA bundle for the operator's own connections when a Storefront names no caCertificate ConfigMap.
     database_ssl_root_cert: str = field(default_factory=lambda: os.environ.get("STOREFRONT_DATABASE_SSL_ROOT_CERT", ""))
     worker_threads: int = field(default_factory=lambda: int(os.environ.get("STOREFRONT_WORKER_THREADS", "8")))
 

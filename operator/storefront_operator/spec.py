@@ -17,11 +17,19 @@ def duration_seconds(text: str) -> int:
 
 
 @dataclass(frozen=True)
+class CACertificateRef:
+    """A key of a ConfigMap in the Storefront's namespace holding a PEM CA bundle."""
+    config_map_name: str
+    key: str
+
+
+@dataclass(frozen=True)
 class ServerSpec:
     host: str
     port: int
     ssl_mode: str
     admin_secret_name: str
+    ca_certificate: CACertificateRef | None = None
 
 
 @dataclass(frozen=True)
@@ -118,11 +126,14 @@ class StorefrontSpec:
         server = self.database.get("server")
         if not server:
             return None
+        ca = server.get("caCertificate") or {}
+        ca_name = str((ca.get("configMapRef") or {}).get("name") or "")
         return ServerSpec(
             host=str(server["host"]),
             port=int(server.get("port") or 5432),
             ssl_mode=str(server.get("sslMode") or "require"),
             admin_secret_name=str((server.get("adminSecretRef") or {}).get("name", "")),
+            ca_certificate=CACertificateRef(ca_name, str(ca.get("key") or "ca.crt")) if ca_name else None,
         )
 
     @property

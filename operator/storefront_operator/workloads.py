@@ -77,6 +77,9 @@ def chart_values(spec: StorefrontSpec, provisioned: ProvisionedSecrets) -> dict[
         # The operator applies everything itself; Helm hook annotations would mean nothing here.
         "workload": {"migration": {"asHook": False}},
     }
+    ca = spec.server.ca_certificate if spec.server else None
+    if ca is not None:
+        values["database"] = {"caCertificate": {"configMapName": ca.config_map_name, "key": ca.key}}
     embedded = spec.embedded_database
     if embedded is not None:
         values["postgresql"] = {

@@ -7,9 +7,12 @@ from storefront_operator import naming
 from storefront_operator.apply import first_difference
 from storefront_operator.conditions import StepOutcome
 from storefront_operator.databases import public_can_connect, scram_verifier
+from storefront_operator.secrets import ProvisionedSecrets
+from storefront_operator.settings import SERVICE_NAMES
 from storefront_operator.signing_keys import drop_expired, key_set_from_files, new_key_set, rotate
-from storefront_operator.spec import duration_seconds
+from storefront_operator.spec import CACertificateRef, StorefrontSpec, duration_seconds
 from storefront_operator.status import condition, merge_patch, phase_for
+from storefront_operator.workloads import chart_values
 
 
 def test_drift_ignores_server_defaults_canonical_quantities_and_omitted_empties() -> None:
@@ -76,3 +79,20 @@ def test_scram_verifier_and_acl() -> None:
     assert public_can_connect(None)
     assert public_can_connect(["=Tc/owner", "owner=CTc/owner"])
     assert not public_can_connect(["=T/owner", "owner=CTc/owner"])
+
+
+def test_chart_values_carry_the_database_ca_certificate_only_when_set() -> None:
+    server = {"host": "db.example.com", "sslMode": "verify-full", "adminSecretRef": {"name": "db-admin"}}
+    storefront = {"metadata": {"namespace": "shop", "name": "acme", "uid": "u1"},
+                  "spec": {"version": "0.1.0", "imageRegistry": "registry.example.com/storefront",
+                           "database": {"server": server}}}
+    provisioned = ProvisionedSecrets(database_secrets={s: f"acme-{s}-db" for s in SERVICE_NAMES},
+                                     client_secrets={s: f"acme-{s}-client" for s in SERVICE_NAMES})
+    assert "database" not in chart_values(StorefrontSpec.from_object(storefront), provisioned)
+
+    server["caCertificate"] = {"configMapRef": {"name": "rds-ca-bundle"}}  # key: the CRD's default
+    spec = StorefrontSpec.from_object(storefront)
+    assert spec.server is not None and spec.server.ca_certificate == CACertificateRef("rds-ca-bundle", "ca.crt")
+    server["caCertificate"]["key"] = "global-bundle.pem"
+    values = chart_values(StorefrontSpec.from_object(storefront), provisioned)
+    assert values["database"] == {"caCertificate": {"configMapName": "rds-ca-bundle", "key": "global-bundle.pem"}}

@@ -8,8 +8,8 @@ import pytest
 
 from k8s_support import CHART, REPO, SERVICES
 
-# Read by gunicorn and prometheus_client, not by the settings classes.
-PROCESS_ENV = {"PROMETHEUS_MULTIPROC_DIR", "WEB_CONCURRENCY"}
+# Read by gunicorn, prometheus_client and libpq (under SQLAlchemy's psycopg2), not by the settings classes.
+PROCESS_ENV = {"PROMETHEUS_MULTIPROC_DIR", "WEB_CONCURRENCY", "PGSSLROOTCERT"}
 
 
 @pytest.fixture(scope="module")

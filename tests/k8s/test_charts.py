@@ -80,6 +80,9 @@ def test_operator_chart_lints_strict(helm_offline, name):
     (["--set", "auth.accessTokenTTL=15 minutes"], "/auth/accessTokenTTL"),
     (["--set", "networkPolicy.database.port=70000"], "/networkPolicy/database/port"),
     (["--set", "networkPolicy.ingressController.cidrs[0]=everywhere"], "/networkPolicy/ingressController/cidrs/0"),
+    (["--set", "database.caCertificate.configMapName=RDS_CA"], "/database/caCertificate/configMapName"),
+    (["--set", "database.caCertificate.key=ca/crt"], "/database/caCertificate/key"),
+    (["--set", "database.caCertificate.secretName=x"], "secretName"),
 ])
 def test_storefront_schema_rejects(helm_offline, args, message):
     result = helm_offline("template", "acme", str(CHART), *args)
@@ -168,6 +171,24 @@ def test_migrations_and_periodic_jobs(render):
     # A new image means a new migration Job (a Job's pod template is immutable).
     later = by_kind(render(CHART, "--set", "image.tag=0.2.0"), "Job")
     assert set(later).isdisjoint(jobs)
+
+
+def test_database_ca_bundle_reaches_every_pod_that_connects(render):
+    docs = render(CHART, "--set", "database.caCertificate.configMapName=rds-ca-bundle",
+                  "--set", "database.caCertificate.key=global-bundle.pem")
+    specs = [(where, spec) for where, spec in pod_specs(docs) if where.split("/")[0] in ("Deployment", "Job", "CronJob")]
+    assert len(specs) == 3 * len(SERVICES)  # servers, migrations, periodic jobs
+    for where, spec in specs:
+        volume = {"name": "database-ca", "configMap": {"name": "rds-ca-bundle",
+                                                       "items": [{"key": "global-bundle.pem", "path": "global-bundle.pem"}]}}
+        assert volume in spec["volumes"], where
+        (container,) = spec["containers"]
+        mount = {"name": "database-ca", "mountPath": "/etc/storefront/database-ca", "readOnly": True}
+        assert mount in container["volumeMounts"], where
+        assert {"name": "PGSSLROOTCERT", "value": "/etc/storefront/database-ca/global-bundle.pem"} in container["env"], where
+    # Unset (the default): none of it renders.
+    for where, spec in pod_specs(render(CHART)):
+        assert "database-ca" not in json.dumps(spec) and "PGSSLROOTCERT" not in json.dumps(spec), where
 
 
 def test_ingress_routes_exactly_the_contract(render):

@@ -72,6 +72,14 @@ def test_defaults_are_filled_in(kubectl, namespace, storefront_crd):
     assert spec["services"]["products"]["autoscaling"]["targetCPUUtilizationPercentage"] == 70
 
 
+def test_verify_full_is_accepted_with_a_ca_certificate(kubectl, namespace, storefront_crd):
+    resource = storefront(**{"spec.database.server.sslMode": "verify-full",
+                             "spec.database.server.caCertificate": {"configMapRef": {"name": "rds-ca-bundle"}}})
+    created = json.loads(check(create(kubectl, namespace("crd-ca"), resource)))
+    assert created["spec"]["database"]["server"]["caCertificate"] == {"configMapRef": {"name": "rds-ca-bundle"},
+                                                                      "key": "ca.crt"}
+
+
 def test_samples_are_accepted(kubectl, namespace, storefront_crd):
     namespace("shop")  # the namespace the samples name
     for sample in (SAMPLES / "minimal.yaml", SAMPLES / "eks.yaml"):
@@ -120,6 +128,12 @@ def test_status_subresource_takes_phase_and_conditions(kubectl, namespace, store
     ("neither server nor embedded", {"spec.database": {"deletionPolicy": "Delete"}},
      ["exactly one of database.server or database.embedded"]),
     ("bad sslMode", {"spec.database.server.sslMode": "sometimes"}, ["spec.database.server.sslMode", "Unsupported value"]),
+    ("verify-full without caCertificate", {"spec.database.server.sslMode": "verify-full"},
+     ["spec.database.server.caCertificate", "caCertificate is required when sslMode is verify-ca or verify-full"]),
+    ("verify-ca without caCertificate", {"spec.database.server.sslMode": "verify-ca"},
+     ["spec.database.server.caCertificate", "caCertificate is required when sslMode is verify-ca or verify-full"]),
+    ("caCertificate without a ConfigMap", {"spec.database.server.caCertificate": {"key": "ca.crt"}},
+     ["spec.database.server.caCertificate.configMapRef", "Required value"]),
     ("bad deletionPolicy", {"spec.database.deletionPolicy": "Shred"}, ["spec.database.deletionPolicy", "Unsupported value"]),
     ("bad currency", {"spec.payments.currency": "EUR"}, ["spec.payments.currency", "Unsupported value"]),
     ("port 70000", {"spec.database.server.port": 70000}, ["spec.database.server.port", "less than or equal to 65535"]),

@@ -116,6 +116,10 @@ seccompProfile:
 /var/run/secrets/storefront/signing
 {{- end -}}
 
+{{- define "storefront.databaseCADir" -}}
+/etc/storefront/database-ca
+{{- end -}}
+
 {{/* Environment of every container of one service (server, migrations, jobs). */}}
 {{- define "storefront.env" -}}
 {{- $root := .root -}}
@@ -135,6 +139,10 @@ seccompProfile:
   value: {{ $v.jwt.issuer | quote }}
 - name: JWT_AUDIENCE
   value: {{ $v.jwt.audience | quote }}
+{{- with $v.database.caCertificate.configMapName }}
+- name: PGSSLROOTCERT
+  value: {{ printf "%s/%s" (include "storefront.databaseCADir" $root) $v.database.caCertificate.key | quote }}
+{{- end }}
 {{- range $other := splitList " " (include "storefront.serviceNames" $root) }}
 - name: {{ upper $other }}_URL
   value: {{ include "storefront.serviceURL" (dict "root" $root "name" $other) | quote }}
@@ -202,6 +210,15 @@ seccompProfile:
     secretName: {{ .root.Values.auth.signingKey.secretName }}
     defaultMode: 0440
 {{- end }}
+{{- with .root.Values.database.caCertificate }}
+{{- if .configMapName }}
+- name: database-ca
+  configMap:
+    name: {{ .configMapName }}
+    items:
+      - {key: {{ .key | quote }}, path: {{ .key | quote }}}
+{{- end }}
+{{- end }}
 {{- end -}}
 
 {{- define "storefront.volumeMounts" -}}
@@ -214,6 +231,11 @@ seccompProfile:
 {{- if eq .name "users" }}
 - name: signing-key
   mountPath: {{ include "storefront.signingKeyDir" .root }}
+  readOnly: true
+{{- end }}
+{{- if .root.Values.database.caCertificate.configMapName }}
+- name: database-ca
+  mountPath: {{ include "storefront.databaseCADir" .root }}
   readOnly: true
 {{- end }}
 {{- end -}}
