@@ -49,6 +49,7 @@ INGRESS = ResourceKind("networking.k8s.io/v1", "Ingress", "ingresses")
 SERVICE = ResourceKind("v1", "Service", "services")
 PERSISTENT_VOLUME_CLAIM = ResourceKind("v1", "PersistentVolumeClaim", "persistentvolumeclaims")
 CONFIG_MAP = ResourceKind("v1", "ConfigMap", "configmaps")
+JOB = ResourceKind("batch/v1", "Job", "jobs")
 
 # Every kind the storefront chart renders: the workloads step lists these to compare and prune.
 CHART_KINDS: tuple[ResourceKind, ...] = (
@@ -63,7 +64,7 @@ CHART_KINDS: tuple[ResourceKind, ...] = (
     ResourceKind("policy/v1", "PodDisruptionBudget", "poddisruptionbudgets"),
     ResourceKind("networking.k8s.io/v1", "NetworkPolicy", "networkpolicies"),
     ResourceKind("batch/v1", "CronJob", "cronjobs"),
-    ResourceKind("batch/v1", "Job", "jobs"),
+    JOB,
 )
 _KINDS_BY_TYPE = {(kind.api_version, kind.kind): kind for kind in CHART_KINDS}
 

@@ -74,8 +74,9 @@ def chart_values(spec: StorefrontSpec, provisioned: ProvisionedSecrets) -> dict[
         },
         "services": {service: service_values(spec, provisioned, service) for service in spec.services},
         "ingress": ingress_values(spec),
-        # The operator applies everything itself; Helm hook annotations would mean nothing here.
-        "workload": {"migration": {"asHook": False}},
+        # The operator applies everything itself; Helm hook annotations would mean nothing here. A finished
+        # migration Job is kept: one deleted by its TTL would be restored (and run again) as drift.
+        "workload": {"migration": {"asHook": False, "ttlSecondsAfterFinished": None}},
     }
     ca = spec.server.ca_certificate if spec.server else None
     if ca is not None:

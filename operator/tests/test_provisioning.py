@@ -10,7 +10,7 @@ import pytest
 
 from conftest import (SERVICE_NAMES, condition, connect_as, create_storefront, existing_databases, get_storefront,
                       mark_deployments_ready, secret_files, wait_for)
-from storefront_operator.kube import DEPLOYMENT, INGRESS, SECRET, Kube
+from storefront_operator.kube import DEPLOYMENT, INGRESS, JOB, SECRET, Kube
 
 pytestmark = pytest.mark.usefixtures("shared_operator")
 
@@ -44,6 +44,9 @@ def test_apply_creates_secrets_databases_and_owned_children(admin_kube: Kube, na
     assert deployments["acme-orders"]["spec"]["replicas"] == 1
     assert deployments["acme-carts"]["spec"]["template"]["spec"]["containers"][0]["image"] == \
         "registry.example.com/storefront/carts:0.1.0"
+    # Finished migration Jobs are kept: one deleted by a TTL would come back as drift and run again.
+    jobs = wait_for(lambda: admin_kube.list(JOB, namespace, "storefront.dev/instance=acme") or None, what="Jobs")
+    assert jobs and all("ttlSecondsAfterFinished" not in job["spec"] for job in jobs)
 
     # The environment: Secrets by reference only; the Paystack key by secretKeyRef, never a value.
     payments_env = env_of(deployments["acme-payments"])

@@ -173,6 +173,14 @@ def test_migrations_and_periodic_jobs(render):
     assert set(later).isdisjoint(jobs)
 
 
+def test_finished_migration_jobs_expire_unless_kept(render):
+    """Plain Helm lets a finished Job go after a day; the operator keeps it (null), or it would restore it."""
+    ttls = [job["spec"].get("ttlSecondsAfterFinished") for job in by_kind(render(CHART), "Job").values()]
+    assert ttls == [86400] * len(SERVICES)
+    kept = by_kind(render(CHART, "--set", "workload.migration.ttlSecondsAfterFinished=null"), "Job")
+    assert len(kept) == len(SERVICES) and all("ttlSecondsAfterFinished" not in job["spec"] for job in kept.values())
+
+
 def test_database_ca_bundle_reaches_every_pod_that_connects(render):
     docs = render(CHART, "--set", "database.caCertificate.configMapName=rds-ca-bundle",
                   "--set", "database.caCertificate.key=global-bundle.pem")
