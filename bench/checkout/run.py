@@ -132,6 +132,17 @@ def busy_cpu_seconds() -> float:
     return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # all but idle and iowait
 
 
+def reference_loop_seconds() -> float:
+    """How long this machine takes for a fixed pure-Python loop (0.16-0.17 s on a quiet day here).
+
+    The shared machine's speed drifts by up to 2x within hours; printed beside the results, it says which
+    numbers from different runs may be compared at all.
+    """
+    started = time.perf_counter()
+    sum(i * i for i in range(5_000_000))
+    return time.perf_counter() - started
+
+
 def run_level(base_url: str, product_id: str, customers: list[Account], seconds: float) -> Level:
     samples = Samples()
     busy_before = busy_cpu_seconds()
@@ -187,6 +198,7 @@ def main() -> None:
         stack.enter_context(LocalPlatform(config, dict(os.environ)))
         api = Api(config.public_url)
         product, customers = prepare(api, max(args.users))
+        before_loop = reference_loop_seconds()
         print(f"platform: 5 services x {args.workers} gunicorn workers x {args.threads} threads (gthread), "
               f"PostgreSQL, {os.cpu_count()} cores; {args.rounds} rounds of {args.seconds:.0f} s per level")
         runs: dict[int, list[Level]] = {users: [] for users in args.users}
@@ -194,6 +206,7 @@ def main() -> None:
             for users in args.users:
                 runs[users].append(run_level(api.base_url, product["id"], customers[:users], args.seconds))
                 report(runs[users][-1], f"round {round_number}: ")
+        print(f"reference loop: {before_loop:.2f} s before the rounds, {reference_loop_seconds():.2f} s after")
         print("median of the rounds (errors: the sum):")
         for users in args.users:
             report(median_level(runs[users]))
