@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Executable, Row, Table, delete, select, update
+from sqlalchemy import Connection, Executable, Row, Table, bindparam, delete, select, update
 
 from storefront_common.db import autocommit, insert_on_conflict
 from storefront_common.errors import conflict, not_found
@@ -28,8 +28,21 @@ CARTS: Table = Cart.__table__
 ITEMS: Table = CartItem.__table__
 
 
+# Built once: building a statement and deriving its cache key costs about 0.1 ms, on every request otherwise.
 LOCK_CART = insert_on_conflict(CARTS, conflict=("user_id",), update="user_id", returning=("id", "updated_at"))
 WRITE_LINE = insert_on_conflict(ITEMS, conflict=("cart_id", "product_id"), update="quantity")
+# The unexpired cart's lines, oldest first; a cart without lines joins to one row whose line columns are NULL.
+READ_CART = (select(CARTS.c.updated_at, ITEMS.c.product_id, ITEMS.c.quantity)
+             .select_from(CARTS.outerjoin(ITEMS))
+             .where(CARTS.c.user_id == bindparam("user_id"), CARTS.c.updated_at > bindparam("cutoff"))
+             .order_by(ITEMS.c.added_at, ITEMS.c.product_id))
+LOCKED_LINES = (select(ITEMS.c.product_id, ITEMS.c.quantity).where(ITEMS.c.cart_id == bindparam("cart_id"))
+                .order_by(ITEMS.c.added_at, ITEMS.c.product_id))
+DELETE_CART = delete(CARTS).where(CARTS.c.user_id == bindparam("user_id"))
+DELETE_LINES = delete(ITEMS).where(ITEMS.c.cart_id == bindparam("cart_id"))
+DELETE_LINE = delete(ITEMS).where(ITEMS.c.cart_id == bindparam("cart_id"),
+                                  ITEMS.c.product_id == bindparam("product_id"))
+TOUCH = update(CARTS).where(CARTS.c.id == bindparam("cart_id")).values(updated_at=bindparam("now"))
 
 
 @dataclass
@@ -95,7 +108,7 @@ def remove_item(user_id: uuid.UUID, product_id: uuid.UUID) -> CartOut:
 
 def clear_cart(user_id: uuid.UUID) -> None:
     # Lines go with the cart (ON DELETE CASCADE); a later read sees a never-touched cart.
-    _standalone(delete(CARTS).where(CARTS.c.user_id == user_id))
+    _standalone(DELETE_CART, {"user_id": user_id})
 
 
 def purge_expired(now: datetime | None = None) -> int:
@@ -113,10 +126,10 @@ def purge_expired(now: datetime | None = None) -> int:
             return purged
 
 
-def _standalone(statement: Executable) -> list[Row[Any]]:
+def _standalone(statement: Executable, parameters: dict[str, Any]) -> list[Row[Any]]:
     """Run one statement in a transaction of its own."""
     with db.engine.connect() as connection, autocommit(connection):
-        result = connection.execute(statement)
+        result = connection.execute(statement, parameters)
         rows = result.all() if result.returns_rows else []
         connection.commit()  # SQLite's transaction; under autocommit there is nothing to send
         return rows
@@ -124,14 +137,9 @@ def _standalone(statement: Executable) -> list[Row[Any]]:
 
 def _read(user_id: uuid.UUID, now: datetime) -> _Stored | None:
     """The user's unexpired cart, unlocked; None when there is none (or it has expired)."""
-    rows = _standalone(
-        select(CARTS.c.updated_at, ITEMS.c.product_id, ITEMS.c.quantity)
-        .select_from(CARTS.outerjoin(ITEMS))
-        .where(CARTS.c.user_id == user_id, CARTS.c.updated_at > _cutoff(now))
-        .order_by(ITEMS.c.added_at, ITEMS.c.product_id))
+    rows = _standalone(READ_CART, {"user_id": user_id, "cutoff": _cutoff(now)})
     if not rows:
         return None
-    # A cart without lines joins to a single row whose line columns are NULL.
     return _Stored(rows[0].updated_at,
                    [Line(row.product_id, row.quantity) for row in rows if row.product_id is not None])
 
@@ -176,28 +184,27 @@ def _lock_cart(connection: Connection, user_id: uuid.UUID, now: datetime) -> tup
     if cart_id == new_id:
         return cart_id, None
     if updated_at <= _cutoff(now):
-        connection.execute(delete(ITEMS).where(ITEMS.c.cart_id == cart_id))
+        connection.execute(DELETE_LINES, {"cart_id": cart_id})
         _touch(connection, cart_id, now)
         return cart_id, None
     return cart_id, updated_at
 
 
 def _locked_lines(connection: Connection, cart_id: uuid.UUID) -> list[Line]:
-    query = (select(ITEMS.c.product_id, ITEMS.c.quantity).where(ITEMS.c.cart_id == cart_id)
-             .order_by(ITEMS.c.added_at, ITEMS.c.product_id))
-    return [Line(product_id, quantity) for product_id, quantity in connection.execute(query)]
+    rows = connection.execute(LOCKED_LINES, {"cart_id": cart_id})
+    return [Line(product_id, quantity) for product_id, quantity in rows]
 
 
 def _write_line(connection: Connection, cart_id: uuid.UUID, product_id: uuid.UUID, quantity: int) -> None:
     if quantity == 0:
-        connection.execute(delete(ITEMS).where(ITEMS.c.cart_id == cart_id, ITEMS.c.product_id == product_id))
+        connection.execute(DELETE_LINE, {"cart_id": cart_id, "product_id": product_id})
         return
     connection.execute(WRITE_LINE, {"cart_id": cart_id, "product_id": product_id, "quantity": quantity,
                                     "added_at": utcnow()})
 
 
 def _touch(connection: Connection, cart_id: uuid.UUID, now: datetime) -> None:
-    connection.execute(update(CARTS).where(CARTS.c.id == cart_id).values(updated_at=now))
+    connection.execute(TOUCH, {"cart_id": cart_id, "now": now})
 
 
 def _apply(lines: list[Line], product_id: uuid.UUID, quantity: int) -> None:

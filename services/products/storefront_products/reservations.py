@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import (ColumnElement, Connection, Insert, Integer, Select, Table, Update, Uuid, bindparam, case, func,
-                        insert, select, update)
+from sqlalchemy import (ColumnElement, Connection, Insert, Integer, Row, Select, Table, Update, Uuid, bindparam, case,
+                        func, insert, select, update)
 
 from storefront_common.db import autocommit, insert_on_conflict
 from storefront_common.errors import ProblemError, conflict, not_found
@@ -215,7 +216,13 @@ def _load(connection: Connection, statement: Select[Any], key: uuid.UUID) -> Res
     rows = connection.execute(statement, {"key": key}).all()
     if not rows:
         raise not_found("reservation")
-    return ReservationView(*rows[0][:len(HEAD)], items=[ReservedLine(*row[len(HEAD):]) for row in rows])
+    return _view(rows)
+
+
+def _view(rows: Sequence[Row[Any]]) -> ReservationView:
+    """A reservation from its rows, one per line: its own columns, then the line's (then anything else)."""
+    line_end = len(HEAD) + len(ReservedLine._fields)
+    return ReservationView(*rows[0][:len(HEAD)], items=[ReservedLine(*row[len(HEAD):line_end]) for row in rows])
 
 
 def _move(connection: Connection, reservation_id: uuid.UUID, status: str, now: datetime, *,
@@ -261,7 +268,7 @@ def commit(connection: Connection, reservation_id: uuid.UUID) -> ReservationView
                                                         "from_status": ReservationStatus.ACTIVE,
                                                         "to_status": ReservationStatus.COMMITTED}).all()
         if rows and rows[0][-1]:
-            return ReservationView(*rows[0][:len(HEAD)], items=[ReservedLine(*row[len(HEAD):-1]) for row in rows])
+            return _view(rows)
     committed = _move(connection, reservation_id, ReservationStatus.COMMITTED, now, due=False)
     expired = not committed and _move(connection, reservation_id, ReservationStatus.EXPIRED, now, due=True)
     reservation = _settle(connection, reservation_id, give_back=expired)
