@@ -36,6 +36,7 @@ SETTLEABLE = (PENDING, FAILED, ABANDONED)
 STUCK_AFTER = timedelta(seconds=60)
 REFERENCE_PATTERN = re.compile(r"^[A-Za-z0-9._=-]{1,100}$")
 PAYMENTS, SPLITS = Payment.__table__, PaymentSplit.__table__
+INSERT_SPLITS = insert(SPLITS)
 
 
 class InsufficientWalletFunds(ProblemError):
@@ -98,7 +99,7 @@ def _insert_or_find(row: dict[str, Any], splits: list[tuple[uuid.UUID, int]]) ->
     session = db.session
     if session.execute(insert_on_conflict(PAYMENTS, tuple(row), returning=("id",)), row).first() is not None:
         if splits:
-            session.execute(insert(SPLITS), [{"id": uuid.uuid4(), "payment_id": row["id"], "vendor_id": vendor_id,
+            session.execute(INSERT_SPLITS, [{"id": uuid.uuid4(), "payment_id": row["id"], "vendor_id": vendor_id,
                                               "amount": part} for vendor_id, part in _merge(splits)])
         return None
     existing = find_by_order(row["order_id"])

@@ -9,13 +9,14 @@ first time, one UPDATE for all balances and one INSERT for all entries.
 """
 from __future__ import annotations
 
+import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, case, func, insert, or_, select, update
+from sqlalchemy import BigInteger, Row, Update, Uuid, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from storefront_common.db import insert_on_conflict
@@ -32,6 +33,12 @@ SYSTEM_KINDS = (PAYSTACK_CLEARING, PAYOUTS_IN_FLIGHT, PAYOUTS, PLATFORM_FEES)
 ACCOUNTS, TRANSACTIONS, ENTRIES = Account.__table__, LedgerTransaction.__table__, Entry.__table__
 LOCKED_NAMES = ("id", "code", "kind", "balance")
 LOCKED_COLUMNS = tuple(ACCOUNTS.c[name] for name in LOCKED_NAMES)
+# Postings run on every checkout, so their statements are built once: building one and deriving its cache
+# key cost more CPU than SQLAlchemy's execution of it.
+LOCK_BY_CODES = (select(*LOCKED_COLUMNS).where(ACCOUNTS.c.code.in_(bindparam("codes", expanding=True)))
+                 .order_by(ACCOUNTS.c.id).with_for_update())
+INSERT_TRANSACTION = insert(TRANSACTIONS)
+INSERT_ENTRIES = insert(ENTRIES)
 
 
 def account_code(kind: str, currency: str, owner_id: uuid.UUID | None = None) -> str:
@@ -84,8 +91,7 @@ def lock_accounts(session: Session, refs: Iterable[AccountRef]) -> list[Row[Any]
 
 
 def _select_for_update(session: Session, codes: list[str]) -> list[Row[Any]]:
-    statement = select(*LOCKED_COLUMNS).where(ACCOUNTS.c.code.in_(codes)).order_by(ACCOUNTS.c.id).with_for_update()
-    return list(session.execute(statement).all())
+    return list(session.execute(LOCK_BY_CODES, {"codes": codes}).all())
 
 
 def _create(session: Session, refs: list[AccountRef]) -> list[Row[Any]]:
@@ -115,25 +121,36 @@ def post(session: Session, kind: str, reference: str, legs: Sequence[Leg],
 
 def _apply(session: Session, accounts: list[Row[Any]], changes: dict[str, int]) -> dict[uuid.UUID, int]:
     """Every balance change in one conditional UPDATE; the new balances by account id."""
-    delta = case({row.id: changes[row.code] for row in accounts}, value=ACCOUNTS.c.id)
-    statement = (update(ACCOUNTS)
-                 .where(ACCOUNTS.c.id.in_([row.id for row in accounts]),
-                        or_(ACCOUNTS.c.kind.in_(EXTERNAL_KINDS), ACCOUNTS.c.balance + delta >= 0))
-                 .values(balance=ACCOUNTS.c.balance + delta)
-                 .returning(ACCOUNTS.c.id, ACCOUNTS.c.balance))
-    balances = {account_id: int(balance) for account_id, balance in session.execute(statement).all()}
+    parameters: dict[str, Any] = {"ids": [row.id for row in accounts]}
+    for index, row in enumerate(accounts):
+        parameters[f"id_{index}"], parameters[f"delta_{index}"] = row.id, changes[row.code]
+    rows = session.execute(_balance_update(len(accounts)), parameters).all()
+    balances = {account_id: int(balance) for account_id, balance in rows}
     for row in accounts:
         if row.id not in balances:
             raise InsufficientFunds(row.code, int(row.balance))
     return balances
 
 
+@functools.lru_cache(maxsize=16)
+def _balance_update(account_count: int) -> Update:
+    """UPDATE of `account_count` balances by (id_i, delta_i); an account that holds real money is left out
+    (and so missing from RETURNING) when its change would take it below zero."""
+    delta = case(*((ACCOUNTS.c.id == bindparam(f"id_{index}", type_=Uuid),
+                    bindparam(f"delta_{index}", type_=BigInteger)) for index in range(account_count)))
+    return (update(ACCOUNTS)
+            .where(ACCOUNTS.c.id.in_(bindparam("ids", expanding=True)),
+                   or_(ACCOUNTS.c.kind.in_(EXTERNAL_KINDS), ACCOUNTS.c.balance + delta >= 0))
+            .values(balance=ACCOUNTS.c.balance + delta)
+            .returning(ACCOUNTS.c.id, ACCOUNTS.c.balance))
+
+
 def _record(session: Session, kind: str, reference: str, order_id: uuid.UUID | None,
             entries: list[tuple[uuid.UUID, int, int]]) -> uuid.UUID:
     transaction_id, now = uuid.uuid4(), utcnow()
-    session.execute(insert(TRANSACTIONS).values(id=transaction_id, kind=kind, reference=reference,
-                                                order_id=order_id, created_at=now))
-    session.execute(insert(ENTRIES), [
+    session.execute(INSERT_TRANSACTION, {"id": transaction_id, "kind": kind, "reference": reference,
+                                         "order_id": order_id, "created_at": now})
+    session.execute(INSERT_ENTRIES, [
         {"id": uuid.uuid4(), "transaction_id": transaction_id, "account_id": account_id, "amount": amount,
          "balance_after": balance, "created_at": now} for account_id, amount, balance in entries])
     return transaction_id
