@@ -16,6 +16,8 @@ ENV_DIR = Path(__file__).parent / "alembic"
 def alembic_config(database_url: str, versions_dir: Path, metadata: MetaData) -> Config:
     config = Config()
     config.set_main_option("script_location", str(ENV_DIR))
+    # Split on os.pathsep, not on spaces and commas (deprecated by alembic): a path with a space stays whole.
+    config.set_main_option("path_separator", "os")
     config.set_main_option("version_locations", str(versions_dir))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     config.set_main_option("file_template", "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s")
