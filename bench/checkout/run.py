@@ -4,8 +4,9 @@ All five services run under gunicorn on PostgreSQL behind the local gateway, as 
 (but on PostgreSQL). Each virtual user loops add-to-cart then checkout with no think time (a closed
 loop: latency is what N users get from the throughput the two cores can give). Prints, per round and
 as the median of the rounds, checkouts/s and p50/p95/p99 of the pair, of the checkout request alone
-and of the add-to-cart alone, and the CPU the machine spent per pair. Not a test: it prints numbers and
-never fails on them.
+and of the add-to-cart alone, and the CPU the machine spent per pair; then, per level, the mean time a
+request spends inside each service (from the services' own Prometheus histograms). Not a test: it prints
+numbers and never fails on them.
 
     make bench-checkout    # or: .venv/bin/python bench/checkout/run.py --seconds 15 --rounds 3 --users 4 16 32
 """
@@ -19,7 +20,9 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -29,6 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "e2e"))
 from api import Account, Api  # noqa: E402
+from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
 
 from storefront_common.client import KeepAliveConnections  # noqa: E402
 from storefront_common.testing.databases import fresh_database  # noqa: E402
@@ -143,6 +147,39 @@ def reference_loop_seconds() -> float:
     return time.perf_counter() - started
 
 
+ServerTime = Counter[tuple[str, str, str]]  # (service, "METHOD /route", "sum" or "count") -> seconds or requests
+PROBES = ("/metrics", "/healthz", "/readyz")
+
+
+def server_time(service_ports: dict[str, int]) -> ServerTime:
+    """Each service's own request durations so far, from its Prometheus histogram.
+
+    They start when Flask gets the request, so time a request spent queued for one of gunicorn's threads
+    is not in them: a checkout's latency less the time inside the services is waiting.
+    """
+    totals: ServerTime = Counter()
+    for service, port in service_ports.items():
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+            text = response.read().decode()
+        for family in text_string_to_metric_families(text):
+            if family.name != "http_request_duration_seconds":
+                continue
+            for sample in family.samples:
+                kind = sample.name.rsplit("_", 1)[-1]
+                if kind in ("sum", "count") and sample.labels["endpoint"] not in PROBES:
+                    totals[(service, f"{sample.labels['method']} {sample.labels['endpoint']}", kind)] += sample.value
+    return totals
+
+
+def report_server_time(users: int, spent: ServerTime) -> None:
+    means = sorted(((spent[(service, route, "sum")] / count * 1000, service, route)
+                    for (service, route, kind), count in spent.items() if kind == "count" and count > 0),
+                   reverse=True)
+    print(f"{users:>3} users: time inside the service per request, mean ms (the client waits this plus queueing)")
+    for mean, service, route in means:
+        print(f"      {mean:7.1f}  {service:9} {route}")
+
+
 def run_level(base_url: str, product_id: str, customers: list[Account], seconds: float) -> Level:
     samples = Samples()
     busy_before = busy_cpu_seconds()
@@ -204,14 +241,21 @@ def main() -> None:
         print(f"platform: 5 services x {args.workers} gunicorn workers x {args.threads} threads (gthread), "
               f"PostgreSQL, {os.cpu_count()} cores; {args.rounds} rounds of {args.seconds:.0f} s per level")
         runs: dict[int, list[Level]] = {users: [] for users in args.users}
+        spent: dict[int, ServerTime] = {users: Counter() for users in args.users}
+        ports = {name: config.service_ports[name] for name in SERVICES if name != "users"}
         for round_number in range(1, args.rounds + 1):
             for users in args.users:
+                before = server_time(ports)
                 runs[users].append(run_level(api.base_url, product["id"], customers[:users], args.seconds))
+                spent[users].update(server_time(ports))
+                spent[users].subtract(before)
                 report(runs[users][-1], f"round {round_number}: ")
         print(f"reference loop: {before_loop:.2f} s before the rounds, {reference_loop_seconds():.2f} s after")
         print("median of the rounds (errors: the sum):")
         for users in args.users:
             report(median_level(runs[users]))
+        for users in args.users:
+            report_server_time(users, spent[users])
 
 
 if __name__ == "__main__":
