@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -44,6 +44,19 @@ MAX_RESERVATION_ATTEMPTS = 3
 ORDER_EXISTS = select(Order.__table__.c.id).where(Order.__table__.c.id == bindparam("order_id"))
 INSERT_ORDER = insert(Order.__table__)
 INSERT_ITEMS = insert(OrderItem.__table__)
+ORDER_COLUMNS = tuple(Order.__table__.columns.keys())
+# (line column, PostgreSQL array type): the lines travel as one array per column.
+LINE_ARRAYS = (("product_id", "uuid"), ("position", "integer"), ("name", "text"), ("unit_price", "bigint"),
+               ("quantity", "integer"), ("line_total", "bigint"), ("vendor_id", "uuid"))
+# PostgreSQL: the order and its lines in one statement, so one round trip in autocommit instead of four
+# (BEGIN, two INSERTs, COMMIT); a statement stands or falls whole, as the transaction did.
+PLACE_ORDER = text(
+    f"WITH placed AS (INSERT INTO orders ({', '.join(ORDER_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + name for name in ORDER_COLUMNS)}) RETURNING id) "
+    f"INSERT INTO order_items (order_id, {', '.join(name for name, _ in LINE_ARRAYS)}) "
+    f"SELECT placed.id, line.* FROM placed, "
+    f"unnest({', '.join(f'CAST(:lines_{name} AS {kind}[])' for name, kind in LINE_ARRAYS)}) AS line"
+).bindparams(*(bindparam(name, type_=Order.__table__.c[name].type) for name in ORDER_COLUMNS))
 
 
 @dataclass(frozen=True)
@@ -168,9 +181,13 @@ def _rows(request: CheckoutRequest, reservation: Reservation,
 
 def _insert(order_row: dict[str, Any], item_rows: list[dict[str, Any]]) -> Order:
     try:
-        db.session.execute(INSERT_ORDER, order_row)
-        db.session.execute(INSERT_ITEMS, item_rows)
-        db.session.commit()
+        if db.session.get_bind().dialect.name == "postgresql":
+            with own_transaction(db.session):
+                db.session.execute(PLACE_ORDER, {**order_row, **_line_arrays(item_rows)})
+        else:
+            db.session.execute(INSERT_ORDER, order_row)
+            db.session.execute(INSERT_ITEMS, item_rows)
+            db.session.commit()
     except IntegrityError:
         # A takeover of an abandoned Idempotency-Key raced the original request: use its row.
         db.session.rollback()
@@ -179,6 +196,12 @@ def _insert(order_row: dict[str, Any], item_rows: list[dict[str, Any]]) -> Order
             raise
         return order
     return _attach(order_row, item_rows)
+
+
+def _line_arrays(item_rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """PLACE_ORDER's parameters for the lines: `lines_product_id`, `lines_position`, … (UUIDs as text)."""
+    return {f"lines_{name}": [str(row[name]) if kind == "uuid" else row[name] for row in item_rows]
+            for name, kind in LINE_ARRAYS}
 
 
 def _attach(order_row: dict[str, Any], item_rows: list[dict[str, Any]]) -> Order:
