@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, insert, select, text
+from sqlalchemy import TextClause, bindparam, insert, select, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -41,22 +42,28 @@ ORDER_NAMESPACE = uuid.UUID("6f1d3f0e-7b54-5d3c-9a53-2f0c2b7e9a11")
 MAX_RESERVATION_ATTEMPTS = 3
 # A checkout's own writes are Core statements built once: the ORM's unit of work and identity lookups cost
 # more CPU than the statements themselves on the hot path (about 0.5 ms per checkout, measured).
-ORDER_EXISTS = select(Order.__table__.c.id).where(Order.__table__.c.id == bindparam("order_id"))
-INSERT_ORDER = insert(Order.__table__)
-INSERT_ITEMS = insert(OrderItem.__table__)
-ORDER_COLUMNS = tuple(Order.__table__.columns.keys())
-# (line column, PostgreSQL array type): the lines travel as one array per column.
-LINE_ARRAYS = (("product_id", "uuid"), ("position", "integer"), ("name", "text"), ("unit_price", "bigint"),
-               ("quantity", "integer"), ("line_total", "bigint"), ("vendor_id", "uuid"))
-# PostgreSQL: the order and its lines in one statement, so one round trip in autocommit instead of four
-# (BEGIN, two INSERTs, COMMIT); a statement stands or falls whole, as the transaction did.
-PLACE_ORDER = text(
-    f"WITH placed AS (INSERT INTO orders ({', '.join(ORDER_COLUMNS)}) "
-    f"VALUES ({', '.join(':' + name for name in ORDER_COLUMNS)}) RETURNING id) "
-    f"INSERT INTO order_items (order_id, {', '.join(name for name, _ in LINE_ARRAYS)}) "
-    f"SELECT placed.id, line.* FROM placed, "
-    f"unnest({', '.join(f'CAST(:lines_{name} AS {kind}[])' for name, kind in LINE_ARRAYS)}) AS line"
-).bindparams(*(bindparam(name, type_=Order.__table__.c[name].type) for name in ORDER_COLUMNS))
+ORDERS, ORDER_ITEMS = Order.__table__, OrderItem.__table__
+ORDER_EXISTS = select(ORDERS.c.id).where(ORDERS.c.id == bindparam("order_id"))
+INSERT_ORDER, INSERT_ITEMS = insert(ORDERS), insert(ORDER_ITEMS)  # SQLite: two INSERTs in a transaction
+ORDER_COLUMNS = tuple(ORDERS.columns.keys())
+LINE_COLUMNS = tuple(name for name in ORDER_ITEMS.columns.keys() if name != "order_id")
+
+
+def _place_order() -> TextClause:
+    """PostgreSQL: the order and its lines in one statement, so one round trip in autocommit instead of four
+    (BEGIN, two INSERTs, COMMIT); a statement stands or falls whole, as the transaction did. The lines
+    travel as one array per column, typed as the column is."""
+    arrays = ", ".join(f"CAST(:lines_{name} AS {ORDER_ITEMS.c[name].type.compile(dialect=postgresql.dialect())}[])"
+                       for name in LINE_COLUMNS)
+    return text(
+        f"WITH placed AS (INSERT INTO orders ({', '.join(ORDER_COLUMNS)}) "
+        f"VALUES ({', '.join(':' + name for name in ORDER_COLUMNS)}) RETURNING id) "
+        f"INSERT INTO order_items (order_id, {', '.join(LINE_COLUMNS)}) "
+        f"SELECT placed.id, line.* FROM placed, unnest({arrays}) AS line"
+    ).bindparams(*(bindparam(name, type_=ORDERS.c[name].type) for name in ORDER_COLUMNS))
+
+
+PLACE_ORDER = _place_order()
 
 
 @dataclass(frozen=True)
@@ -200,8 +207,8 @@ def _insert(order_row: dict[str, Any], item_rows: list[dict[str, Any]]) -> Order
 
 def _line_arrays(item_rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
     """PLACE_ORDER's parameters for the lines: `lines_product_id`, `lines_position`, … (UUIDs as text)."""
-    return {f"lines_{name}": [str(row[name]) if kind == "uuid" else row[name] for row in item_rows]
-            for name, kind in LINE_ARRAYS}
+    return {f"lines_{name}": [str(row[name]) if isinstance(row[name], uuid.UUID) else row[name] for row in item_rows]
+            for name in LINE_COLUMNS}
 
 
 def _attach(order_row: dict[str, Any], item_rows: list[dict[str, Any]]) -> Order:
