@@ -38,7 +38,7 @@ test-fast: $(STAMP) ## The service suites only (no control plane, no end-to-end)
 	SUITES="services/common/tests services/users/tests services/products/tests services/carts/tests services/orders/tests services/payments/tests hack/tests/test_paystack_sim.py" \
 		$(PYTHON) -m storefront_common.testing.postgres -- hack/run-tests.sh
 
-bench-products: $(STAMP) ## Products listing under gunicorn vs a bare endpoint; token verification cost
+bench-products: $(STAMP) ## Products listing vs a bare endpoint under the same server; token verification cost
 	hack/ensure-postgres.sh
 	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 	$(PYTHON) bench/products/run.py

@@ -1,6 +1,6 @@
 """Checkout benchmark: virtual users doing add-to-cart + wallet checkout through the gateway.
 
-All five services run under gunicorn on PostgreSQL behind the local gateway, as `make up` runs them
+All five services run under their HTTP server (granian) on PostgreSQL behind the local gateway, as `make up` runs them
 (but on PostgreSQL). Each virtual user loops add-to-cart then checkout with no think time (a closed
 loop: latency is what N users get from the throughput the two cores can give). Prints, per round and
 as the median of the rounds, checkouts/s and p50/p95/p99 of the pair, of the checkout request alone
@@ -154,7 +154,7 @@ PROBES = ("/metrics", "/healthz", "/readyz")
 def server_time(service_ports: dict[str, int]) -> ServerTime:
     """Each service's own request durations so far, from its Prometheus histogram.
 
-    They start when Flask gets the request, so time a request spent queued for one of gunicorn's threads
+    They start when Flask gets the request, so time a request spent queued for one of the server's threads
     is not in them: a checkout's latency less the time inside the services is waiting.
     """
     totals: ServerTime = Counter()
@@ -224,8 +224,8 @@ def main() -> None:
     parser.add_argument("--users", type=int, nargs="+", default=[4, 16, 32])
     # One worker per service, as `make up` runs them: with two, keep-alive connections stick to whichever
     # worker accepted them, and the busier one's queue stretches the tail (p95 about 20% higher, measured).
-    parser.add_argument("--workers", type=int, default=1, help="gunicorn workers per service")
-    parser.add_argument("--threads", type=int, default=6, help="gunicorn threads per worker")
+    parser.add_argument("--workers", type=int, default=1, help="server worker processes per service")
+    parser.add_argument("--threads", type=int, default=6, help="server threads per worker")
     args = parser.parse_args()
     with ExitStack() as stack:
         server = stack.enter_context(PostgresServer())
@@ -233,12 +233,12 @@ def main() -> None:
         config = LocalConfig(port=free_port(), data_dir=Path(stack.enter_context(tempfile.TemporaryDirectory())),
                              seed_demo=False, database_urls=urls, workers=args.workers,
                              job_interval_seconds=3600,
-                             extra_env={"LOG_LEVEL": "WARNING", "GUNICORN_THREADS": str(args.threads)})
+                             extra_env={"LOG_LEVEL": "WARNING", "WEB_THREADS": str(args.threads)})
         stack.enter_context(LocalPlatform(config, dict(os.environ)))
         api = Api(config.public_url)
         product, customers = prepare(api, max(args.users))
         before_loop = reference_loop_seconds()
-        print(f"platform: 5 services x {args.workers} gunicorn workers x {args.threads} threads (gthread), "
+        print(f"platform: 5 services x {args.workers} granian workers x {args.threads} threads, "
               f"PostgreSQL, {os.cpu_count()} cores; {args.rounds} rounds of {args.seconds:.0f} s per level")
         runs: dict[int, list[Level]] = {users: [] for users in args.users}
         spent: dict[int, ServerTime] = {users: Counter() for users in args.users}

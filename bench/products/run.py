@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Benchmark (not a test): the products listing under gunicorn against a bare Flask endpoint, and the cost
+"""Benchmark (not a test): the products listing against a bare Flask endpoint, and the cost
 of verifying a token.
 
 Seeds a private PostgreSQL with 10,000 products, runs `GET /api/v1/products?per_page=20` and a bare app that
-answers the same bytes under gunicorn with identical worker settings, loads each with wrk for the same
+answers the same bytes under the same server and settings, loads each with wrk for the same
 duration and prints requests/s, p50, p99 and the ratios against the targets. See README.md.
 """
 from __future__ import annotations
@@ -66,9 +66,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; medians are reported")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--wrk-threads", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (both servers)")
-    parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
-    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes (both servers)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker")
     parser.add_argument("--token-iterations", type=int, default=5_000)
     parser.add_argument("--catalog-cache-seconds", type=float, default=1.0,
                         help="the service's CATALOG_CACHE_SECONDS (its default is 1; 0 measures every page rendered)")
@@ -129,16 +128,15 @@ def migrate(database_url: str) -> None:
         app.extensions["sqlalchemy"].engines[None].dispose()
 
 
-def gunicorn_env(args: argparse.Namespace, port: int, extra: dict[str, str]) -> dict[str, str]:
+def server_env(args: argparse.Namespace, port: int, extra: dict[str, str]) -> dict[str, str]:
     return {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": str(args.workers),
-            "GUNICORN_THREADS": str(args.threads), "LOG_LEVEL": "INFO", **extra}
+            "WEB_THREADS": str(args.threads), "LOG_LEVEL": "INFO", **extra}
 
 
 @contextmanager
-def gunicorn(app_spec: str, env: dict[str, str], args: argparse.Namespace, ready_path: str) -> Iterator[str]:
-    """Both servers run with the services' shared gunicorn settings; only the app differs."""
-    command = [sys.executable, "-m", "gunicorn", "-c", "python:storefront_common.gunicorn_conf",
-               "-k", args.worker_class, "--pythonpath", str(HERE), app_spec]
+def serve(app_spec: str, env: dict[str, str], ready_path: str, *options: str) -> Iterator[str]:
+    """Both servers run under the services' own server and settings; only the app differs."""
+    command = [sys.executable, "-m", "storefront_common.serve", app_spec, *options]
     base_url = f"http://127.0.0.1:{env['PORT']}"
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -150,7 +148,7 @@ def gunicorn(app_spec: str, env: dict[str, str], args: argparse.Namespace, ready
             except requests.RequestException:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn did not start: {app_spec}")
+                raise RuntimeError(f"the server did not start: {app_spec}")
             time.sleep(0.2)
         yield base_url
     finally:
@@ -241,30 +239,27 @@ def main() -> int:
             seed_products(database_url, args.products)
             metrics_dir = Path(workdir, "metrics")
             metrics_dir.mkdir()
-            products_env = gunicorn_env(args, free_port(), {
+            products_env = server_env(args, free_port(), {
                 "DATABASE_URL": database_url, "LOG_FORMAT": "json", "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
                 "JWT_ISSUER": TEST_ISSUER, "JWKS_URL": "http://127.0.0.1:9/.well-known/jwks.json",
                 "CATALOG_CACHE_SECONDS": str(args.catalog_cache_seconds)})
             page_file = Path(workdir, "page.json")
-            with gunicorn("storefront_products.wsgi:app", products_env, args, "/readyz") as products_url:
+            with serve("storefront_products.wsgi:app", products_env, "/readyz") as products_url:
                 page = requests.get(products_url + LISTING_PATH, timeout=10)
                 page.raise_for_status()
                 page_file.write_bytes(page.content)
                 print(f"listing page: {len(page.content)} bytes, total {page.json()['total']} active products",
                       flush=True)
-                bare_env = gunicorn_env(args, free_port(), {})
-                with gunicorn(f"bare_app:create_bare_app({str(page_file)!r})", bare_env, args,
-                              LISTING_PATH) as bare_url:
+                bare_env = server_env(args, free_port(), {"PYTHONPATH": str(HERE), "BARE_PAGE_FILE": str(page_file)})
+                with serve("bare_app:create_bare_app", bare_env, LISTING_PATH, "--factory") as bare_url:
                     results = load_alternately({"products": products_url + LISTING_PATH,
                                                 "bare": bare_url + LISTING_PATH,
                                                 "healthz": products_url + "/healthz"}, args)
     products, bare, floor = results["products"], results["bare"], results["healthz"]
     decode_ms, verify_ms = token_verification_ms(args.token_iterations)
 
-    worker_text = f"{args.workers} workers, {args.worker_class}"
-    if args.worker_class == "gthread":
-        worker_text += f" x {args.threads} threads"
-    print(f"\ngunicorn: {worker_text}; wrk: {args.wrk_threads} threads, {args.connections} connections, "
+    print(f"\nserver: {args.workers} workers x {args.threads} threads; "
+          f"wrk: {args.wrk_threads} threads, {args.connections} connections, "
           f"{args.rounds} x {args.duration}s per server (medians); "
           f"listing cache {args.catalog_cache_seconds:g} s per worker")
     print(f"{'server':<22}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")

@@ -8,7 +8,7 @@ import pytest
 
 from k8s_support import CHART, REPO, SERVICES
 
-# Read by gunicorn, prometheus_client and libpq (under SQLAlchemy's psycopg2), not by the settings classes.
+# Read by storefront_common.serve, prometheus_client and libpq (under SQLAlchemy's psycopg2), not by the settings classes.
 PROCESS_ENV = {"PROMETHEUS_MULTIPROC_DIR", "WEB_CONCURRENCY", "PGSSLROOTCERT"}
 
 

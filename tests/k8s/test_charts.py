@@ -115,14 +115,13 @@ def test_every_service_gets_its_objects(render):
         assert service["spec"]["ports"] == [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}]
 
 
-def test_deployment_runs_gunicorn_with_probes_and_secrets(render):
+def test_deployment_runs_the_server_with_probes_and_secrets(render):
     docs = render(CHART, "--set", "services.orders.secretName=acme-orders-env")
     deployments = by_kind(docs, "Deployment")
     for service in SERVICES:
         pod = deployments[f"acme-{service}"]["spec"]["template"]["spec"]
         (container,) = pod["containers"]
-        assert container["command"] == ["gunicorn", "-c", "python:storefront_common.gunicorn_conf",
-                                        f"storefront_{service}.wsgi:app"]
+        assert container["command"] == ["python", "-m", "storefront_common.serve", f"storefront_{service}.wsgi:app"]
         assert container["ports"][0]["containerPort"] == 8080
         assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
         assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"

@@ -99,14 +99,14 @@ def command_of(stage: Stage) -> str:
     return " ".join(stage.all("ENTRYPOINT") + stage.all("CMD"))
 
 
-def test_services_image_runs_gunicorn_for_the_chosen_service():
+def test_services_image_runs_the_server_for_the_chosen_service():
     global_args, all_stages = stages(SERVICES_DOCKERFILE)
     by_name = {stage.name: stage for stage in all_stages}
     final = all_stages[-1]
     assert final.name == "runtime"
     for stage in (final, by_name["dev"]):
         command = command_of(stage)
-        assert "gunicorn -c python:storefront_common.gunicorn_conf" in command
+        assert "python -m storefront_common.serve" in command
         assert "storefront_${SERVICE_NAME}.wsgi:app" in command
         assert "SERVICE_NAME=${SERVICE}" in " ".join(stage.all("ENV"))
     assert by_name["builder"].all("ARG") == ["SERVICE"]

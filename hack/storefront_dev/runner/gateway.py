@@ -1,6 +1,6 @@
 """A small reverse proxy: the contract's routing table on one port, the simulator under /_paystack.
 
-Run under gunicorn by the runner (`storefront_dev.runner.gateway:create_gateway()`). Backends come from GATEWAY_BACKENDS: `users=http://127.0.0.1:9001,...`
+Served by the runner with `python -m storefront_common.serve storefront_dev.runner.gateway:create_gateway --factory`. Backends come from GATEWAY_BACKENDS: `users=http://127.0.0.1:9001,...`
 plus `paystack=...` for the simulator.
 
 Plain WSGI on storefront_common's keep-alive http.client connections: a proxy forwards bytes, and

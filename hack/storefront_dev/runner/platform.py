@@ -1,4 +1,4 @@
-"""The local platform: five services under gunicorn, the Paystack simulator and the gateway."""
+"""The local platform: five services under their HTTP server, the Paystack simulator and the gateway."""
 from __future__ import annotations
 
 import logging
@@ -20,8 +20,8 @@ PERIODIC_JOBS = (
 )
 
 
-def gunicorn_command(app_spec: str) -> list[str]:
-    return [PYTHON, "-m", "gunicorn", "-c", "python:storefront_common.gunicorn_conf", app_spec]
+def server_command(app_spec: str, *options: str) -> list[str]:
+    return [PYTHON, "-m", "storefront_common.serve", app_spec, *options]
 
 
 def flask_command(service: str, *args: str) -> list[str]:
@@ -61,7 +61,7 @@ class LocalPlatform:
 
     def _start_children(self) -> None:
         self._migrate()
-        services = [Child(name, gunicorn_command(f"storefront_{name}.wsgi:app"), self.service_env(name),
+        services = [Child(name, server_command(f"storefront_{name}.wsgi:app"), self.service_env(name),
                           f"{self.config.service_url(name)}/readyz") for name in SERVICES]
         for child in [*services, self._simulator(), self._gateway()]:
             self.children.append(child)
@@ -81,10 +81,11 @@ class LocalPlatform:
     def _gateway(self) -> Child:
         backends = {name: self.config.service_url(name) for name in SERVICES}
         backends["paystack"] = f"http://127.0.0.1:{self.config.simulator_port}"
-        env = {**self.base_env, "HOST": "127.0.0.1", "PORT": str(self.config.port),
-               "WEB_CONCURRENCY": str(max(self.config.workers, 2)), "GUNICORN_THREADS": "16",
+        env = {**self.base_env, "SERVICE_NAME": "gateway", "LOG_FORMAT": self.base_env.get("LOG_FORMAT", "text"),
+               "HOST": "127.0.0.1", "PORT": str(self.config.port),
+               "WEB_CONCURRENCY": str(max(self.config.workers, 2)), "WEB_THREADS": "16",
                "GATEWAY_BACKENDS": ",".join(f"{k}={v}" for k, v in backends.items())}
-        return Child("gateway", gunicorn_command("storefront_dev.runner.gateway:create_gateway()"), env,
+        return Child("gateway", server_command("storefront_dev.runner.gateway:create_gateway", "--factory"), env,
                      f"{self.config.public_url}/healthz")
 
     def run_job(self, service: str, *args: str) -> int:

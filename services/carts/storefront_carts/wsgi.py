@@ -1,4 +1,4 @@
-"""The WSGI entry point: gunicorn storefront_carts.wsgi:app"""
+"""The WSGI entry point: python -m storefront_common.serve storefront_carts.wsgi:app"""
 from __future__ import annotations
 
 from .app import create_app

@@ -98,7 +98,7 @@ class ServiceResponse:
 
 
 class KeepAliveConnections:
-    """One keep-alive HTTP/1.1 connection per thread to one origin (gunicorn's threads are long-lived)."""
+    """One keep-alive HTTP/1.1 connection per thread to one origin (the server's threads are long-lived)."""
 
     def __init__(self, base_url: str, connect_timeout: float, read_timeout: float) -> None:
         parts = urlsplit(base_url)

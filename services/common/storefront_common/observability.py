@@ -74,7 +74,7 @@ def _clear_request_id(_: BaseException | None) -> None:
 
 def metrics_response() -> Response:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        # Under gunicorn each worker writes its own files; collect them all.
+        # With several server workers each writes its own files; collect them all.
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
         return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

@@ -1,4 +1,4 @@
-"""gunicorn storefront_payments.wsgi:app"""
+"""The WSGI entry point: python -m storefront_common.serve storefront_payments.wsgi:app"""
 from .app import create_app
 
 app = create_app()

@@ -1,4 +1,4 @@
-"""gunicorn storefront_products.wsgi:app"""
+"""The WSGI entry point: python -m storefront_common.serve storefront_products.wsgi:app"""
 from __future__ import annotations
 
 from .app import create_app

@@ -1,4 +1,4 @@
-"""gunicorn storefront_users.wsgi:app"""
+"""The WSGI entry point: python -m storefront_common.serve storefront_users.wsgi:app"""
 from .app import create_app
 
 app = create_app()
