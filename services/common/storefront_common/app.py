@@ -36,7 +36,7 @@ def create_service_app(settings: CommonSettings, db: SQLAlchemy, *, versions_dir
     app = Flask(f"storefront_{settings.service_name}")
     app.config.update(
         SQLALCHEMY_DATABASE_URI=settings.database_url,
-        SQLALCHEMY_ENGINE_OPTIONS=engine_options(settings.database_url),
+        SQLALCHEMY_ENGINE_OPTIONS=engine_options(settings.database_url, settings.web_threads),
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]

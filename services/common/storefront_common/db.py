@@ -90,11 +90,13 @@ def insert_on_conflict(table: Table, columns: tuple[str, ...] | None = None, *, 
     return statement.columns(*(table.c[name] for name in returning)) if returning else statement
 
 
-def engine_options(database_url: str) -> dict[str, Any]:
+def engine_options(database_url: str, pool_size: int) -> dict[str, Any]:
+    """`pool_size` is the server's threads per worker: a pool smaller than that closes the connection a
+    busy thread returns and opens another for the next request (a new PostgreSQL backend each time)."""
     if database_url.startswith("sqlite"):
         # Several local processes share one file: wait for the write lock instead of failing.
         return {"connect_args": {"timeout": 30, "check_same_thread": False}}
-    return {"pool_size": 5, "max_overflow": 10, "pool_recycle": 1800}
+    return {"pool_size": pool_size, "max_overflow": 10, "pool_recycle": 1800}
 
 
 @contextmanager

@@ -20,6 +20,7 @@ from granian.log import LogLevels
 from granian.server import Server
 
 from .logging_setup import configure_logging
+from .settings import DEFAULT_WEB_THREADS
 
 # Seconds a stopping worker gets to finish its requests (Kubernetes waits 30 before SIGKILL).
 GRACEFUL_STOP_SECONDS = 20
@@ -38,7 +39,7 @@ def build_server(app_spec: str, env: Mapping[str, str], factory: bool = False) -
         port=int(env.get("PORT", "8080")),
         interface=Interfaces.WSGI,
         workers=int(env.get("WEB_CONCURRENCY", "1")),
-        blocking_threads=int(env.get("WEB_THREADS", "4")),
+        blocking_threads=int(env.get("WEB_THREADS", DEFAULT_WEB_THREADS)),
         http=HTTPModes.http1,
         websockets=False,
         log_level=LogLevels(env.get("LOG_LEVEL", "info").lower()),

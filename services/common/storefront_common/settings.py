@@ -4,6 +4,8 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+DEFAULT_WEB_THREADS = 4
+
 
 class CommonSettings(BaseSettings):
     """Settings every service reads. Services subclass it and add their own fields."""
@@ -36,6 +38,8 @@ class CommonSettings(BaseSettings):
 
     log_level: str = "INFO"
     log_format: str = "json"
+    # Read by storefront_common.serve too; each database pool keeps this many connections.
+    web_threads: int = Field(default=DEFAULT_WEB_THREADS, ge=1, description="server threads per worker process")
 
     @property
     def effective_jwks_url(self) -> str:

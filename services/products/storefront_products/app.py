@@ -26,7 +26,7 @@ def create_app(settings: Settings | None = None, key_source: KeySource | None = 
         blueprints=[categories.blueprint, products.blueprint, products.internal_blueprint,
                     inventory.blueprint, reviews.blueprint, reservations.blueprint],
         key_source=key_source)
-    catalog_reads.init_app(app, settings.database_url)
+    catalog_reads.init_app(app, settings.database_url, settings.web_threads)
     if settings.catalog_cache_seconds > 0:
         app.extensions[LISTING_CACHE] = ListingCache(settings.catalog_cache_seconds)
     app.cli.add_command(expire_reservations_command)

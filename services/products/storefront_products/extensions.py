@@ -25,11 +25,11 @@ class CatalogReads:
 
     extension_name = "storefront_products_catalog_reads"
 
-    def init_app(self, app: Flask, database_url: str) -> None:
+    def init_app(self, app: Flask, database_url: str, pool_size: int) -> None:
         # SQLite (local runs) has no round trips to save, and a second pool could not see an in-memory
         # database: the session's engine serves there.
         app.extensions[self.extension_name] = None if database_url.startswith("sqlite") else create_engine(
-            database_url, isolation_level="AUTOCOMMIT", pool_size=5, max_overflow=10, pool_recycle=1800)
+            database_url, isolation_level="AUTOCOMMIT", pool_size=pool_size, max_overflow=10, pool_recycle=1800)
 
     @property
     def engine(self) -> Engine:
