@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Executable, Row, Table, bindparam, delete, select, update
+from sqlalchemy import Connection, Executable, Row, Table, bindparam, delete, select, text, update
 
 from storefront_common.db import autocommit, insert_on_conflict
 from storefront_common.errors import conflict, not_found
@@ -43,6 +43,16 @@ DELETE_LINES = delete(ITEMS).where(ITEMS.c.cart_id == bindparam("cart_id"))
 DELETE_LINE = delete(ITEMS).where(ITEMS.c.cart_id == bindparam("cart_id"),
                                   ITEMS.c.product_id == bindparam("product_id"))
 TOUCH = update(CARTS).where(CARTS.c.id == bindparam("cart_id")).values(updated_at=bindparam("now"))
+# PostgreSQL only (SQLite has no INSERT inside WITH): a new cart and its first line in one statement, so in
+# autocommit. Nothing is written when the user has a cart after all (expired, or made meanwhile).
+START_CART = text(
+    f"WITH cart AS (INSERT INTO {CARTS.name} (id, user_id, created_at, updated_at)"
+    " VALUES (:cart_id, :user_id, :now, :now) ON CONFLICT (user_id) DO NOTHING RETURNING id)"
+    f" INSERT INTO {ITEMS.name} (cart_id, product_id, quantity, added_at)"
+    " SELECT cart.id, :product_id, :quantity, :now FROM cart RETURNING cart_id"
+).bindparams(bindparam("cart_id", type_=CARTS.c.id.type), bindparam("user_id", type_=CARTS.c.user_id.type),
+             bindparam("now", type_=CARTS.c.updated_at.type), bindparam("product_id", type_=ITEMS.c.product_id.type),
+             bindparam("quantity", type_=ITEMS.c.quantity.type))
 
 
 @dataclass
@@ -153,6 +163,10 @@ def _change(user_id: uuid.UUID, product_id: uuid.UUID, change: Change, *, look_u
     if look_up_product:
         wanted.add(product_id)
     products = catalog().lookup(wanted)  # no connection held, let alone a lock, while products answers
+    if stored is None and look_up_product:
+        first = _start_cart(user_id, product_id, change, products, now)
+        if first is not None:
+            return price_cart([first], products, now, default_currency)
     with db.engine.connect() as connection:  # leaving without commit rolls back
         cart_id, previous = _lock_cart(connection, user_id, now)
         lines = [] if previous is None else _locked_lines(connection, cart_id)
@@ -168,6 +182,23 @@ def _change(user_id: uuid.UUID, product_id: uuid.UUID, change: Change, *, look_u
         connection.commit()
     _apply(lines, product_id, quantity)
     return price_cart(lines, products, now, default_currency)
+
+
+def _start_cart(user_id: uuid.UUID, product_id: uuid.UUID, change: Change, products: Products,
+                now: datetime) -> Line | None:
+    """The first line of a user who had no cart: the cart and the line in one round trip instead of BEGIN,
+    two INSERTs and COMMIT. None when there is a cart after all, or on SQLite: the locked path then decides.
+
+    `change` sees no lines; what it refuses for an empty cart it would refuse for any cart.
+    """
+    if db.engine.dialect.name != "postgresql":
+        return None
+    quantity = change([], products)
+    if not quantity:
+        return None
+    started = _standalone(START_CART, {"cart_id": uuid.uuid4(), "user_id": user_id, "now": now,
+                                       "product_id": product_id, "quantity": quantity})
+    return Line(product_id, quantity) if started else None
 
 
 def _lock_cart(connection: Connection, user_id: uuid.UUID, now: datetime) -> tuple[uuid.UUID, datetime | None]:
