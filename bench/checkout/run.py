@@ -115,6 +115,7 @@ class Level:
     add: tuple[float, float, float]
     errors: int
     cpu_ms: float  # CPU the whole machine spent per add+checkout (every process, user and system time)
+    steal_percent: float  # of the machine's cores, taken by the hypervisor for other guests meanwhile
 
 
 def _quantiles(seconds: list[float]) -> tuple[float, float, float]:
@@ -122,18 +123,22 @@ def _quantiles(seconds: list[float]) -> tuple[float, float, float]:
     return percentile(ms, 0.50), percentile(ms, 0.95), percentile(ms, 0.99)
 
 
-def busy_cpu_seconds() -> float:
-    """Non-idle CPU time of the whole machine so far (Linux /proc/stat; NaN elsewhere).
+def cpu_seconds() -> tuple[float, float]:
+    """CPU time this machine's processes and kernel have used so far, and time stolen from them
+    (Linux /proc/stat; NaN elsewhere).
 
     Latency on a shared 2-core machine swings 10-15% between runs; CPU per add+checkout moves less with the
-    machine's load, so it is the number to compare two versions of the code by.
+    machine's load, so it is the number to compare two versions of the code by. Steal is time the
+    hypervisor gave to other guests while this one wanted to run: not ours, but it says how busy the host was.
     """
     try:
         with open("/proc/stat") as stat:
-            ticks = [int(value) for value in stat.readline().split()[1:]]
+            user, nice, system, _idle, _iowait, irq, softirq, steal = (
+                int(value) for value in stat.readline().split()[1:9])
     except OSError:
-        return float("nan")
-    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # all but idle and iowait
+        return float("nan"), float("nan")
+    tick = os.sysconf("SC_CLK_TCK")
+    return (user + nice + system + irq + softirq) / tick, steal / tick
 
 
 def reference_loop_seconds() -> float:
@@ -182,7 +187,7 @@ def report_server_time(users: int, spent: ServerTime) -> None:
 
 def run_level(base_url: str, product_id: str, customers: list[Account], seconds: float) -> Level:
     samples = Samples()
-    busy_before = busy_cpu_seconds()
+    busy_before, stolen_before = cpu_seconds()
     stop_at = time.monotonic() + seconds
     threads = [threading.Thread(target=virtual_user, args=(base_url, c, product_id, stop_at, samples))
                for c in customers]
@@ -190,12 +195,14 @@ def run_level(base_url: str, product_id: str, customers: list[Account], seconds:
         thread.start()
     for thread in threads:
         thread.join()
-    busy = busy_cpu_seconds() - busy_before
+    busy_after, stolen_after = cpu_seconds()
+    busy = busy_after - busy_before
+    steal_percent = (stolen_after - stolen_before) * 100 / (seconds * (os.cpu_count() or 1))
     for error in samples.errors[:3]:
         print(f"       e.g. {error}")
     cpu_ms = busy * 1000 / len(samples.pair) if samples.pair else float("nan")
     return Level(len(customers), len(samples.pair) / seconds, _quantiles(samples.pair),
-                 _quantiles(samples.checkout), _quantiles(samples.add), len(samples.errors), cpu_ms)
+                 _quantiles(samples.checkout), _quantiles(samples.add), len(samples.errors), cpu_ms, steal_percent)
 
 
 def _ms(label: str, quantiles: tuple[float, float, float]) -> str:
@@ -205,7 +212,7 @@ def _ms(label: str, quantiles: tuple[float, float, float]) -> str:
 def report(level: Level, prefix: str = "") -> None:
     print(f"{prefix}{level.users:>3} users {level.rate:6.1f} checkouts/s | {_ms('add+checkout', level.pair)} | "
           f"{_ms('checkout', level.checkout)} | {_ms('add', level.add)} ms | CPU {level.cpu_ms:4.1f} ms/pair | "
-          f"errors {level.errors}", flush=True)
+          f"steal {level.steal_percent:2.0f}% | errors {level.errors}", flush=True)
 
 
 def median_level(runs: list[Level]) -> Level:
@@ -214,7 +221,7 @@ def median_level(runs: list[Level]) -> Level:
 
     return Level(runs[0].users, statistics.median(run.rate for run in runs), mid(lambda run: run.pair),
                  mid(lambda run: run.checkout), mid(lambda run: run.add), sum(run.errors for run in runs),
-                 statistics.median(run.cpu_ms for run in runs))
+                 statistics.median(run.cpu_ms for run in runs), statistics.median(run.steal_percent for run in runs))
 
 
 def main() -> None:
