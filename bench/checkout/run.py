@@ -35,10 +35,11 @@ from api import Account, Api  # noqa: E402
 from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
 
 from storefront_common.client import KeepAliveConnections  # noqa: E402
+from storefront_common.settings import DEFAULT_WEB_THREADS  # noqa: E402
 from storefront_common.testing.databases import fresh_database  # noqa: E402
 from storefront_common.testing.postgres import PostgresServer  # noqa: E402
 from storefront_common.testing.servers import free_port  # noqa: E402
-from storefront_dev.runner.config import LocalConfig  # noqa: E402
+from storefront_dev.runner.config import SERVICE_THREADS, LocalConfig  # noqa: E402
 from storefront_dev.runner.platform import LocalPlatform  # noqa: E402
 from storefront_dev.runner.routes import SERVICES  # noqa: E402
 
@@ -232,20 +233,23 @@ def main() -> None:
     # One worker per service, as `make up` runs them: with two, keep-alive connections stick to whichever
     # worker accepted them, and the busier one's queue stretches the tail (p95 about 20% higher, measured).
     parser.add_argument("--workers", type=int, default=1, help="server worker processes per service")
-    parser.add_argument("--threads", type=int, default=6, help="server threads per worker")
+    parser.add_argument("--threads", type=int, help="server threads per worker, for every service "
+                        "(default: as `make up` runs them)")
     args = parser.parse_args()
     with ExitStack() as stack:
         server = stack.enter_context(PostgresServer())
         urls = {name: stack.enter_context(fresh_database(server.admin_url, f"bench_{name}")) for name in SERVICES}
+        threads = {"WEB_THREADS": str(args.threads)} if args.threads else {}
         config = LocalConfig(port=free_port(), data_dir=Path(stack.enter_context(tempfile.TemporaryDirectory())),
                              seed_demo=False, database_urls=urls, workers=args.workers,
-                             job_interval_seconds=3600,
-                             extra_env={"LOG_LEVEL": "WARNING", "WEB_THREADS": str(args.threads)})
+                             job_interval_seconds=3600, extra_env={"LOG_LEVEL": "WARNING", **threads})
         stack.enter_context(LocalPlatform(config, dict(os.environ)))
         api = Api(config.public_url)
         product, customers = prepare(api, max(args.users))
         before_loop = reference_loop_seconds()
-        print(f"platform: 5 services x {args.workers} granian workers x {args.threads} threads, "
+        thread_text = f"{args.threads} threads" if args.threads else (
+            f"{DEFAULT_WEB_THREADS} threads ({', '.join(f'{s} {n}' for s, n in SERVICE_THREADS.items())})")
+        print(f"platform: 5 services x {args.workers} granian workers x {thread_text}, "
               f"PostgreSQL, {os.cpu_count()} cores; {args.rounds} rounds of {args.seconds:.0f} s per level")
         runs: dict[int, list[Level]] = {users: [] for users in args.users}
         spent: dict[int, ServerTime] = {users: Counter() for users in args.users}

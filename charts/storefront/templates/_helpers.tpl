@@ -284,6 +284,8 @@ containers:
         value: /var/run/prometheus
       - name: WEB_CONCURRENCY
         value: {{ $root.Values.workload.workers | quote }}
+      - name: WEB_THREADS
+        value: {{ $svc.threads | default $root.Values.workload.threads | quote }}
       {{- end }}
     envFrom:
       {{- include "storefront.envFrom" . | trim | nindent 6 }}
