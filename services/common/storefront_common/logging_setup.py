@@ -58,6 +58,10 @@ def log_handler(service: str, fmt: str = "json", stream: IO[str] | None = None) 
 
 
 def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> None:
+    # No line shows the caller's file, thread or process, so records skip looking them up (the logging
+    # HOWTO's "Optimization"): a quarter of what an access log line costs.
+    logging._srcfile = None  # type: ignore[attr-defined]
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     handler = log_handler(service, fmt)
     root = logging.getLogger()
     root.handlers[:] = [handler]
