@@ -1,6 +1,6 @@
 """Checkout benchmark: virtual users doing add-to-cart + wallet checkout through the gateway.
 
-All five services run under their HTTP server (granian) on PostgreSQL behind the local gateway, as `make up` runs them
+All five services run under granian on PostgreSQL behind the local gateway, as `make up` runs them
 (but on PostgreSQL). Each virtual user loops add-to-cart then checkout with no think time (a closed
 loop: latency is what N users get from the throughput the two cores can give). Prints, per round and
 as the median of the rounds, checkouts/s and p50/p95/p99 of the pair, of the checkout request alone
