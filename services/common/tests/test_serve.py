@@ -1,6 +1,7 @@
 """The services' HTTP server (`python -m storefront_common.serve`), run as the images and the runner run it."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -56,15 +57,22 @@ def server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(tmp_path), "HOST": "127.0.0.1", "PORT": str(port),
            "WEB_THREADS": "2", "SERVICE_NAME": "probe", "LOG_FORMAT": "json", "LOG_LEVEL": "INFO"}
+    # Its own process group: the server forks its workers, and none may outlive the test.
     process = subprocess.Popen([sys.executable, "-m", "storefront_common.serve", "probe_app:app"], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_serving(url, process)
         yield url, process
     finally:
         if process.poll() is None:
-            process.kill()
+            process.terminate()
+            try:
+                process.wait(timeout=25)
+            except subprocess.TimeoutExpired:
+                pass
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
 
 
