@@ -129,8 +129,8 @@ def test_deployment_runs_the_server_with_probes_and_secrets(render):
         env = {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
         assert env["ENVIRONMENT"] == "production"
         assert env["PROMETHEUS_MULTIPROC_DIR"] == "/var/run/prometheus"
-        # orders waits on the other services for most of a checkout: twice the threads
-        assert (env["WEB_CONCURRENCY"], env["WEB_THREADS"]) == ("2", "8" if service == "orders" else "4")
+        # orders and carts wait on other services for much of a request: twice the threads
+        assert (env["WEB_CONCURRENCY"], env["WEB_THREADS"]) == ("2", "8" if service in ("orders", "carts") else "4")
         for other in SERVICES:
             assert env[f"{other.upper()}_URL"] == f"http://acme-{other}"
         assert {"JWT_ISSUER", "JWT_AUDIENCE"} <= set(env)

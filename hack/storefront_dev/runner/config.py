@@ -16,9 +16,10 @@ LOCAL_ADMIN_EMAIL = "admin@storefront.local"
 LOCAL_ADMIN_PASSWORD = "storefront-admin"
 DEMO_VENDOR_EMAIL = "vendor@storefront.local"
 DEMO_VENDOR_PASSWORD = "storefront-vendor"
-# Server threads per service where the default (4) does not fit, as in the chart's values: orders spends most
-# of a checkout waiting for products, carts and payments.
-SERVICE_THREADS = {"orders": 8}
+# Server threads per service where the default (4) does not fit, as in the chart's values: orders and carts
+# spend much of a request waiting for other services (orders for products, carts and payments; carts for
+# products' lookup), so more threads keep the CPU busy.
+SERVICE_THREADS = {"orders": 8, "carts": 8}
 
 
 @dataclass
