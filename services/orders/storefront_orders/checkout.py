@@ -56,9 +56,9 @@ def _place_order() -> TextClause:
     arrays = ", ".join(f"CAST(:lines_{name} AS {ORDER_ITEMS.c[name].type.compile(dialect=postgresql.dialect())}[])"
                        for name in LINE_COLUMNS)
     return text(
-        f"WITH placed AS (INSERT INTO orders ({', '.join(ORDER_COLUMNS)}) "
+        f"WITH placed AS (INSERT INTO {ORDERS.name} ({', '.join(ORDER_COLUMNS)}) "
         f"VALUES ({', '.join(':' + name for name in ORDER_COLUMNS)}) RETURNING id) "
-        f"INSERT INTO order_items (order_id, {', '.join(LINE_COLUMNS)}) "
+        f"INSERT INTO {ORDER_ITEMS.name} (order_id, {', '.join(LINE_COLUMNS)}) "
         f"SELECT placed.id, line.* FROM placed, unnest({arrays}) AS line"
     ).bindparams(*(bindparam(name, type_=ORDERS.c[name].type) for name in ORDER_COLUMNS))
 

@@ -8,7 +8,7 @@ from flask import Flask, current_app
 from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.exc import DBAPIError
 
-from storefront_common.db import make_db
+from storefront_common.db import engine_options, make_db
 
 T = TypeVar("T")
 db = make_db()
@@ -29,7 +29,7 @@ class CatalogReads:
         # SQLite (local runs) has no round trips to save, and a second pool could not see an in-memory
         # database: the session's engine serves there.
         app.extensions[self.extension_name] = None if database_url.startswith("sqlite") else create_engine(
-            database_url, isolation_level="AUTOCOMMIT", pool_size=pool_size, max_overflow=10, pool_recycle=1800)
+            database_url, isolation_level="AUTOCOMMIT", **engine_options(database_url, pool_size))
 
     @property
     def engine(self) -> Engine:
