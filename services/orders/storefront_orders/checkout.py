@@ -102,7 +102,7 @@ def run(request: CheckoutRequest) -> Order:
     # Access tokens carry the (unchangeable) email; older tokens without it cost one call to users.
     email = request.email_claim or clients().users.email(request.bearer)
     reservation, attempt = _reserve(request, order, lines)
-    order = _record(request, order, reservation, attempt)
+    order = _record(request, order, reservation, attempt, lines)
     payment = _pay(order, email)
     return _apply_payment(order, payment)
 
@@ -150,7 +150,8 @@ def _reserve(request: CheckoutRequest, order: Order | None,
     raise DependencyUnavailable("products")
 
 
-def _record(request: CheckoutRequest, order: Order | None, reservation: Reservation, attempt: int) -> Order:
+def _record(request: CheckoutRequest, order: Order | None, reservation: Reservation, attempt: int,
+            lines: list[tuple[uuid.UUID, int]]) -> Order:
     if order is not None:
         set_fields(order.id, reservation_id=reservation.id, reservation_state=ReservationState.HELD,
                    reservation_attempt=attempt)
@@ -160,17 +161,20 @@ def _record(request: CheckoutRequest, order: Order | None, reservation: Reservat
         _give_back(reservation.id)
         raise validation_error([{"field": "cart", "message": "All items must be in one currency."}],
                                "The cart mixes currencies; one order is paid in one currency.")
-    return _insert(*_rows(request, reservation, attempt))
+    return _insert(*_rows(request, reservation, attempt, [product_id for product_id, _ in lines]))
 
 
-def _rows(request: CheckoutRequest, reservation: Reservation,
-          attempt: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The order's row and its lines' rows, priced from the reservation."""
+def _rows(request: CheckoutRequest, reservation: Reservation, attempt: int,
+          cart_order: list[uuid.UUID]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The order's row and its lines' rows, priced from the reservation, the lines in the cart's order."""
     now = utcnow()
+    position_in_cart = {product_id: index for index, product_id in enumerate(cart_order)}
+    # products answers in product-id order; the buyer expects the order to read like the cart did.
+    priced_lines = sorted(reservation.items, key=lambda line: position_in_cart.get(line.product_id, len(cart_order)))
     item_rows = [{"order_id": request.order_id, "product_id": line.product_id, "position": position,
                   "name": line.name, "unit_price": line.unit_price, "quantity": line.quantity,
                   "line_total": line.unit_price * line.quantity, "vendor_id": line.vendor_id}
-                 for position, line in enumerate(reservation.items)]
+                 for position, line in enumerate(priced_lines)]
     subtotal = sum(row["line_total"] for row in item_rows)
     # No shipping fees or taxes yet: the total is the subtotal (documented in the OpenAPI summaries).
     order_row = {"id": request.order_id, "user_id": request.user_id, "status": OrderStatus.PENDING,

@@ -51,6 +51,20 @@ def test_an_order_of_several_vendors_is_stored_with_every_line_as_priced(shop: S
     assert shop.get(buyer, f"/{order['id']}").json() == order  # as stored, not only as answered
 
 
+def test_the_order_lists_its_lines_in_the_order_the_cart_did(shop: Shop) -> None:
+    vendor, buyer = shop.user("vendor"), shop.user("customer")
+    shop.topup(buyer, 50_000)
+    # Added against product-id order, which is the order products answers a reservation in.
+    products = sorted((shop.product(vendor, price=1_000) for _ in range(3)), reverse=True)
+    for product in products:
+        shop.add(buyer, product, 1)
+
+    order = shop.checkout(buyer).json()
+
+    assert [item["product_id"] for item in order["items"]] == products
+    assert shop.get(buyer, f"/{order['id']}").json()["items"] == order["items"]
+
+
 def test_paystack_checkout_is_pending_until_paystack_confirms(shop: Shop) -> None:
     vendor = shop.user("vendor")
     buyer, product_id = shop.buyer_with_cart(vendor, price=7_500, quantity=1)
