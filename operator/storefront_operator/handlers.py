@@ -4,10 +4,12 @@
 - timer: the same full reconcile as a drift check; it writes nothing when nothing drifted.
 - events of labelled children (Deployments, StatefulSets, Secrets, Services, Ingresses): reconcile the owner.
 - delete: the finalizer (databases dropped only with deletionPolicy Delete).
+- peering (several replicas): the oldest replica works, the others wait (see `peering_priority`).
 """
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import kopf
@@ -44,8 +46,19 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: logging.
     # Filter children on the API server: without it every Secret of the cluster would stream in.
     for group, version, plural in CHILD_RESOURCES:
         settings.watching.label_selectors[group, version, plural] = INSTANCE_LABEL
+    if settings.peering.priority == 0:  # not chosen with `kopf run --priority`
+        settings.peering.priority = peering_priority(time.time_ns())
     memo.reconciler = Reconciler(OperatorContext.create(current))
     logger.info("chart %s, helm %s", current.chart_dir, current.helm_binary)
+
+
+def peering_priority(started_ns: int) -> int:
+    """Earlier starts rank higher, so the replica already working keeps working and the others wait.
+
+    kopf pauses every operator of a peering that sees a live peer of the same priority, so replicas that
+    all kept the default priority would all stand still. Microseconds keep two replicas apart.
+    """
+    return -(started_ns // 1_000)
 
 
 @kopf.on.login()

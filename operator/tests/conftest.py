@@ -102,8 +102,9 @@ def postgres() -> Iterator[PostgresServer]:
 
 class OperatorProcess:
     def __init__(self, control_plane: ControlPlane, kubeconfig: Path, namespaces: str, log_path: Path,
-                 kopf_run: bool = False) -> None:
+                 kopf_run: bool = False, peering: str = "") -> None:
         self.kopf_run = kopf_run  # the image's entry point (kopf run --module=...) instead of python -m
+        self.peering = peering  # a peering's name: several replicas; empty: standalone
         self.control_plane = control_plane
         self.kubeconfig = kubeconfig
         self.namespaces = namespaces
@@ -121,7 +122,7 @@ class OperatorProcess:
             "STOREFRONT_DATABASE_CONNECT_TIMEOUT_SECONDS": "2",
         }
         log = open(self.log_path, "ab")
-        command = [sys.executable, "-m", "storefront_operator"]
+        command = [sys.executable, "-m", "storefront_operator", *([f"--peering={self.peering}"] if self.peering else [])]
         if self.kopf_run:
             command = [sys.executable, "-m", "kopf", "run", "--standalone", "--module=storefront_operator",
                        *(f"--namespace={namespace}" for namespace in self.namespaces.split(","))]
@@ -155,9 +156,10 @@ def operator_factory(control_plane: ControlPlane, operator_kubeconfig: Path, crd
                      tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., OperatorProcess]]:
     started: list[OperatorProcess] = []
 
-    def start(namespaces: str, kopf_run: bool = False) -> OperatorProcess:
+    def start(namespaces: str, kopf_run: bool = False, peering: str = "") -> OperatorProcess:
         log_path = tmp_path_factory.mktemp("operator-log") / "operator.log"
-        process = OperatorProcess(control_plane, operator_kubeconfig, namespaces, log_path, kopf_run).start()
+        process = OperatorProcess(control_plane, operator_kubeconfig, namespaces, log_path, kopf_run,
+                                  peering).start()
         started.append(process)
         return process
 

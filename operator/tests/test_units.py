@@ -1,4 +1,4 @@
-"""The pure pieces: drift detection, merge patches, conditions, names, durations, key rotation."""
+"""The pure pieces: drift detection, merge patches, conditions, names, durations, key rotation, peering."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -7,6 +7,7 @@ from storefront_operator import naming
 from storefront_operator.apply import first_difference
 from storefront_operator.conditions import StepOutcome
 from storefront_operator.databases import public_can_connect, scram_verifier
+from storefront_operator.handlers import peering_priority
 from storefront_operator.secrets import ProvisionedSecrets
 from storefront_operator.settings import SERVICE_NAMES
 from storefront_operator.signing_keys import drop_expired, key_set_from_files, new_key_set, rotate
@@ -96,3 +97,9 @@ def test_chart_values_carry_the_database_ca_certificate_only_when_set() -> None:
     server["caCertificate"]["key"] = "global-bundle.pem"
     values = chart_values(StorefrontSpec.from_object(storefront), provisioned)
     assert values["database"] == {"caCertificate": {"configMapName": "rds-ca-bundle", "key": "global-bundle.pem"}}
+
+
+def test_an_earlier_start_is_a_higher_peering_priority_to_the_microsecond() -> None:
+    started = 1_764_640_000_000_000_000
+    assert peering_priority(started) > peering_priority(started + 1_000) > peering_priority(started + 60 * 10**9)
+    assert peering_priority(started) == peering_priority(started + 999)
