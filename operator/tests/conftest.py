@@ -54,12 +54,17 @@ def admin_kube(control_plane: ControlPlane) -> Kube:
     return Kube.from_environment(str(control_plane.kubeconfig_path))
 
 
+def apply_crds(kubectl: Any, path: Path, *names: str) -> None:
+    """Apply the CustomResourceDefinitions in `path` and wait until the API server serves each of `names`."""
+    result = kubectl("apply", "--server-side", "-f", str(path))
+    assert result.returncode == 0, result.stderr
+    result = kubectl("wait", "--for=condition=Established", *(f"crd/{name}" for name in names), "--timeout=30s")
+    assert result.returncode == 0, result.stderr
+
+
 @pytest.fixture(scope="session")
 def crd(kubectl: Any) -> Path:
-    result = kubectl("apply", "--server-side", "-f", str(CRD_PATH))
-    assert result.returncode == 0, result.stderr
-    result = kubectl("wait", "--for=condition=Established", "crd/storefronts.storefront.dev", "--timeout=30s")
-    assert result.returncode == 0, result.stderr
+    apply_crds(kubectl, CRD_PATH, "storefronts.storefront.dev")
     return CRD_PATH
 
 
@@ -122,9 +127,11 @@ class OperatorProcess:
             "STOREFRONT_DATABASE_CONNECT_TIMEOUT_SECONDS": "2",
         }
         log = open(self.log_path, "ab")
-        command = [sys.executable, "-m", "storefront_operator", *([f"--peering={self.peering}"] if self.peering else [])]
+        peering = [f"--peering={self.peering}"] if self.peering else []
+        command = [sys.executable, "-m", "storefront_operator", *peering]
         if self.kopf_run:
-            command = [sys.executable, "-m", "kopf", "run", "--standalone", "--module=storefront_operator",
+            command = [sys.executable, "-m", "kopf", "run", *(peering or ["--standalone"]),
+                       "--module=storefront_operator",
                        *(f"--namespace={namespace}" for namespace in self.namespaces.split(","))]
         self.process = subprocess.Popen(command, env=env, stdout=log,
                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)

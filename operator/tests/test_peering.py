@@ -7,8 +7,8 @@ from typing import Any
 
 import yaml
 
-from conftest import (OPERATOR_ACCOUNT, OPERATOR_CHART, OPERATOR_NAMESPACE, OperatorProcess, create_storefront,
-                      new_namespace, patch_storefront, wait_for, wait_provisioned)
+from conftest import (OPERATOR_ACCOUNT, OPERATOR_CHART, OPERATOR_NAMESPACE, OperatorProcess, apply_crds,
+                      create_storefront, new_namespace, patch_storefront, wait_for, wait_provisioned)
 from storefront_common.testing.postgres import PostgresServer
 from storefront_operator.kube import DEPLOYMENT, Kube, ResourceKind
 
@@ -20,10 +20,8 @@ PEERING_RBAC_KINDS = ("Role", "RoleBinding", "KopfPeering")
 
 def install_peering(kubectl: Any, helm: Any, namespace: str) -> None:
     """kopf's peering CRDs, then the chart's Role (with kopfpeerings) and KopfPeering for the namespace."""
-    result = kubectl("apply", "--server-side", "-f", str(OPERATOR_CHART / "crds" / "kopf-peering.yaml"))
-    assert result.returncode == 0, result.stderr
-    result = kubectl("wait", "--for=condition=Established", "crd/kopfpeerings.kopf.dev", "--timeout=30s")
-    assert result.returncode == 0, result.stderr
+    apply_crds(kubectl, OPERATOR_CHART / "crds" / "kopf-peering.yaml", "kopfpeerings.kopf.dev",
+               "clusterkopfpeerings.kopf.dev")
     rendered = helm("template", OPERATOR_ACCOUNT, str(OPERATOR_CHART), "--namespace", OPERATOR_NAMESPACE,
                     "--set", "peering.enabled=true", "--set", f"watch.namespaces={{{namespace}}}")
     assert rendered.returncode == 0, rendered.stderr

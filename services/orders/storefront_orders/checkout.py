@@ -161,16 +161,16 @@ def _record(request: CheckoutRequest, order: Order | None, reservation: Reservat
         _give_back(reservation.id)
         raise validation_error([{"field": "cart", "message": "All items must be in one currency."}],
                                "The cart mixes currencies; one order is paid in one currency.")
-    return _insert(*_rows(request, reservation, attempt, [product_id for product_id, _ in lines]))
+    return _insert(*_rows(request, reservation, attempt, lines))
 
 
 def _rows(request: CheckoutRequest, reservation: Reservation, attempt: int,
-          cart_order: list[uuid.UUID]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+          lines: list[tuple[uuid.UUID, int]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The order's row and its lines' rows, priced from the reservation, the lines in the cart's order."""
     now = utcnow()
-    position_in_cart = {product_id: index for index, product_id in enumerate(cart_order)}
+    position_in_cart = {product_id: index for index, (product_id, _) in enumerate(lines)}
     # products answers in product-id order; the buyer expects the order to read like the cart did.
-    priced_lines = sorted(reservation.items, key=lambda line: position_in_cart.get(line.product_id, len(cart_order)))
+    priced_lines = sorted(reservation.items, key=lambda line: position_in_cart.get(line.product_id, len(lines)))
     item_rows = [{"order_id": request.order_id, "product_id": line.product_id, "position": position,
                   "name": line.name, "unit_price": line.unit_price, "quantity": line.quantity,
                   "line_total": line.unit_price * line.quantity, "vendor_id": line.vendor_id}
