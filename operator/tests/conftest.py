@@ -158,20 +158,37 @@ class OperatorProcess:
                 self.kill()
 
 
+OPERATORS: list[OperatorProcess] = []  # every operator the session started, for failure reports
+LOG_TAIL_CHARS = 6000
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failed test's report carries the log of each operator that wrote during it: a timing failure
+    in CI is otherwise unexplainable once the run's temporary files are gone."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    for operator in OPERATORS:
+        if operator.log_path.stat().st_mtime >= call.start:
+            exit_code = operator.process.poll() if operator.process else None
+            report.sections.append((f"operator log ({operator.namespaces}, exit code {exit_code})",
+                                    operator.log()[-LOG_TAIL_CHARS:]))
+
+
 @pytest.fixture(scope="session")
 def operator_factory(control_plane: ControlPlane, operator_kubeconfig: Path, crd: Path,
                      tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., OperatorProcess]]:
-    started: list[OperatorProcess] = []
-
     def start(namespaces: str, kopf_run: bool = False, peering: str = "") -> OperatorProcess:
         log_path = tmp_path_factory.mktemp("operator-log") / "operator.log"
         process = OperatorProcess(control_plane, operator_kubeconfig, namespaces, log_path, kopf_run,
                                   peering).start()
-        started.append(process)
+        OPERATORS.append(process)
         return process
 
     yield start
-    for process in started:
+    for process in OPERATORS:
         process.stop()
 
 
