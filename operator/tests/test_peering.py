@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import kopf
 import yaml
 
 from conftest import (OPERATOR_ACCOUNT, OPERATOR_CHART, OPERATOR_NAMESPACE, OperatorProcess, apply_crds,
@@ -16,7 +17,7 @@ PEERING = "storefront-operator"
 NAME = "peered"  # databases are named after the Storefront: unique on the shared server
 KOPF_PEERING = ResourceKind("kopf.dev/v1", "KopfPeering", "kopfpeerings")
 PEERING_RBAC_KINDS = ("Role", "RoleBinding", "KopfPeering")
-PEERING_LIFETIME_S = 60  # kopf's default settings.peering.lifetime, which the operator keeps
+PEERING_LIFETIME_S = kopf.OperatorSettings().peering.lifetime  # the operator keeps kopf's default
 
 
 def install_peering(kubectl: Any, helm: Any, namespace: str) -> None:
