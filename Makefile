@@ -11,7 +11,7 @@ PACKAGE_DIRS := $(patsubst %/pyproject.toml,%,$(wildcard services/common/pyproje
 	$(filter-out services/common/pyproject.toml,$(wildcard services/*/pyproject.toml)) \
 	$(wildcard hack/pyproject.toml operator/pyproject.toml))
 
-include hack/controlplane.mk
+include hack/cluster/cluster.mk
 
 .PHONY: help venv up test test-fast bench-products bench-checkout bench-operator operator lock clean
 

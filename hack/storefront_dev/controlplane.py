@@ -1,19 +1,14 @@
 """A real Kubernetes control plane (etcd + kube-apiserver) for tests, envtest-style.
 
-Library use::
+It has no node: nothing runs pods. Tests that need none use it, because it starts in about a second;
+the real single-node cluster is storefront_dev.cluster.
 
     with ControlPlane(build_binaries()) as cp:
         subprocess.run([cp.bin_dir / "kubectl", "--kubeconfig", cp.kubeconfig_path, ...])
-
-CLI use::
-
-    python -m storefront_dev.controlplane up --kubeconfig .cluster/kubeconfig
-    python -m storefront_dev.controlplane down --kubeconfig .cluster/kubeconfig
 """
 
 from __future__ import annotations
 
-import argparse
 import base64
 import ctypes
 import json
@@ -24,7 +19,6 @@ import signal
 import socket
 import ssl
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.error
@@ -33,7 +27,7 @@ from pathlib import Path
 from types import TracebackType
 
 HACK_DIR = Path(__file__).resolve().parents[1]
-BUILD_SCRIPT = HACK_DIR / "controlplane" / "build.sh"
+BUILD_SCRIPT = HACK_DIR / "cluster" / "build.sh"
 LOOPBACK = "127.0.0.1"
 BINARIES = ("kube-apiserver", "etcd", "kubectl", "helm")
 READY_TIMEOUT_S = 60.0
@@ -316,161 +310,3 @@ def signal_group(pgid: int, sig: signal.Signals) -> None:
         os.killpg(pgid, sig)
     except ProcessLookupError:
         pass
-
-
-# --- CLI: a daemonised control plane for `make cluster-up` ----------------
-
-
-def state_paths(kubeconfig: Path) -> tuple[Path, Path]:
-    state_dir = kubeconfig.parent
-    return state_dir / "controlplane.pid", state_dir / "controlplane.log"
-
-
-def info_path(kubeconfig: Path) -> Path:
-    return kubeconfig.parent / "controlplane.json"
-
-
-def write_info(cp: ControlPlane, path: Path) -> None:
-    """Where things are, for tools driving the background cluster (no secrets)."""
-    info = {
-        "server_url": cp.server_url,
-        "audit_log_path": str(cp.audit_log_path),
-        "bin_dir": str(cp.bin_dir),
-        "work_dir": str(cp.work_dir),
-        "process_groups": cp.process_groups(),
-    }
-    path.write_text(json.dumps(info, indent=2) + "\n")
-
-
-def kill_orphans(info_file: Path) -> None:
-    """If the daemon died without teardown, stop the etcd/apiserver it left behind."""
-    try:
-        info = json.loads(info_file.read_text())
-    except (OSError, ValueError):
-        return
-    for name, pgid in info.get("process_groups", {}).items():
-        # Guard against pid reuse: only signal a process that is still that binary.
-        cmdline = Path(f"/proc/{pgid}/cmdline")
-        argv0 = cmdline.read_bytes().split(b"\0")[0] if cmdline.exists() else b""
-        if argv0.endswith(name.encode()):
-            signal_group(int(pgid), signal.SIGKILL)
-    shutil.rmtree(info.get("work_dir", ""), ignore_errors=True)
-
-
-def serve(kubeconfig: Path) -> int:
-    """Run in the foreground until SIGTERM/SIGINT; `up` runs this detached."""
-    pid_file, _ = state_paths(kubeconfig)
-    stopping = False
-
-    def request_stop(signum: int, frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
-    with ControlPlane(build_binaries()) as cp:
-        kubeconfig.unlink(missing_ok=True)
-        cp.write_kubeconfig(kubeconfig)
-        write_info(cp, info_path(kubeconfig))
-        pid_file.write_text(f"{os.getpid()}\n")
-        print(f"ready in {cp.startup_seconds:.1f}s at {cp.server_url}", flush=True)
-        print(f"audit log: {cp.audit_log_path}", flush=True)
-        while not stopping:
-            time.sleep(0.5)
-    pid_file.unlink(missing_ok=True)
-    info_path(kubeconfig).unlink(missing_ok=True)
-    return 0
-
-
-def running_pid(pid_file: Path) -> int | None:
-    try:
-        pid = int(pid_file.read_text().strip())
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except (OSError, ValueError):
-        return None
-    # A killed daemon whose parent is gone can linger as a zombie: not running.
-    state = stat.rsplit(")", 1)[1].split()[0]
-    return None if state in ("Z", "X") else pid
-
-
-def child_env() -> dict[str, str]:
-    """Our environment, with hack/ importable even when not installed."""
-    paths = [str(HACK_DIR), os.environ.get("PYTHONPATH", "")]
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
-
-
-def up(kubeconfig: Path) -> int:
-    pid_file, log_file = state_paths(kubeconfig)
-    if running_pid(pid_file) is not None and kubeconfig.exists():
-        print(f"control plane already running; kubeconfig: {kubeconfig}")
-        return 0
-    kill_orphans(info_path(kubeconfig))
-    pid_file.unlink(missing_ok=True)
-    kubeconfig.parent.mkdir(parents=True, exist_ok=True)
-    # Build here, so a build failure is reported to the caller, not only in the daemon log.
-    build_binaries()
-    command = [sys.executable, "-m", "storefront_dev.controlplane", "serve"]
-    with open(log_file, "wb") as log:
-        child = subprocess.Popen(
-            [*command, "--kubeconfig", str(kubeconfig)],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            env=child_env(),
-        )
-    deadline = time.monotonic() + READY_TIMEOUT_S + 10
-    while time.monotonic() < deadline:
-        if child.poll() is not None:
-            print(f"control plane failed to start:\n{tail(log_file)}", file=sys.stderr)
-            return 1
-        if running_pid(pid_file) == child.pid:
-            print(tail(log_file, 500).strip())
-            print(f"kubeconfig: {kubeconfig}")
-            return 0
-        time.sleep(0.2)
-    print(f"control plane not ready in time:\n{tail(log_file)}", file=sys.stderr)
-    signal_group(child.pid, signal.SIGTERM)
-    return 1
-
-
-def down(kubeconfig: Path) -> int:
-    pid_file, _ = state_paths(kubeconfig)
-    pid = running_pid(pid_file)
-    if pid is None:
-        kill_orphans(info_path(kubeconfig))
-        info_path(kubeconfig).unlink(missing_ok=True)
-        pid_file.unlink(missing_ok=True)
-        kubeconfig.unlink(missing_ok=True)
-        print("control plane not running")
-        return 0
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_TIMEOUT_S * 3
-    while time.monotonic() < deadline and running_pid(pid_file) == pid:
-        time.sleep(0.2)
-    if running_pid(pid_file) == pid:
-        print(f"control plane (pid {pid}) did not stop", file=sys.stderr)
-        return 1
-    kill_orphans(info_path(kubeconfig))  # no-op after a clean shutdown
-    info_path(kubeconfig).unlink(missing_ok=True)
-    pid_file.unlink(missing_ok=True)
-    kubeconfig.unlink(missing_ok=True)
-    print("control plane stopped")
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m storefront_dev.controlplane")
-    parser.add_argument("command", choices=["up", "down", "serve", "build"])
-    parser.add_argument("--kubeconfig", type=Path, default=Path(".cluster/kubeconfig"))
-    args = parser.parse_args(argv)
-    kubeconfig = args.kubeconfig.resolve()
-    if args.command == "build":
-        print(build_binaries())
-        return 0
-    commands = {"up": up, "down": down, "serve": serve}
-    return commands[args.command](kubeconfig)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

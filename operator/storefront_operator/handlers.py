@@ -42,6 +42,10 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: logging.
     settings.posting.enabled = False
     current = OperatorSettings()
     settings.execution.max_workers = current.worker_threads
+    # Named namespaces under Roles only: nothing to discover, and no right to list namespaces or CRDs
+    # (kopf would retry that for about a minute at every start before falling back to the names).
+    if current.namespaces and not any(set(namespace) & set("*?[") for namespace in current.namespaces):
+        settings.scanning.disabled = True
     settings.watching.server_timeout = 600
     # Filter children on the API server: without it every Secret of the cluster would stream in.
     for group, version, plural in CHILD_RESOURCES:

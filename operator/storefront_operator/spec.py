@@ -69,9 +69,10 @@ class StorefrontSpec:
 
     @property
     def url(self) -> str:
-        """What clients use. https when the Ingress terminates TLS or an ALB certificate is attached."""
+        """What clients use. https when the Ingress terminates TLS or an ALB certificate is attached.
+        With no host (an Ingress that matches any), an explicit auth.issuer is the URL clients use."""
         if not self.ingress_host:
-            return ""
+            return str(self.auth.get("issuer") or "")
         annotations = self.ingress.get("annotations") or {}
         secure = bool(self.ingress.get("tls")) or "alb.ingress.kubernetes.io/certificate-arn" in annotations
         return f"{'https' if secure else 'http'}://{self.ingress_host}"
@@ -111,6 +112,11 @@ class StorefrontSpec:
         if not ref.get("name") or not ref.get("key"):
             return None
         return str(ref["name"]), str(ref["key"])
+
+    @property
+    def paystack_simulator_image(self) -> str:
+        """The simulator's image when spec.payments.paystack.simulator asks for one (development)."""
+        return str((self.paystack.get("simulator") or {}).get("image") or "")
 
     @property
     def database(self) -> dict[str, Any]:

@@ -89,6 +89,10 @@ def chart_values(spec: StorefrontSpec, provisioned: ProvisionedSecrets) -> dict[
             "storageClassName": str(embedded.get("storageClassName") or ""),
             "auth": {"secretName": provisioned.embedded_admin_secret},
         }
+        if embedded.get("image"):
+            values["postgresql"]["image"] = str(embedded["image"])
+    if spec.paystack_simulator_image:
+        values["paystackSimulator"] = {"enabled": True, "image": spec.paystack_simulator_image}
     return values
 
 

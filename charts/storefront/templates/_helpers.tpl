@@ -84,9 +84,14 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- printf "http://%s" (include "storefront.componentName" .) -}}
 {{- end -}}
 
+{{/* The simulator serves under the same path in the cluster and behind the Ingress. */}}
+{{- define "storefront.paystackSimulatorPath" -}}
+/_paystack
+{{- end -}}
+
 {{- define "storefront.paystackBaseURL" -}}
 {{- if .Values.paystackSimulator.enabled -}}
-{{- printf "http://%s" (include "storefront.componentName" (dict "root" . "name" "paystack-sim")) -}}
+{{- printf "http://%s%s" (include "storefront.componentName" (dict "root" . "name" "paystack-sim")) (include "storefront.paystackSimulatorPath" .) -}}
 {{- else -}}
 {{- .Values.payments.paystack.baseURL -}}
 {{- end -}}

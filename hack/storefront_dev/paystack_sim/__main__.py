@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import argparse
 import os
+from typing import TYPE_CHECKING
 
+from werkzeug.exceptions import NotFound
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import run_simple
 
 from .app import create_app
 from .config import SimulatorConfig
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -27,6 +33,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="externally visible base URL, e.g. http://127.0.0.1:8080/_paystack (default: from each request)",
     )
     parser.add_argument("--currency", default="NGN")
+    parser.add_argument("--mount-path", default="", help="serve under this path, e.g. /_paystack behind an Ingress")
     args = parser.parse_args(argv)
     if not args.secret_key:
         parser.error("--secret-key or PAYSTACK_SECRET_KEY is required")
@@ -41,9 +48,12 @@ def main(argv: list[str] | None = None) -> None:
         public_url=args.public_url,
         currency=args.currency,
     )
+    app: WSGIApplication = create_app(config)
+    if args.mount_path:
+        app = DispatcherMiddleware(NotFound(), {args.mount_path.rstrip("/"): app})
     # Threaded, so a webhook receiver can call back (e.g. verify) while the
     # simulator waits for it to answer.
-    run_simple(args.host, args.port, create_app(config), threaded=True)
+    run_simple(args.host, args.port, app, threaded=True)
 
 
 if __name__ == "__main__":

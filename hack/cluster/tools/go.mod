@@ -1,0 +1,5 @@
+module storefront.dev/cluster-tools
+
+go 1.25.0
+
+require github.com/google/go-containerregistry v0.22.1

@@ -1,0 +1,93 @@
+"""`cluster deploy`: the platform engineer's path on the cluster from `cluster up`.
+
+Build the images (cached), import them into the node's containerd, `helm upgrade --install` the
+operator chart with the operator image, apply the dev Storefront (k8s/samples/dev/storefront.yaml)
+in the restricted namespace of k8s/namespace.yaml with the built images written into its spec (as
+skaffold does), and wait until the operator reports it Ready."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import layout
+from .layout import Layout
+from .lifecycle import IMAGES_SCRIPT, checked, kubectl, node_bin_dir, progress
+
+SERVICES = ("users", "products", "carts", "orders", "payments")
+SHOP_IMAGES = (*SERVICES, "paystack-simulator", "postgresql", "operator")
+OPERATOR_CHART = layout.REPO / "charts" / "storefront-operator"
+OPERATOR_NAMESPACE = "storefront-system"
+NAMESPACE_MANIFEST = layout.REPO / "k8s" / "namespace.yaml"
+DEV_STOREFRONT = layout.REPO / "k8s" / "samples" / "dev" / "storefront.yaml"
+READY_TIMEOUT_S = 600
+
+
+def import_images(paths: Layout, names: tuple[str, ...]) -> dict[str, str]:
+    """name -> reference, each built (or found) and present in the node's containerd."""
+    result = subprocess.run([str(IMAGES_SCRIPT), "import", str(paths.containerd_socket), *names],
+                            stdout=subprocess.PIPE, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"building or importing images failed (exit {result.returncode})")
+    return dict(line.split() for line in result.stdout.splitlines())
+
+
+def shop_namespace() -> str:
+    return str(yaml.safe_load(NAMESPACE_MANIFEST.read_text())["metadata"]["name"])
+
+
+def dev_storefront(images: dict[str, str]) -> list[dict[str, Any]]:
+    """The sample's documents, with the images just built in the Storefront's spec."""
+    documents = [doc for doc in yaml.safe_load_all(DEV_STOREFRONT.read_text()) if doc]
+    for doc in documents:
+        if doc["kind"] != "Storefront":
+            continue
+        spec = doc["spec"]
+        for service in SERVICES:
+            spec.setdefault("services", {}).setdefault(service, {})["image"] = images[service]
+        spec["database"]["embedded"]["image"] = images["postgresql"]
+        spec["payments"]["paystack"]["simulator"]["image"] = images["paystack-simulator"]
+    return documents
+
+
+def install_operator(bin_dir: Path, paths: Layout, image: str, namespace: str) -> None:
+    repository, tag = image.rsplit(":", 1)
+    checked(subprocess.run([
+        str(bin_dir / "helm"), f"--kubeconfig={paths.kubeconfig}", "upgrade", "--install", "storefront-operator",
+        str(OPERATOR_CHART), f"--namespace={OPERATOR_NAMESPACE}", "--create-namespace",
+        f"--set=image.repository={repository}", f"--set=image.tag={tag}", "--set=image.pullPolicy=Never",
+        f"--set=watch.namespaces={{{namespace}}}", "--wait", "--timeout=180s",
+    ], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=240))
+
+
+def storefront_name() -> str:
+    return next(doc["metadata"]["name"] for doc in yaml.safe_load_all(DEV_STOREFRONT.read_text())
+                if doc and doc["kind"] == "Storefront")
+
+
+def deploy(paths: Layout = Layout()) -> int:
+    started = time.monotonic()
+    if not paths.env_file.exists():
+        raise RuntimeError("no cluster: run `make cluster-up` first")
+    bin_dir = node_bin_dir()
+    progress("building (or finding cached) and importing the images")
+    images = import_images(paths, SHOP_IMAGES)
+    namespace = shop_namespace()
+    checked(kubectl(bin_dir, paths, "apply", "--server-side", "-f", str(NAMESPACE_MANIFEST)))
+    progress(f"installing the operator ({images['operator']}) into {OPERATOR_NAMESPACE}")
+    install_operator(bin_dir, paths, images["operator"], namespace)
+    applied = time.monotonic()
+    documents = yaml.safe_dump_all(dev_storefront(images))
+    checked(kubectl(bin_dir, paths, "apply", "--server-side", f"--namespace={namespace}", "-f", "-", input=documents))
+    name = storefront_name()
+    progress(f"applied Storefront {namespace}/{name}; waiting until it is Ready")
+    checked(kubectl(bin_dir, paths, "wait", "--for=condition=Ready", f"storefront/{name}", f"--namespace={namespace}",
+                    f"--timeout={READY_TIMEOUT_S}s", timeout=READY_TIMEOUT_S + 30))
+    progress(f"Storefront Ready {time.monotonic() - applied:.1f}s after apply ({time.monotonic() - started:.1f}s in all)")
+    print(f"the shop: {layout.INGRESS_URL}", file=sys.stdout)
+    return 0
