@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -29,19 +28,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from prometheus_client.parser import text_string_to_metric_families
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "e2e"))
-from api import Account, Api  # noqa: E402
-from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
-
-from storefront_common.client import KeepAliveConnections  # noqa: E402
-from storefront_common.settings import DEFAULT_WEB_THREADS  # noqa: E402
-from storefront_common.testing.databases import fresh_database  # noqa: E402
-from storefront_common.testing.postgres import PostgresServer  # noqa: E402
-from storefront_common.testing.servers import free_port  # noqa: E402
-from storefront_dev.runner.config import SERVICE_THREADS, LocalConfig  # noqa: E402
-from storefront_dev.runner.platform import LocalPlatform  # noqa: E402
-from storefront_dev.runner.routes import SERVICES  # noqa: E402
+from storefront_common.client import KeepAliveConnections
+from storefront_common.settings import DEFAULT_WEB_THREADS
+from storefront_common.testing.databases import fresh_database
+from storefront_common.testing.postgres import PostgresServer
+from storefront_common.testing.servers import free_port
+from storefront_dev.runner.config import SERVICE_THREADS, LocalConfig
+from storefront_dev.runner.platform import LocalPlatform
+from storefront_dev.runner.routes import SERVICES
+from storefront_dev.shop_api import Account, Api
 
 PRICE = 1_000
 WALLET = 100_000_000

@@ -84,7 +84,11 @@ bud() { # buildah-bud-args...
 
 node_bin_dir() { "$REPO/hack/cluster/build.sh" node | tail -1; }
 
-image_id() { buildah images --noheading --no-trunc --format '{{.ID}}' "$1" | head -1; }
+image_id() { # name -> ID (buildah lists an ID once per name it has)
+    local ids
+    ids=$(buildah images --noheading --no-trunc --format '{{.ID}}' "$1")
+    echo "${ids%%$'\n'*}"
+}
 
 # A Go binary of the cluster's on an empty image, entrypoint /NAME; made once per binary.
 binary_image() { # name binary -> image ID

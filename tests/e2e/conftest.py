@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from api import Account, Api
+from storefront_dev.shop_api import Account, Api
 from storefront_common.testing.databases import fresh_database
 from storefront_common.testing.servers import free_port
 from storefront_dev.runner.config import LocalConfig

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from api import Account, Api
+from storefront_dev.shop_api import Account, Api
 from storefront_dev.runner.platform import LocalPlatform
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import requests
 
-from api import Account, Api
+from storefront_dev.shop_api import Account, Api
 
 
 def _fill_cart(api: Api, customer: Account, product: dict[str, Any], quantity: int) -> None:

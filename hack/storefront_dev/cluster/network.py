@@ -68,6 +68,8 @@ def create() -> None:
         "netns", layout.NETNS)
     run("ip", "address", "add", f"{layout.HOST_ADDRESS}/{layout.LINK_PREFIX}", "dev", layout.HOST_INTERFACE)
     run("ip", "link", "set", layout.HOST_INTERFACE, "up")
+    # Pods are reachable from the host, and the host's refusals find their way back to them.
+    run("ip", "route", "add", layout.POD_CIDR, "via", layout.NODE_ADDRESS, "dev", layout.HOST_INTERFACE)
     run(*in_namespace("ip", "address", "add", f"{layout.NODE_ADDRESS}/{layout.LINK_PREFIX}",
                       "dev", layout.NODE_INTERFACE))
     run(*in_namespace("ip", "link", "set", layout.NODE_INTERFACE, "up"))

@@ -43,11 +43,14 @@ class ServiceContext:
     settings: CommonSettings
     db: SQLAlchemy
     versions_dir: Path
+    # Data the schema's owner creates once the schema exists (the users service's first admin).
+    after_migrate: Callable[[], None] | None = None
 
 
 def create_service_app(settings: CommonSettings, db: SQLAlchemy, *, versions_dir: Path,
                        blueprints: Iterable[Blueprint], title: str,
-                       key_source: KeySource | None = None) -> Flask:
+                       key_source: KeySource | None = None,
+                       after_migrate: Callable[[], None] | None = None) -> Flask:
     configure_logging(settings.service_name, settings.log_level, settings.log_format)
     app = ServiceFlask(f"storefront_{settings.service_name}")
     app.config.update(
@@ -57,7 +60,7 @@ def create_service_app(settings: CommonSettings, db: SQLAlchemy, *, versions_dir
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     db.init_app(app)
-    app.extensions["storefront"] = ServiceContext(settings, db, versions_dir)
+    app.extensions["storefront"] = ServiceContext(settings, db, versions_dir, after_migrate)
     init_observability(app, settings.service_name)
     register_error_handlers(app)
     init_jwt(app, settings.jwt_issuer, settings.jwt_audience,

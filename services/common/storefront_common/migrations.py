@@ -31,9 +31,12 @@ def _config_for(app: Flask) -> Config:
 
 
 def upgrade(app: Flask) -> None:
+    """Migrate to head, then run the service's after_migrate step (inside the lock on PostgreSQL)."""
     database_url = app.config["SQLALCHEMY_DATABASE_URI"]
+    after_migrate = app.extensions["storefront"].after_migrate or (lambda: None)
     if not database_url.startswith("postgresql"):
         command.upgrade(_config_for(app), "head")
+        after_migrate()
         return
     # Several workers (AUTO_MIGRATE) or pods may start at once: one migrates, the others wait, then find
     # nothing left to do. Advisory locks are per database, so services sharing a server do not wait on each other.
@@ -44,6 +47,7 @@ def upgrade(app: Flask) -> None:
             lock.commit()
             try:
                 command.upgrade(_config_for(app), "head")
+                after_migrate()
             finally:
                 lock.execute(text("SELECT pg_advisory_unlock(hashtext('storefront-migrations'))"))
                 lock.commit()
@@ -54,7 +58,7 @@ def upgrade(app: Flask) -> None:
 @click.command("migrate")
 @with_appcontext
 def migrate_command() -> None:
-    """Apply every migration of this service (the Helm pre-install/pre-upgrade hook runs this)."""
+    """Apply every migration of this service, then its after_migrate step (the chart's migration Job runs this)."""
     upgrade(current_app)
 
 

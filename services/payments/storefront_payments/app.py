@@ -10,7 +10,7 @@ from storefront_common.auth import KeySource
 from storefront_common.client import ServiceClient, ServiceTokenProvider
 from storefront_common.errors import ProblemError
 
-from .cli import reverify_payments_command
+from .cli import check_ledger_command, reverify_payments_command
 from .extensions import Dependencies, db
 from .paystack import PaystackClient, PaystackError, PaystackUnavailable
 from .routes import internal, payments, wallet, webhook
@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None, key_source: KeySource | None = 
     )
     app.register_error_handler(PaystackError, _paystack_problem)
     app.cli.add_command(reverify_payments_command)
+    app.cli.add_command(check_ledger_command)
     return app
 
 

@@ -21,3 +21,16 @@ def reverify_payments_command(older_than: int | None, limit: int) -> None:
 
     seconds = settings().reverify_older_than_seconds if older_than is None else older_than
     click.echo(json.dumps(reverify(seconds, limit)))
+
+
+@click.command("check-ledger")
+@with_appcontext
+def check_ledger_command() -> None:
+    """Check the ledger's invariants; print each violation and exit 1 if there is any."""
+    from .extensions import db
+    from .ledger import check_ledger
+
+    violations = check_ledger(db.session)
+    click.echo(json.dumps({"balanced": not violations, "violations": violations}))
+    if violations:
+        raise SystemExit(1)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -71,3 +72,22 @@ def test_check_ledger_reports_a_balance_unlike_its_entries(stack: Stack) -> None
         assert "balance 101 but its entries sum to 100" in violation
         session.rollback()
         assert ledger.check_ledger(session) == []
+
+
+def test_check_ledger_command_says_whether_the_books_balance(stack: Stack) -> None:
+    user = stack.user()
+    stack.complete(user.topup(40_000)["reference"])
+    runner = stack.app.test_cli_runner()
+    sound = runner.invoke(args=["check-ledger"])
+    assert sound.exit_code == 0 and json.loads(sound.output) == {"balanced": True, "violations": []}
+
+    with stack.app.app_context():
+        db.session.execute(update(Account).where(Account.kind == WALLET).values(balance=Account.balance + 1))
+        db.session.commit()
+    broken = runner.invoke(args=["check-ledger"])
+    assert broken.exit_code == 1
+    report = json.loads(broken.output)
+    assert report["balanced"] is False and "entries sum to 40000" in report["violations"][0]
+    with stack.app.app_context():
+        db.session.execute(update(Account).where(Account.kind == WALLET).values(balance=Account.balance - 1))
+        db.session.commit()

@@ -53,7 +53,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = create_service_app(settings, db, versions_dir=VERSIONS_DIR,
                              blueprints=[auth.blueprint, users.blueprint, jwks.blueprint, internal.blueprint],
                              title="Storefront users API",
-                             key_source=StaticKeys(lambda: keys.public_keys))
+                             key_source=StaticKeys(lambda: keys.public_keys),
+                             # In a cluster the pods start before their migration Job has finished.
+                             after_migrate=lambda: ensure_first_admin(settings))
     app.extensions[EXTENSION_NAME] = UsersExtension(settings, keys, Mailer(settings), service_clients)
     _use_signing_key(app, keys, settings)
     register_commands(app)

@@ -10,6 +10,7 @@ from storefront_common.testing.databases import fresh_database
 from storefront_users.app import create_app
 from storefront_users.extensions import db
 from storefront_users.settings import Settings
+from conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 from support import login, register
 
 TABLES = {"users", "user_roles", "refresh_tokens", "one_time_tokens", "login_failures", "alembic_version"}
@@ -58,3 +59,15 @@ def test_migrations_upgrade_sqlite_and_the_service_works_there(tmp_path: Path, s
                                                       "first_name": "A", "last_name": "B"}).status_code == 409
     with app.app_context():
         db.engine.dispose()
+
+
+def test_a_service_started_before_its_migrations_gets_its_first_admin_from_them(
+        postgres_admin_url: str, settings: Settings) -> None:
+    # In a cluster the pods start while the migration Job still runs: the start-up attempt finds no schema.
+    with fresh_database(postgres_admin_url, "users_admin_after_migrate") as url:
+        app = create_app(settings.model_copy(update={"database_url": url}))
+        assert app.test_cli_runner().invoke(args=["migrate"]).exit_code == 0
+        pair = login(app.test_client(), ADMIN_EMAIL, ADMIN_PASSWORD)
+        assert pair["access_token"]
+        with app.app_context():
+            db.engine.dispose()

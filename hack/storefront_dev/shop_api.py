@@ -1,4 +1,5 @@
-"""A thin client for the public API as a shop's users see it, through the gateway."""
+"""A thin client for the public API as a shop's users see it: through the local gateway (`make up`, the
+end-to-end tests, the benchmark) or a cluster's Ingress (the cluster tests)."""
 from __future__ import annotations
 
 import uuid

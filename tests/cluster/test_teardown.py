@@ -1,0 +1,51 @@
+"""`make cluster-down` leaves nothing behind. Runs last (conftest orders it): it takes the cluster down."""
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from conftest import REPO, Cluster, cluster_cli
+
+NODE_PROGRAMS = {"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy",
+                 "containerd", "containerd-shim-runc-v2", "runc", "coredns", "traefik", "local-path-provisioner",
+                 "pause", "registry", "postgres"}
+OWNED = (str(REPO / ".cluster"), "/run/storefront", str(Path.home() / ".cache" / "storefront" / "containerd"))
+
+
+def leftover_processes() -> list[str]:
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            program = Path(os.readlink(f"/proc/{pid}/exe")).name
+            cgroups = Path(f"/proc/{pid}/cgroup").read_text()
+        except OSError:
+            continue
+        if program in NODE_PROGRAMS or "/kubepods" in cgroups:
+            found.append(f"{pid} {program}")
+    return found
+
+
+def command(*argv: str) -> str:
+    return subprocess.run(argv, stdout=subprocess.PIPE, text=True, check=True).stdout
+
+
+def test_cluster_down_leaves_no_process_mount_namespace_interface_or_rule(cluster: Cluster) -> None:
+    assert leftover_processes(), "the cluster should be running before it is taken down"
+    result = cluster_cli("down")
+    assert result.returncode == 0, result.stdout
+    print(result.stdout[-500:])
+
+    assert leftover_processes() == []
+    mounts = [line for line in Path("/proc/self/mountinfo").read_text().splitlines()
+              if any(root in line for root in OWNED)]
+    assert mounts == []
+    namespaces = command("ip", "netns", "list").split()
+    assert "storefront" not in namespaces and not [name for name in namespaces if name.startswith("cni-")]
+    links = command("ip", "-o", "link", "show")
+    assert not [line for line in links.splitlines() if any(name in line for name in ("sf-host", "cni0", "veth"))]
+    assert "storefront" not in command("nft", "list", "tables")
+    assert list(Path("/sys/fs/cgroup").glob("*/kubepods")) == []
+    container_logs = Path("/var/log/containers")
+    links_left = list(container_logs.iterdir()) if container_logs.exists() else []
+    assert [link for link in links_left if str(REPO) in os.readlink(link)] == []
