@@ -82,7 +82,11 @@ bud() { # buildah-bud-args...
     rm -f "$iid"
 }
 
-node_bin_dir() { "$REPO/hack/cluster/build.sh" node | tail -1; }
+go_bin_dir() { # set -> the bin dir of hack/cluster/build.sh SET
+    local lines
+    lines=$("$REPO/hack/cluster/build.sh" "$1") || return 1
+    echo "${lines##*$'\n'}"
+}
 
 image_id() { # name -> ID (buildah lists an ID once per name it has)
     local ids
@@ -106,11 +110,15 @@ binary_image() { # name binary -> image ID
 
 # Build NAME; print its image ID.
 build_one() { # name
-    local name=$1 service target
+    local name=$1 service target bin_dir helm
     case "$name" in
         base) image_id "$(base)" ;;
-        pause|coredns|traefik|local-path-provisioner) binary_image "$name" "$(node_bin_dir)/$name" ;;
-        helm) binary_image helm "$("$REPO/hack/cluster/build.sh" controlplane | tail -1)/helm" ;;
+        pause|coredns|traefik|local-path-provisioner)
+            bin_dir=$(go_bin_dir node) || return 1
+            binary_image "$name" "$bin_dir/$name" ;;
+        helm)
+            bin_dir=$(go_bin_dir controlplane) || return 1
+            binary_image helm "$bin_dir/helm" ;;
         users|products|carts|orders|payments|users-dev|products-dev|carts-dev|orders-dev|payments-dev)
             service=${name%-dev}
             target=runtime
@@ -121,8 +129,9 @@ build_one() { # name
             bud --file="$REPO/services/Dockerfile" --target=paystack-simulator \
                 --build-arg=PYTHON_IMAGE="$(base)" "$REPO" ;;
         operator)
+            helm=$(build helm) || return 1
             bud --file="$REPO/operator/Dockerfile" --build-arg=PYTHON_IMAGE="$(base)" \
-                --build-arg=HELM_STAGE="$(build helm | cut -d" " -f2)" "$REPO" ;;
+                --build-arg=HELM_STAGE="${helm#* }" "$REPO" ;;
         postgresql)
             bud --file="$REPO/hack/cluster/images/postgresql/Dockerfile" --build-arg=BASE="$(base)" \
                 "$REPO/hack/cluster/images/postgresql" ;;

@@ -314,6 +314,13 @@ containers:
       periodSeconds: 10
       timeoutSeconds: 3
       failureThreshold: 3
+    {{- with $root.Values.workload.preStopSleepSeconds }}
+    lifecycle:
+      # Keep serving while the Ingress controller and kube-proxy drop this pod's endpoint; then
+      # SIGTERM lets in-flight requests finish.
+      preStop:
+        sleep: {seconds: {{ . }}}
+    {{- end }}
     {{- end }}
     resources:
       {{- toYaml $svc.resources | nindent 6 }}

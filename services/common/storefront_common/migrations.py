@@ -1,6 +1,7 @@
 """Alembic per service: the environment lives here once, each service keeps only its versions/."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import click
@@ -9,6 +10,7 @@ from alembic.config import Config
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import MetaData, create_engine, pool, text
+from sqlalchemy.exc import OperationalError
 
 ENV_DIR = Path(__file__).parent / "alembic"
 
@@ -55,10 +57,32 @@ def upgrade(app: Flask) -> None:
         engine.dispose()
 
 
+def wait_for_database(database_url: str, timeout: float) -> None:
+    """Until the database accepts a connection, or `timeout` seconds: a migration Job that starts beside its
+    in-cluster server (or during a failover) waits instead of failing into the Job's growing backoff."""
+    engine = create_engine(database_url, poolclass=pool.NullPool)
+    deadline = time.monotonic() + timeout
+    delay = 0.2
+    try:
+        while True:
+            try:
+                with engine.connect():
+                    return
+            except OperationalError:
+                if time.monotonic() + delay > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+    finally:
+        engine.dispose()
+
+
 @click.command("migrate")
 @with_appcontext
 def migrate_command() -> None:
     """Apply every migration of this service, then its after_migrate step (the chart's migration Job runs this)."""
+    context = current_app.extensions["storefront"]
+    wait_for_database(current_app.config["SQLALCHEMY_DATABASE_URI"], context.settings.migrate_wait_seconds)
     upgrade(current_app)
 
 

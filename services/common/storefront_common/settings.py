@@ -16,6 +16,8 @@ class CommonSettings(BaseSettings):
     environment: str = Field(default="local", description="local | production")
     database_url: str = "sqlite:///storefront.db"
     auto_migrate: bool = False
+    # `flask migrate` waits this long for the database to accept connections (a server still starting).
+    migrate_wait_seconds: float = Field(default=120.0, ge=0)
 
     jwt_issuer: str = "http://localhost:8080"
     jwt_audience: str = "storefront"
