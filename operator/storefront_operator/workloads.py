@@ -279,7 +279,10 @@ def deployment_state(deployment: Object) -> ServiceState:
     observed = int(status.get("observedGeneration") or 0) >= int(deployment.get("metadata", {}).get("generation") or 0)
     updated = int(status.get("updatedReplicas") or 0)
     ready = int(status.get("readyReplicas") or 0)
-    rolled_out = observed and updated >= replicas and ready >= replicas
+    # As `kubectl rollout status` decides: every replica runs the current template and is available, and
+    # no old one is left. readyReplicas alone counts an old pod that still serves beside a new, unready one.
+    rolled_out = (observed and updated >= replicas and int(status.get("replicas") or 0) <= updated
+                  and int(status.get("availableReplicas") or 0) >= updated)
     return ServiceState(replicas, ready, str(containers[0].get("image", "")), rolled_out)
 
 

@@ -13,7 +13,7 @@ from storefront_operator.settings import SERVICE_NAMES
 from storefront_operator.signing_keys import drop_expired, key_set_from_files, new_key_set, rotate
 from storefront_operator.spec import CACertificateRef, StorefrontSpec, duration_seconds
 from storefront_operator.status import condition, merge_patch, phase_for
-from storefront_operator.workloads import chart_values
+from storefront_operator.workloads import chart_values, deployment_state
 
 
 def test_drift_ignores_server_defaults_canonical_quantities_and_omitted_empties() -> None:
@@ -103,3 +103,17 @@ def test_an_earlier_start_is_a_higher_peering_priority_to_the_microsecond() -> N
     started = 1_764_640_000_000_000_000
     assert peering_priority(started) > peering_priority(started + 1_000) > peering_priority(started + 60 * 10**9)
     assert peering_priority(started) == peering_priority(started + 999)
+
+
+def test_a_deployment_is_rolled_out_only_when_no_old_pod_is_left() -> None:
+    def state(**status: int) -> bool:
+        deployment = {"metadata": {"generation": 2}, "spec": {"replicas": 1},
+                      "status": {"observedGeneration": 2, **status}}
+        return deployment_state(deployment).rolled_out
+
+    # Mid-rollout with maxSurge: the new pod exists but is not ready; the old one still serves.
+    assert not state(replicas=2, updatedReplicas=1, readyReplicas=1, availableReplicas=1)
+    # The new pod is ready, the old one is still terminating.
+    assert not state(replicas=2, updatedReplicas=1, readyReplicas=2, availableReplicas=2)
+    assert state(replicas=1, updatedReplicas=1, readyReplicas=1, availableReplicas=1)
+    assert not state(replicas=1, updatedReplicas=1, readyReplicas=0, availableReplicas=0)

@@ -109,7 +109,8 @@ class Shop:
 
     def ledger(self) -> dict[str, Any]:
         result = self.exec("payments", "flask", "--app", "storefront_payments.wsgi", "check-ledger", check=False)
-        return json.loads(result.stdout)
+        assert result.stdout.startswith("{"), f"check-ledger did not run: {result.stderr[-1000:]}"
+        return dict(json.loads(result.stdout))
 
     def storefront(self) -> dict[str, Any]:
         return self.cluster.get("storefront", STOREFRONT, f"--namespace={SHOP_NAMESPACE}")

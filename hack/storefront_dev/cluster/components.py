@@ -129,6 +129,9 @@ def kubelet_config(paths: Layout) -> str:
         # Imported images can never be pulled back: they must not be garbage-collected.
         "imageGCHighThresholdPercent": 100,
         "imageGCLowThresholdPercent": 99,
+        # Every image is imported, never pulled with credentials: any pod may use what the node holds
+        # (the default re-verifies images imported after the kubelet started, i.e. tries to pull them).
+        "imagePullCredentialsVerificationPolicy": "NeverVerify",
         "evictionHard": {"memory.available": "100Mi", "nodefs.available": "1%", "imagefs.available": "1%",
                          "nodefs.inodesFree": "1%"},
         "podLogsDir": str(paths.pod_logs),

@@ -83,7 +83,9 @@ def deploy(paths: Layout = Layout()) -> int:
     install_operator(bin_dir, paths, images["operator"], namespace)
     applied = time.monotonic()
     documents = yaml.safe_dump_all(dev_storefront(images))
-    checked(kubectl(bin_dir, paths, "apply", "--server-side", f"--namespace={namespace}", "-f", "-", input=documents))
+    # The sample is the source of truth here: take back fields someone changed by hand (kubectl patch).
+    checked(kubectl(bin_dir, paths, "apply", "--server-side", "--force-conflicts", f"--namespace={namespace}", "-f", "-",
+                    input=documents))
     name = storefront_name()
     progress(f"applied Storefront {namespace}/{name}; waiting until it is Ready")
     checked(kubectl(bin_dir, paths, "wait", "--for=condition=Ready", f"storefront/{name}", f"--namespace={namespace}",
