@@ -26,10 +26,10 @@ $(STAMP): requirements/*.txt $(addsuffix /pyproject.toml,$(PACKAGE_DIRS))
 
 venv: $(STAMP) ## Create the virtual environment and install pinned dependencies
 
-up: $(STAMP) ## Run the whole platform on http://127.0.0.1:$${PORT:-8080} (SQLite in .data/)
+up: $(STAMP) ## Run the whole platform on http://127.0.0.1:8080, or $PORT (SQLite in .data/)
 	$(PYTHON) -m storefront_dev.runner
 
-test: $(STAMP) controlplane-bin ## Install everything, start a private PostgreSQL and run every test
+test: $(STAMP) node-packages controlplane-bin node-bin skaffold-bin ## Install everything (venv, PostgreSQL, the cluster's programs) and run every test
 	hack/ensure-postgres.sh
 	$(PYTHON) -m storefront_common.testing.postgres -- hack/run-tests.sh
 
@@ -51,12 +51,13 @@ bench-operator: $(STAMP) controlplane-bin ## Apply-to-ready time for 1 and 20 St
 	hack/ensure-postgres.sh
 	$(PYTHON) bench/operator/run.py
 
-operator: $(STAMP) controlplane-bin ## Run the operator against the cluster from `make cluster-up`
+operator: $(STAMP) controlplane-bin ## Run the operator on this machine against .cluster/kubeconfig (a server-mode Storefront)
 	hack/ensure-postgres.sh
 	$(PYTHON) -m storefront_operator.dev --kubeconfig $(CLUSTER_KUBECONFIG)
 
 lock: $(STAMP) ## Re-pin every transitive dependency into requirements/constraints.txt
 	$(PIP) freeze --exclude-editable | grep -v '^-e ' > requirements/constraints.txt
 
-clean: ## Remove the virtual environment and local data
+clean: ## Stop the cluster, remove the virtual environment and local data
+	@if [ -x $(PYTHON) ]; then $(CLUSTER) down; fi
 	rm -rf $(VENV) .data .cluster

@@ -8,7 +8,8 @@ RESULTS=$(mktemp -d)
 trap 'rm -rf "$RESULTS"' EXIT
 
 default_suites=(services/common/tests services/users/tests services/products/tests services/carts/tests
-                services/orders/tests services/payments/tests hack/tests tests/k8s operator/tests tests/e2e)
+                services/orders/tests services/payments/tests hack/tests tests/k8s operator/tests tests/e2e
+                tests/cluster)
 read -r -a suites <<< "${SUITES:-${default_suites[*]}}"
 
 status=0

@@ -1,6 +1,7 @@
 """The shop the operator made, driven as a client drives it: every request through the Ingress."""
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -76,3 +77,21 @@ def test_a_customer_shops_and_pays_both_ways_and_the_vendor_is_paid(shop: Shop) 
             assert moved["status"] == status
     assert api.wallet(vendor)["balance"] == 450_000
     assert shop.ledger() == {"balanced": True, "violations": []}
+
+
+def test_pods_stop_well_within_their_grace_period(shop: Shop) -> None:
+    """PID 1 of each image acts on SIGTERM (granian for a service, kopf for the operator): a stopping pod
+    takes its preStop sleep and its shutdown, not the whole grace period."""
+    cluster = shop.cluster
+    timings = {}
+    for namespace, selector in ((SHOP_NAMESPACE, "app.kubernetes.io/component=orders,storefront.dev/workload=server"),
+                                ("storefront-system", "app.kubernetes.io/name=storefront-operator")):
+        [pod] = cluster.get("pods", f"--namespace={namespace}", f"--selector={selector}")["items"]
+        grace = pod["spec"]["terminationGracePeriodSeconds"]
+        started = time.monotonic()
+        cluster.kubectl("delete", "pod", pod["metadata"]["name"], f"--namespace={namespace}", "--wait=true",
+                        timeout=grace + 30)
+        timings[pod["metadata"]["name"]] = (round(time.monotonic() - started, 1), grace)
+    print(f"\nstop times (seconds, grace period): {timings}")
+    assert all(seconds < grace / 2 for seconds, grace in timings.values()), timings
+    shop.wait_ready()

@@ -298,7 +298,14 @@ def test_development_values_bring_their_own_database_and_simulator(render):
     assert set(secrets["storefront-users"]["stringData"]) == {"DATABASE_URL", "SERVICE_CLIENT_SECRET", "SERVICE_CLIENTS"}
     assert secrets["storefront-orders"]["stringData"]["DATABASE_URL"].endswith("@acme-postgresql:5432/storefront_orders")
     payments = by_kind(docs, "Deployment")["acme-payments"]["spec"]["template"]["spec"]["containers"][0]
-    assert {"name": "PAYSTACK_BASE_URL", "value": "http://acme-paystack-sim"} in payments["env"]
+    assert {"name": "PAYSTACK_BASE_URL", "value": "http://acme-paystack-sim/_paystack"} in payments["env"]
+    # Browsers reach the simulator's checkout pages through the Ingress, under the same path.
+    [rule] = by_kind(docs, "Ingress")["acme"]["spec"]["rules"]
+    assert rule["host"] == "localhost"
+    paths = {p["path"]: p["backend"]["service"]["name"] for p in rule["http"]["paths"]}
+    assert paths["/_paystack"] == "acme-paystack-sim"
+    simulator = by_kind(docs, "Deployment")["acme-paystack-sim"]["spec"]["template"]["spec"]["containers"][0]
+    assert {"--mount-path=/_paystack", "--public-url=http://localhost:8080/_paystack"} <= set(simulator["command"])
     assert not any("helm.sh/hook" in (j["metadata"].get("annotations") or {}) for j in by_kind(docs, "Job").values())
     # Off by default.
     defaults = render(CHART)
