@@ -13,7 +13,7 @@ PACKAGE_DIRS := $(patsubst %/pyproject.toml,%,$(wildcard services/common/pyproje
 
 include hack/cluster/cluster.mk
 
-.PHONY: help venv up test test-fast bench-products bench-checkout bench-operator operator lock clean
+.PHONY: help venv up test test-fast bench-products bench-checkout bench-operator bench-cluster operator lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -47,9 +47,15 @@ bench-checkout: $(STAMP) ## Virtual users doing add-to-cart + wallet checkout th
 	hack/ensure-postgres.sh
 	$(PYTHON) bench/checkout/run.py
 
-bench-operator: $(STAMP) controlplane-bin ## Apply-to-ready time for 1 and 20 Storefronts; operator RSS
+bench-bench-cluster: $(STAMP) node-packages node-bin ## cluster up, deploy, apply-to-Ready (warm), memory with one Storefront, down
+	$(PYTHON) bench/cluster/run.py
+
+operator: $(STAMP) controlplane-bin ## Apply-to-ready time for 1 and 20 Storefronts; operator RSS
 	hack/ensure-postgres.sh
 	$(PYTHON) bench/operator/run.py
+
+bench-cluster: $(STAMP) node-packages node-bin ## cluster up, deploy, apply-to-Ready (warm), memory with one Storefront, down
+	$(PYTHON) bench/cluster/run.py
 
 operator: $(STAMP) controlplane-bin ## Run the operator on this machine against .cluster/kubeconfig (a server-mode Storefront)
 	hack/ensure-postgres.sh

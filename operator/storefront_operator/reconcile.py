@@ -74,7 +74,7 @@ class Reconciler:
         return result
 
     def request(self, namespace: str, name: str) -> None:
-        """A child changed: reconcile soon, skipping the database server (children do not live there)."""
+        """A child changed: reconcile soon, skipping an external database server (children do not live there)."""
         key = (namespace, name)
         with self._guard:
             self._pending.add(key)
@@ -159,7 +159,9 @@ class Reconciler:
         if not provisioned.complete:  # the passwords live in those Secrets
             return StepOutcome.waiting(DATABASES_READY, "Blocked", "waiting for the Secrets before provisioning databases")
         stored = stored_outcome(current_status, DATABASES_READY, spec.generation)
-        if stored is not None and not check_databases:
+        # An embedded server is itself a child (its StatefulSet's events bring us here) and is checked
+        # by reading that StatefulSet: cheap. An external server is only checked on full passes.
+        if stored is not None and not check_databases and spec.embedded_database is None:
             return stored
         settings = self.context.settings
         try:

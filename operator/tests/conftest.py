@@ -107,7 +107,9 @@ def postgres() -> Iterator[PostgresServer]:
 
 class OperatorProcess:
     def __init__(self, control_plane: ControlPlane, kubeconfig: Path, namespaces: str, log_path: Path,
-                 kopf_run: bool = False, peering: str = "") -> None:
+                 kopf_run: bool = False, peering: str = "",
+                 drift_check_interval_s: float = DRIFT_CHECK_INTERVAL_S) -> None:
+        self.drift_check_interval_s = drift_check_interval_s
         self.kopf_run = kopf_run  # the image's entry point (kopf run --module=...) instead of python -m
         self.peering = peering  # a peering's name: several replicas; empty: standalone
         self.control_plane = control_plane
@@ -122,7 +124,7 @@ class OperatorProcess:
             "KUBECONFIG": str(self.kubeconfig),
             "STOREFRONT_NAMESPACES": self.namespaces,
             "HELM_BINARY": str(self.control_plane.bin_dir / "helm"),
-            "STOREFRONT_DRIFT_CHECK_INTERVAL_SECONDS": str(DRIFT_CHECK_INTERVAL_S),
+            "STOREFRONT_DRIFT_CHECK_INTERVAL_SECONDS": str(self.drift_check_interval_s),
             "STOREFRONT_RETRY_BACKOFF_MAX_SECONDS": "4",
             "STOREFRONT_DATABASE_CONNECT_TIMEOUT_SECONDS": "2",
         }
@@ -180,10 +182,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 @pytest.fixture(scope="session")
 def operator_factory(control_plane: ControlPlane, operator_kubeconfig: Path, crd: Path,
                      tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., OperatorProcess]]:
-    def start(namespaces: str, kopf_run: bool = False, peering: str = "") -> OperatorProcess:
+    def start(namespaces: str, kopf_run: bool = False, peering: str = "",
+              drift_check_interval_s: float = DRIFT_CHECK_INTERVAL_S) -> OperatorProcess:
         log_path = tmp_path_factory.mktemp("operator-log") / "operator.log"
         process = OperatorProcess(control_plane, operator_kubeconfig, namespaces, log_path, kopf_run,
-                                  peering).start()
+                                  peering, drift_check_interval_s).start()
         OPERATORS.append(process)
         return process
 

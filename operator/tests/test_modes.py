@@ -16,7 +16,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from conftest import (condition, create_storefront, get_storefront, secret_files, wait_for, wait_provisioned)
+from conftest import (OperatorProcess, condition, create_storefront, get_storefront, new_namespace, secret_files,
+                      wait_for, wait_provisioned)
 from storefront_common.testing.postgres import PostgresServer
 from storefront_operator.kube import (CHART_KINDS, CONFIG_MAP, DEPLOYMENT, EVENT, PERSISTENT_VOLUME_CLAIM as PVC,
                                       SECRET, STATEFUL_SET, STOREFRONT, Kube)
@@ -45,8 +46,12 @@ def test_two_storefronts_in_one_namespace_do_not_collide(admin_kube: Kube, names
     assert len(admin_kube.list(DEPLOYMENT, namespace, "storefront.dev/instance=beta")) == 5
 
 
-def test_embedded_database_runs_the_charts_postgresql(admin_kube: Kube, namespace: str,
-                                                      postgres: PostgresServer) -> None:
+def test_embedded_database_runs_the_charts_postgresql(admin_kube: Kube, postgres: PostgresServer,
+                                                      operator_factory: Callable[..., OperatorProcess]) -> None:
+    # An operator of its own whose drift check never comes: the embedded server's readiness must reach
+    # the status through the StatefulSet's own events (a Storefront once waited a minute for the timer).
+    namespace = new_namespace(admin_kube, "embedded")
+    operator_factory(namespace, drift_check_interval_s=3600)
     create_storefront(admin_kube, namespace, "dev", postgres, admin_secret=False,
                       database={"embedded": {"storageSize": "1Gi"}, "deletionPolicy": "Delete"})
     statefulset = wait_for(lambda: admin_kube.get(STATEFUL_SET, namespace, "dev-postgresql"), what="StatefulSet")
