@@ -1,8 +1,10 @@
-"""Trust under stress: a race for the last units, a payments outage mid-checkout, a lost webhook."""
+"""Trust under stress: a race for the last units, a payments outage mid-checkout, a lost webhook, a currency
+the shop cannot settle."""
 from __future__ import annotations
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from storefront_dev.shop_api import Account, Api
 from storefront_dev.runner.platform import LocalPlatform
@@ -68,3 +70,16 @@ def test_a_lost_webhook_is_settled_exactly_once_on_read(api: Api, platform: Loca
     assert api.expect(200, "GET", f"/api/v1/orders/{order['id']}", customer)["status"] == "paid"
     api.expect(200, "POST", f"/_paystack/_simulator/webhooks/{reference}/replay")
     assert api.expect(200, "GET", f"/api/v1/orders/{order['id']}", customer)["status"] == "paid"
+
+
+def test_a_product_in_a_currency_the_shop_cannot_settle_never_reaches_a_cart(
+        api: Api, vendor: Account, customer: Account, category: dict[str, Any]) -> None:
+    body = {"name": f"Dollar shea {uuid.uuid4().hex[:6]}", "price": 500, "stock": 5, "currency": "USD",
+            "category_id": category["id"]}
+    refused = api.call("POST", "/api/v1/products", vendor, json=body)
+    assert refused.status_code == 422 and refused.headers["Content-Type"] == "application/problem+json"
+    assert refused.json()["errors"] == [{"field": "currency", "message": "The product is priced in USD; this shop "
+                                                                        "sells and settles in NGN only."}]
+    assert api.expect(200, "GET", f"/api/v1/products?vendor_id={vendor.id}")["total"] == 0
+    assert api.checkout(customer, "wallet").status_code == 422  # an empty cart: nothing to check out
+    assert api.expect(200, "GET", "/api/v1/orders", customer)["total"] == 0

@@ -144,6 +144,8 @@ seccompProfile:
   value: {{ $v.jwt.issuer | quote }}
 - name: JWT_AUDIENCE
   value: {{ $v.jwt.audience | quote }}
+- name: STOREFRONT_CURRENCY
+  value: {{ $v.payments.currency | quote }}
 {{- with $v.database.caCertificate.configMapName }}
 - name: PGSSLROOTCERT
   value: {{ printf "%s/%s" (include "storefront.databaseCADir" $root) $v.database.caCertificate.key | quote }}
@@ -168,13 +170,7 @@ seccompProfile:
 - name: DATA_DIR
   value: /tmp/data
 {{- end }}
-{{- if eq .name "carts" }}
-- name: DEFAULT_CURRENCY
-  value: {{ $v.payments.currency | quote }}
-{{- end }}
 {{- if eq .name "payments" }}
-- name: CURRENCY
-  value: {{ $v.payments.currency | quote }}
 - name: PLATFORM_FEE_BPS
   value: {{ $v.payments.platformFeeBps | quote }}
 - name: PAYSTACK_BASE_URL

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Executable, Row, Table, bindparam, delete, select, text, update
 
+from storefront_common.currency import require_shop_currency, shop_currency
 from storefront_common.db import autocommit, insert_on_conflict
 from storefront_common.errors import conflict, not_found
 from storefront_common.timeutil import utcnow
@@ -16,7 +17,7 @@ from storefront_common.timeutil import utcnow
 from .catalog import CatalogProduct, catalog
 from .extensions import db
 from .models import MAX_LINE_QUANTITY, Cart, CartItem
-from .pricing import Line, cart_currency, empty_cart, price_cart
+from .pricing import Line, empty_cart, price_cart
 from .schemas import CartOut
 from .settings import current_settings
 
@@ -66,12 +67,11 @@ def _cutoff(now: datetime) -> datetime:
 
 
 def view_cart(user_id: uuid.UUID) -> CartOut:
-    default_currency = current_settings().default_currency
     stored = _read(user_id, utcnow())
     if stored is None:
-        return empty_cart(default_currency)
+        return empty_cart(shop_currency())
     products = catalog().lookup({line.product_id for line in stored.lines})
-    return price_cart(stored.lines, products, stored.updated_at, default_currency)
+    return price_cart(stored.lines, products, stored.updated_at, shop_currency())
 
 
 def stored_lines(user_id: uuid.UUID) -> list[Line]:
@@ -83,7 +83,6 @@ def stored_lines(user_id: uuid.UUID) -> list[Line]:
 def add_item(user_id: uuid.UUID, product_id: uuid.UUID, quantity: int) -> CartOut:
     def change(lines: list[Line], products: Products) -> int:
         product = _purchasable(products, product_id)
-        _check_currency(lines, products, product)
         line = _find(lines, product_id)
         if line is None:
             _check_room(lines)
@@ -101,7 +100,6 @@ def set_quantity(user_id: uuid.UUID, product_id: uuid.UUID, quantity: int) -> Ca
 
     def change(lines: list[Line], products: Products) -> int | None:
         product = _purchasable(products, product_id)
-        _check_currency(lines, products, product)
         _check_quantity(quantity, product)
         line = _find(lines, product_id)
         if line is None:
@@ -157,7 +155,7 @@ def _read(user_id: uuid.UUID, now: datetime) -> _Stored | None:
 def _change(user_id: uuid.UUID, product_id: uuid.UUID, change: Change, *, look_up_product: bool = True) -> CartOut:
     """Look the products up, then lock the cart, apply `change`, and answer with the priced result."""
     now = utcnow()
-    default_currency = current_settings().default_currency
+    currency = shop_currency()
     stored = _read(user_id, now)
     wanted = {line.product_id for line in stored.lines} if stored else set()
     if look_up_product:
@@ -166,7 +164,7 @@ def _change(user_id: uuid.UUID, product_id: uuid.UUID, change: Change, *, look_u
     if stored is None and look_up_product:
         first = _start_cart(user_id, product_id, change, products, now)
         if first is not None:
-            return price_cart([first], products, now, default_currency)
+            return price_cart([first], products, now, currency)
     with db.engine.connect() as connection:  # leaving without commit rolls back
         cart_id, previous = _lock_cart(connection, user_id, now)
         lines = [] if previous is None else _locked_lines(connection, cart_id)
@@ -175,13 +173,13 @@ def _change(user_id: uuid.UUID, product_id: uuid.UUID, change: Change, *, look_u
             products = {**products, **catalog().lookup(late)}
         quantity = change(lines, products)
         if quantity is None:
-            return price_cart(lines, products, previous, default_currency)
+            return price_cart(lines, products, previous, currency)
         _write_line(connection, cart_id, product_id, quantity)
         if previous is not None:
             _touch(connection, cart_id, now)
         connection.commit()
     _apply(lines, product_id, quantity)
-    return price_cart(lines, products, now, default_currency)
+    return price_cart(lines, products, now, currency)
 
 
 def _start_cart(user_id: uuid.UUID, product_id: uuid.UUID, change: Change, products: Products,
@@ -265,17 +263,12 @@ def _find(lines: list[Line], product_id: uuid.UUID) -> Line | None:
 
 
 def _purchasable(products: Products, product_id: uuid.UUID) -> CatalogProduct:
+    """The product to add: active, and in the shop's currency (any other could never be checked out)."""
     product = products.get(product_id)
     if product is None or not product.is_active:
         raise not_found("product")
+    require_shop_currency([(product.name, product.currency)])
     return product
-
-
-def _check_currency(lines: list[Line], products: Products, product: CatalogProduct) -> None:
-    currency = cart_currency(lines, products)
-    if currency is not None and product.currency != currency:
-        raise conflict(f"The cart is priced in {currency}; this product is priced in {product.currency}.",
-                       cart_currency=currency)
 
 
 def _check_room(lines: list[Line]) -> None:

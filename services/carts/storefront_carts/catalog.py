@@ -1,16 +1,14 @@
 """The products service as the carts service sees it: one batch lookup per cart."""
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Collection
 
 from flask import current_app
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from storefront_common.client import DependencyUnavailable, ServiceClient
+from storefront_common.client import ServiceClient, malformed_answer, unusable_answer
 
-logger = logging.getLogger("storefront.carts.catalog")
 DEPENDENCY = "products"
 MAX_IDS_PER_CALL = 100  # the products service's limit for one batch lookup
 
@@ -51,14 +49,13 @@ class Catalog:
     def _lookup_batch(self, ids: list[uuid.UUID]) -> dict[uuid.UUID, CatalogProduct]:
         response = self.client.get("/internal/products", params={"ids": ",".join(map(str, ids))})
         if response.status_code != 200:
-            # A 4xx here means our request or our credentials are wrong: for the caller, products is unusable.
-            logger.error("product lookup refused", extra={"status": response.status_code})
-            raise DependencyUnavailable(DEPENDENCY)
+            # The lookup is ours alone (ids the cart holds or the path names): a refusal means our request or
+            # our credentials are wrong, so for the caller products is unusable, not the caller mistaken.
+            raise unusable_answer(DEPENDENCY, response, "refused the product lookup")
         try:
             items = _LookupResponse.model_validate_json(response.content).items
         except ValidationError:
-            logger.error("product lookup returned an unexpected body")
-            raise DependencyUnavailable(DEPENDENCY) from None
+            raise malformed_answer(DEPENDENCY, response) from None
         asked = set(ids)
         return {product.id: product for product in items if product.id in asked}
 

@@ -14,8 +14,6 @@ class Settings(CommonSettings):
                                   description="A cart whose lines have not changed for this long expires")
     cart_max_lines: int = Field(default=100, ge=1, le=100,
                                 description="Distinct products one cart may hold (one batch lookup covers them)")
-    default_currency: str = Field(default="NGN", min_length=3, max_length=3,
-                                  description="Currency an empty cart reports")
     purge_batch_size: int = Field(default=1000, ge=1,
                                   description="Expired carts deleted per transaction by purge-expired-carts")
 

@@ -69,6 +69,7 @@ class Products:
     base_url: str
     log: RequestLog
     tokens: TokenFactory
+    app: Flask
     vendor_id: uuid.UUID = field(default_factory=uuid.uuid4)
     category_id: str = ""
 
@@ -110,7 +111,7 @@ def products(postgres_admin_url: str, jwks_url: str, tokens: TokenFactory) -> It
         with migrated(create_products_app(settings)) as app:
             log = RequestLog(app)
             with serve_wsgi(log) as base_url:
-                catalogue = Products(base_url, log, tokens)
+                catalogue = Products(base_url, log, tokens, app)
                 catalogue.create_category()
                 yield catalogue
 

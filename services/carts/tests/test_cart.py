@@ -11,6 +11,7 @@ from conftest import Products
 from storefront_carts.extensions import db
 from storefront_carts.models import Cart, CartItem
 from storefront_carts.settings import Settings
+from storefront_common.testing.currency import configured_currency
 from storefront_common.testing.tokens import TokenFactory
 
 
@@ -242,15 +243,32 @@ def test_a_line_whose_product_is_gone_is_left_out(app: Flask, client: FlaskClien
     assert client.delete(f"/api/v1/cart/items/{ghost}", headers=headers).status_code == 200
 
 
-def test_one_cart_one_currency(client: FlaskClient, shopper: dict[str, str], products: Products) -> None:
+def test_a_product_in_another_currency_than_the_shops_is_422_and_the_cart_is_unchanged(
+        client: FlaskClient, shopper: dict[str, str], products: Products) -> None:
     naira = products.product("Naira phone", price=1000)
-    dollars = products.product("Dollar phone", price=10, currency="USD")
-    add(client, shopper, naira)
-    response = add(client, shopper, dollars)
-    assert response.status_code == 409 and response.json["cart_currency"] == "NGN"
+    with configured_currency(products.app, "USD"):  # the shop sold in USD once
+        dollars = products.product("Dollar phone", price=10)
+    before = add(client, shopper, naira).json
+    reason = "Dollar phone is priced in USD; this shop sells and settles in NGN only."
+    for response in (add(client, shopper, dollars),
+                     client.put(f"/api/v1/cart/items/{dollars}", headers=shopper, json={"quantity": 1})):
+        assert response.status_code == 422 and response.headers["Content-Type"] == "application/problem+json"
+        assert response.json["detail"] == reason
+        assert response.json["errors"] == [{"field": "currency", "message": reason}]
+    assert client.get("/api/v1/cart", headers=shopper).json == before
     client.delete("/api/v1/cart", headers=shopper)
-    cart = add(client, shopper, dollars).json
-    assert cart["currency"] == "USD" and cart["subtotal"] == 10
+    assert add(client, shopper, dollars).status_code == 422  # a first line is held to the same rule
+    assert client.get("/api/v1/cart", headers=shopper).json["updated_at"] is None
+
+
+def test_the_cart_is_in_the_shops_currency(client: FlaskClient, shopper: dict[str, str], products: Products,
+                                           settings: Settings) -> None:
+    settings.storefront_currency = "GHS"
+    assert client.get("/api/v1/cart", headers=shopper).json["currency"] == "GHS"
+    with configured_currency(products.app, "GHS"):
+        cedis = products.product("Cedi phone", price=700)
+        cart = add(client, shopper, cedis).json
+    assert (cart["currency"], cart["subtotal"], cart["items"][0]["currency"]) == ("GHS", 700, "GHS")
 
 
 def test_a_line_whose_product_changed_currency_is_not_summed(client: FlaskClient, shopper: dict[str, str],
@@ -258,7 +276,8 @@ def test_a_line_whose_product_changed_currency_is_not_summed(client: FlaskClient
     first, second = products.product("First", price=1000), products.product("Second", price=500)
     add(client, shopper, first)
     add(client, shopper, second)
-    products.update(second, currency="USD")
+    with configured_currency(products.app, "USD"):  # products was reconfigured behind the cart's back
+        products.update(second, currency="USD")
     cart = client.get("/api/v1/cart", headers=shopper).json
     assert [item["currency"] for item in cart["items"]] == ["NGN", "USD"]
     assert cart["currency"] == "NGN" and cart["subtotal"] == 1000 and cart["item_count"] == 2

@@ -26,15 +26,44 @@ from .settings import CommonSettings
 logger = logging.getLogger("storefront.client")
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRY_STATUSES = frozenset({502, 503, 504})
+# A dependency's refusal the client is told as it is; every other one becomes 422 (DependencyRefused).
+PASSED_ON_STATUSES = frozenset({402, 409, 422})
+# 4xx answers that are no refusal of the request: our service credentials were not accepted (after one fresh
+# token), or the dependency is busy. For the client the dependency is unavailable, and a retry may help.
+NOT_REFUSALS = frozenset({401, 403, 408, 429})
+# A refusal's reason is passed on cut to this size: a dependency's answer is not ours to pass on unbounded.
+MAX_REASON_CHARS = 500
+MAX_REASON_ERRORS = 20
 
 
-class DependencyUnavailable(ProblemError):
-    """A service we depend on is down or timing out: the caller answers 503 with Retry-After."""
+class DependencyFailed(ProblemError):
+    """A service we depend on did not do what we asked: it refused (DependencyRefused) or was unavailable."""
+
+    dependency: str
+
+
+class DependencyUnavailable(DependencyFailed):
+    """A service we depend on is down, timing out or failing (5xx): the caller answers 503 with Retry-After."""
 
     def __init__(self, dependency: str) -> None:
         super().__init__(503, f"The {dependency} service is unavailable. Try again shortly.",
                          headers={"Retry-After": "5"})
         self.dependency = dependency
+
+
+class DependencyRefused(DependencyFailed):
+    """A service we depend on gave a definite no (4xx): the caller answers a client error with its reason.
+
+    402 and 409 keep their meaning; any other refusal is 422: the request cannot be done as it stands, and
+    repeating it unchanged will not help. `dependency_status` is what the dependency answered.
+    """
+
+    def __init__(self, dependency: str, dependency_status: int, detail: str,
+                 errors: list[dict[str, str]] | None = None) -> None:
+        status = dependency_status if dependency_status in PASSED_ON_STATUSES else 422
+        super().__init__(status, detail, errors=errors, extra={"dependency": dependency})
+        self.dependency = dependency
+        self.dependency_status = dependency_status
 
 
 class ServiceTokenProvider:
@@ -66,10 +95,13 @@ class ServiceTokenProvider:
         try:
             response = requests.post(self.token_url, json=body, timeout=self.timeout,
                                      headers=_request_id_header())
-        except requests.RequestException:
+        except requests.RequestException as error:
+            log_unreachable("users", error)
             raise DependencyUnavailable("users") from None
         if response.status_code != 200:
-            logger.error("service token refused", extra={"status": response.status_code})
+            why = "failed" if response.status_code >= 500 else "refused our service credentials"
+            logger.error("dependency users %s: HTTP %s", why, response.status_code,
+                         extra={"dependency": "users", "status": response.status_code})
             raise DependencyUnavailable("users")
         payload = response.json()
         self._token = payload["access_token"]
@@ -95,6 +127,62 @@ class ServiceResponse:
     @property
     def text(self) -> str:
         return self.content.decode("utf-8", errors="replace")
+
+
+def answer_failure(dependency: str, response: ServiceResponse) -> DependencyFailed:
+    """What to raise for an answer the caller has no use for: a 4xx is a refusal that carries the
+    dependency's reason; anything else (a success it cannot use, NOT_REFUSALS) means it is unavailable."""
+    status = response.status_code
+    if status < 300:
+        return malformed_answer(dependency, response)
+    if 400 <= status < 500 and status not in NOT_REFUSALS:
+        detail, errors = _reason(dependency, response)
+        logger.warning("dependency %s refused the request: HTTP %s: %s", dependency, status, detail,
+                       extra={"dependency": dependency, "status": status})
+        return DependencyRefused(dependency, status, detail, errors)
+    why = "refused our service credentials" if status in (401, 403) else "answered unexpectedly"
+    return unusable_answer(dependency, response, why)
+
+
+def malformed_answer(dependency: str, response: ServiceResponse) -> DependencyUnavailable:
+    """A success whose body is not what the dependency documents: the two services disagree."""
+    return unusable_answer(dependency, response, "answered with a body we cannot read")
+
+
+def unusable_answer(dependency: str, response: ServiceResponse, why: str) -> DependencyUnavailable:
+    """An answer that is no fault of the client's request: for the client, the dependency is unavailable."""
+    logger.error("dependency %s %s: HTTP %s", dependency, why, response.status_code,
+                 extra={"dependency": dependency, "status": response.status_code})
+    return DependencyUnavailable(dependency)
+
+
+def log_unreachable(dependency: str, error: BaseException) -> None:
+    reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    logger.warning("dependency %s unreachable: %s", dependency, reason,
+                   extra={"dependency": dependency, "error": reason})
+
+
+def _reason(dependency: str, response: ServiceResponse) -> tuple[str, list[dict[str, str]] | None]:
+    """The refusal's detail and field errors from its problem document, or a sentence of our own."""
+    problem = _problem(response)
+    detail = problem.get("detail")
+    if not isinstance(detail, str) or not detail:
+        detail = f"The {dependency} service refused the request (HTTP {response.status_code})."
+    errors = problem.get("errors")
+    fields = None
+    if isinstance(errors, list):
+        fields = [{"field": str(item.get("field", ""))[:MAX_REASON_CHARS],
+                   "message": str(item.get("message", ""))[:MAX_REASON_CHARS]}
+                  for item in errors[:MAX_REASON_ERRORS] if isinstance(item, dict)]
+    return detail[:MAX_REASON_CHARS], fields
+
+
+def _problem(response: ServiceResponse) -> dict[str, Any]:
+    try:
+        problem = response.json()
+    except ValueError:
+        return {}
+    return problem if isinstance(problem, dict) else {}
 
 
 class KeepAliveConnections:
@@ -181,8 +269,8 @@ class ServiceClient:
                 refreshed_token = True
                 continue
             if response.status_code >= 500:
-                logger.warning("dependency error", extra={"dependency": self.name,
-                                                           "status": response.status_code})
+                logger.warning("dependency %s failed: HTTP %s", self.name, response.status_code,
+                               extra={"dependency": self.name, "status": response.status_code})
                 raise DependencyUnavailable(self.name)
             return response
 
@@ -200,8 +288,7 @@ class ServiceClient:
         try:
             status, content, answer_headers = self.connections.exchange(method, target, body, headers)
         except (OSError, http.client.HTTPException) as error:
-            logger.warning("dependency unreachable", extra={"dependency": self.name,
-                                                             "error": type(error).__name__})
+            log_unreachable(self.name, error)
             if last:
                 raise DependencyUnavailable(self.name) from None
             return None

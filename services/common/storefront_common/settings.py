@@ -4,6 +4,8 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .currency import Currency
+
 DEFAULT_WEB_THREADS = 4
 
 
@@ -18,6 +20,10 @@ class CommonSettings(BaseSettings):
     auto_migrate: bool = False
     # `flask migrate` waits this long for the database to accept connections (a server still starting).
     migrate_wait_seconds: float = Field(default=120.0, ge=0)
+
+    # The shop's settlement currency (STOREFRONT_CURRENCY): the one currency of every price, cart, order and
+    # payment (storefront_common.currency).
+    storefront_currency: Currency = Field(default="NGN", description="ISO 4217 code the shop sells and settles in")
 
     jwt_issuer: str = "http://localhost:8080"
     jwt_audience: str = "storefront"

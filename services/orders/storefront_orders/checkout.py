@@ -9,8 +9,12 @@ client retrying after a 503 or a crash resumes the same order instead of startin
 - commit / empty the cart: idempotent downstream, and recorded here once done.
 
 Compensations: a 402 or a failed payment cancels the order and releases the stock; a dependency
-that is down releases the stock and leaves the order pending, so the retry can finish it. A released
-reservation cannot be revived, so the retry reserves again under the next attempt number.
+that is down (DependencyUnavailable: 503) releases the stock and leaves the order pending, so the retry
+can finish it. A released reservation cannot be revived, so the retry reserves again under the next
+attempt number. A dependency that refuses (DependencyRefused: its 4xx, told to the client with its reason)
+never changes its mind on a retry: before the order is recorded nothing is kept (products reserves nothing
+it refuses), after it the order is cancelled and its stock released, so no pending order is left that
+could never be paid.
 """
 from __future__ import annotations
 
@@ -25,7 +29,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 
-from storefront_common.client import DependencyUnavailable
+from storefront_common.client import DependencyFailed, DependencyRefused, DependencyUnavailable
+from storefront_common.currency import currency_refusal
 from storefront_common.db import own_transaction
 from storefront_common.errors import ProblemError, conflict, validation_error
 from storefront_common.timeutil import utcnow
@@ -147,6 +152,11 @@ def _reserve(request: CheckoutRequest, order: Order | None,
                 _cancel(order, PaymentStatus(order.payment_status))
             raise conflict("Not enough stock for some items; nothing was reserved.",
                            insufficient=error.insufficient) from None
+        except DependencyRefused:
+            # e.g. a line in another currency than the shop's: products reserved nothing, and never will.
+            if order is not None:
+                _cancel(order, PaymentStatus(order.payment_status))
+            raise
     raise DependencyUnavailable("products")
 
 
@@ -156,11 +166,11 @@ def _record(request: CheckoutRequest, order: Order | None, reservation: Reservat
         set_fields(order.id, reservation_id=reservation.id, reservation_state=ReservationState.HELD,
                    reservation_attempt=attempt)
         return order
-    if len({line.currency for line in reservation.items}) != 1:
-        # Carts keeps one currency per cart, but a vendor may have re-priced a product in another since.
+    # Products reserves only the shop's currency; should it be configured otherwise, nothing is recorded.
+    refusal = currency_refusal(((line.name, line.currency) for line in reservation.items), "cart")
+    if refusal is not None:
         _give_back(reservation.id)
-        raise validation_error([{"field": "cart", "message": "All items must be in one currency."}],
-                               "The cart mixes currencies; one order is paid in one currency.")
+        raise refusal
     return _insert(*_rows(request, reservation, attempt, lines))
 
 
@@ -227,7 +237,7 @@ def _attach(order_row: dict[str, Any], item_rows: list[dict[str, Any]]) -> Order
 def _give_back(reservation_id: uuid.UUID) -> None:
     try:
         clients().products.release(reservation_id)
-    except DependencyUnavailable:
+    except DependencyFailed:
         logger.warning("reservation left to expire", extra={"reservation_id": str(reservation_id)})
 
 
@@ -243,9 +253,19 @@ def _pay(order: Order, email: str) -> Payment:
         _cancel(order, PaymentStatus.FAILED)
         raise ProblemError(402, "The wallet balance is too low for this order; nothing was charged.",
                            extra={"order_id": str(order.id)}) from None
+    except DependencyRefused as refused:
+        _cancel(order, _refused_payment_status(refused))
+        refused.extra["order_id"] = str(order.id)
+        raise
     except DependencyUnavailable:
         _release_for_retry(order)
         raise
+
+
+def _refused_payment_status(refused: DependencyRefused) -> PaymentStatus:
+    """A request payments found invalid (422) moved nothing: failed. After any other refusal the payment stays
+    pending, so the cancelled order's settlement asks payments for a refund in case money did move."""
+    return PaymentStatus.FAILED if refused.dependency_status == 422 else PaymentStatus.PENDING
 
 
 def _release_for_retry(order: Order) -> None:

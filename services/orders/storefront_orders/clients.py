@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import current_app
 
-from storefront_common.client import DependencyUnavailable, ServiceClient, ServiceResponse, ServiceTokenProvider
+from storefront_common.client import ServiceClient, ServiceResponse, ServiceTokenProvider, answer_failure
 from storefront_common.errors import ProblemError
 
 from .settings import Settings
@@ -71,20 +71,13 @@ class ReservationGone(Exception):
         self.stale_id = stale_id
 
 
-def _unexpected(dependency: str, response: ServiceResponse) -> DependencyUnavailable:
-    # A 4xx we do not expect means the two services disagree; the client can only retry later.
-    logger.error("unexpected answer from dependency",
-                 extra={"dependency": dependency, "status": response.status_code})
-    return DependencyUnavailable(dependency)
-
-
 def _json(dependency: str, response: ServiceResponse) -> dict[str, Any]:
     try:
         body = response.json()
     except ValueError:
-        raise _unexpected(dependency, response) from None
+        raise answer_failure(dependency, response) from None
     if not isinstance(body, dict):
-        raise _unexpected(dependency, response)
+        raise answer_failure(dependency, response)
     return body
 
 
@@ -98,17 +91,17 @@ class CartsClient:
         if response.status_code == 404:
             return []
         if response.status_code != 200:
-            raise _unexpected("carts", response)
+            raise answer_failure("carts", response)
         try:
             return [(uuid.UUID(str(item["product_id"])), int(item["quantity"]))
                     for item in _json("carts", response).get("items") or []]
         except (KeyError, TypeError, ValueError):
-            raise _unexpected("carts", response) from None
+            raise answer_failure("carts", response) from None
 
     def empty(self, user_id: uuid.UUID) -> None:
         response = self.client.delete(f"/internal/carts/{user_id}")
         if response.status_code not in (200, 204, 404):
-            raise _unexpected("carts", response)
+            raise answer_failure("carts", response)
 
 
 class ProductsClient:
@@ -127,13 +120,13 @@ class ProductsClient:
                 raise ReservationGone()
             if "reservation_id" in problem:
                 raise ReservationGone(_uuid_or_none(problem["reservation_id"]))
-            raise _unexpected("products", response)
+            raise answer_failure("products", response)
         if response.status_code == 404:
             # A product left the catalog since it went into the cart: nothing of it can be bought.
             raise InsufficientStock([{"product_id": str(product_id), "requested": quantity, "available": 0}
                                      for product_id, quantity in lines])
         if response.status_code not in (200, 201):
-            raise _unexpected("products", response)
+            raise answer_failure("products", response)
         return _reservation(_json("products", response), response)
 
     def commit(self, reservation_id: uuid.UUID) -> bool:
@@ -152,7 +145,7 @@ class ProductsClient:
             return True
         if response.status_code in (404, 409):
             return False
-        raise _unexpected("products", response)
+        raise answer_failure("products", response)
 
     def _settle(self, reservation_id: uuid.UUID, action: str) -> bool:
         """True when products did it (or had done it); False when it refuses (unknown or expired)."""
@@ -160,10 +153,12 @@ class ProductsClient:
         if response.status_code in (200, 204):
             return True
         if response.status_code in (404, 409, 410):
-            logger.error("reservation refused", extra={"action": action, "status": response.status_code,
-                                                       "reservation_id": str(reservation_id)})
+            logger.error("dependency products refused to %s reservation %s: HTTP %s", action, reservation_id,
+                         response.status_code, extra={"dependency": "products", "action": action,
+                                                      "status": response.status_code,
+                                                      "reservation_id": str(reservation_id)})
             return False
-        raise _unexpected("products", response)
+        raise answer_failure("products", response)
 
 
 def _uuid_or_none(value: Any) -> uuid.UUID | None:
@@ -181,7 +176,7 @@ def _reservation(body: dict[str, Any], response: ServiceResponse) -> Reservation
                                 int(item["unit_price"]), str(item["currency"]), uuid.UUID(str(item["vendor_id"])))
                    for item in body["items"]])
     except (KeyError, TypeError, ValueError):
-        raise _unexpected("products", response) from None
+        raise answer_failure("products", response) from None
 
 
 class UsersClient:
@@ -193,10 +188,10 @@ class UsersClient:
         if response.status_code in (401, 403, 404):
             raise ProblemError(401, "Your account could not be confirmed.")
         if response.status_code != 200:
-            raise _unexpected("users", response)
+            raise answer_failure("users", response)
         email = _json("users", response).get("email")
         if not isinstance(email, str) or not email:
-            raise _unexpected("users", response)
+            raise answer_failure("users", response)
         return email
 
 
@@ -209,12 +204,12 @@ class PaymentsClient:
         if response.status_code == 402:
             raise InsufficientFunds()
         if response.status_code not in (200, 201):
-            raise _unexpected("payments", response)
+            raise answer_failure("payments", response)
         payload = _json("payments", response)
         try:
             return Payment(str(payload["reference"]), str(payload["status"]), payload.get("authorization_url"))
         except KeyError:
-            raise _unexpected("payments", response) from None
+            raise answer_failure("payments", response) from None
 
     def refund(self, order_id: uuid.UUID) -> str | None:
         """The refund's status, or None when payments holds no payment to refund for this order."""
@@ -222,14 +217,14 @@ class PaymentsClient:
         if response.status_code in (404, 409):
             return None
         if response.status_code not in (200, 201):
-            raise _unexpected("payments", response)
+            raise answer_failure("payments", response)
         return str(_json("payments", response).get("status") or "")
 
     def release_escrow(self, order_id: uuid.UUID, splits: list[dict[str, Any]]) -> None:
         response = self.client.post(f"/internal/escrow/{order_id}/release", json={"splits": splits},
                                     idempotent=True)
         if response.status_code not in (200, 201):
-            raise _unexpected("payments", response)
+            raise answer_failure("payments", response)
 
 
 @dataclass

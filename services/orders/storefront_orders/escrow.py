@@ -5,7 +5,7 @@ import logging
 from collections import defaultdict
 from typing import Any
 
-from storefront_common.client import DependencyUnavailable
+from storefront_common.client import DependencyFailed
 
 from .clients import clients
 from .extensions import end_transaction
@@ -31,7 +31,7 @@ def release(order: Order) -> bool:
     end_transaction()
     try:
         clients().payments.release_escrow(order_id, shares)
-    except DependencyUnavailable:
+    except DependencyFailed:
         logger.warning("escrow release deferred", extra={"order_id": str(order_id)})
         return False
     set_fields(order_id, escrow_released=True)

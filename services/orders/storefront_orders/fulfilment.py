@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from storefront_common.client import DependencyUnavailable
+from storefront_common.client import DependencyFailed
 
 from .clients import clients
 from .extensions import db, end_transaction
@@ -33,7 +33,7 @@ def finish_paid(order: Order) -> bool:
         if clear_due:
             clients().carts.empty(user_id)
             done["cart_cleared"] = True
-    except DependencyUnavailable:
+    except DependencyFailed:
         logger.warning("paid order follow-up deferred", extra={"order_id": str(order_id)})
         return False
     finally:
@@ -49,7 +49,7 @@ def release_reservation(order: Order) -> bool:
     end_transaction()
     try:
         clients().products.release(reservation_id)
-    except DependencyUnavailable:
+    except DependencyFailed:
         logger.warning("reservation release deferred", extra={"order_id": str(order_id)})
         return False
     # Refused means products no longer holds it (expired): the units are back on the shelf either way.
@@ -65,7 +65,7 @@ def restock(order: Order) -> bool:
     end_transaction()
     try:
         returned = clients().products.take_back(reservation_id)
-    except DependencyUnavailable:
+    except DependencyFailed:
         logger.warning("restock skipped: products unavailable", extra={"order_id": str(order_id)})
         return True  # best effort: the sale stands, as it would if products refused
     if returned:
@@ -91,7 +91,7 @@ def refund(order: Order) -> bool:
     end_transaction()
     try:
         status = clients().payments.refund(order_id)
-    except DependencyUnavailable:
+    except DependencyFailed:
         logger.warning("refund deferred", extra={"order_id": str(order_id)})
         return False
     if status is None:

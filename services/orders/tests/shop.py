@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import requests
 
 from conftest import Platform
+from storefront_common.testing.currency import configured_currency
 
 ADDRESS = {"line1": "12 Marina Road", "city": "Lagos", "state": "Lagos", "country": "NG",
            "phone": "+234 801 234 5678"}
@@ -57,6 +60,14 @@ class Shop:
         assert response.status_code == 201, response.text
         return str(response.json()["id"])
 
+    @contextmanager
+    def configured_in(self, currency: str, *services: str) -> Iterator[None]:
+        """The named services (products, carts, payments) reconfigured to STOREFRONT_CURRENCY=`currency`."""
+        with ExitStack() as stack:
+            for name in services:
+                stack.enter_context(configured_currency(self.platform.apps[name], currency))
+            yield
+
     def stock(self, product_id: str) -> int:
         response = requests.get(f"{self.platform.products.url}/api/v1/products/{product_id}", timeout=TIMEOUT)
         assert response.status_code == 200, response.text
@@ -102,11 +113,13 @@ class Shop:
     # --- orders -----------------------------------------------------------------------------------
 
     def checkout(self, buyer: User, method: str = "wallet", key: str | None = None,
-                 address: dict[str, Any] | None = None) -> requests.Response:
+                 address: dict[str, Any] | None = None, request_id: str | None = None) -> requests.Response:
+        headers = {**buyer.headers, "Idempotency-Key": key or uuid.uuid4().hex}
+        if request_id is not None:
+            headers["X-Request-ID"] = request_id
         return requests.post(f"{self.platform.orders.url}/api/v1/orders",
                              json={"shipping_address": address or ADDRESS, "payment_method": method},
-                             headers={**buyer.headers, "Idempotency-Key": key or uuid.uuid4().hex},
-                             timeout=60)
+                             headers=headers, timeout=60)
 
     def get(self, user: User, path: str = "", **params: Any) -> requests.Response:
         return requests.get(f"{self.platform.orders.url}/api/v1/orders{path}", params=params,

@@ -226,21 +226,6 @@ def test_a_token_carrying_the_email_checks_out_without_asking_users(shop: Shop, 
     assert shop.stock(product_id) == 9
 
 
-def test_a_cart_repriced_into_two_currencies_is_422_and_keeps_all_stock(shop: Shop, platform: Platform) -> None:
-    vendor = shop.user("vendor")
-    buyer, naira = shop.buyer_with_cart(vendor, price=4_000, quantity=1, funds=100_000)
-    dollars = shop.product(vendor, price=100)
-    shop.add(buyer, dollars, 2)
-    repriced = requests.patch(f"{platform.products.url}/api/v1/products/{dollars}", json={"currency": "USD"},
-                              headers=vendor.headers, timeout=30)
-    assert repriced.status_code == 200, repriced.text
-
-    response = shop.checkout(buyer)
-    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "cart"
-    assert (shop.stock(naira), shop.stock(dollars)) == (10, 10)
-    assert shop.balance(buyer) == 100_000 and shop.get(buyer).json()["total"] == 0
-
-
 def test_a_wallet_checkout_costs_orders_six_round_trips(shop: Shop, platform: Platform) -> None:
     """The checkout's hot path: single statements in autocommit, the order and its lines in one of them."""
     vendor = shop.user("vendor")

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
+from storefront_common.currency import shop_currency
 from storefront_common.db import insert_on_conflict
 from storefront_common.errors import ProblemError, conflict
 from storefront_common.timeutil import utcnow
@@ -164,7 +165,7 @@ def _pay_with_paystack(payment_id: uuid.UUID) -> Payment:
 
 
 def start_topup(user_id: uuid.UUID, email: str, amount: int) -> Payment:
-    payment = Payment(user_id=user_id, email=email, amount=amount, currency=settings().currency, method=PAYSTACK_METHOD,
+    payment = Payment(user_id=user_id, email=email, amount=amount, currency=shop_currency(), method=PAYSTACK_METHOD,
                       purpose=TOPUP, status=PENDING, reference=new_reference("top"))
     db.session.add(payment)
     db.session.commit()

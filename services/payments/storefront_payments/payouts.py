@@ -13,12 +13,13 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from storefront_common.currency import shop_currency
 from storefront_common.errors import conflict, validation_error
 from storefront_common.timeutil import utcnow
 
 from . import ledger
 from .charges import InsufficientWalletFunds, is_reference
-from .extensions import db, deps, settings
+from .extensions import db, deps
 from .models import (PAYOUT_FAILED, PAYOUT_PENDING, PAYOUT_REVERSED, PAYOUT_SUCCESS, PAYOUTS, PAYOUTS_IN_FLIGHT,
                      WALLET, Payout, PayoutAccount)
 from .paystack import PaystackError, PaystackUnavailable
@@ -37,7 +38,7 @@ def set_payout_account(user_id: uuid.UUID, account_number: str, bank_code: str) 
                                                                        "this bank."}]) from None
     name = str(resolved.get("account_name") or "")
     recipient = paystack.create_recipient(name=name, account_number=account_number, bank_code=bank_code,
-                                          currency=settings().currency)
+                                          currency=shop_currency())
     account = db.session.get(PayoutAccount, user_id) or PayoutAccount(user_id=user_id)
     account.account_number, account.bank_code, account.account_name = account_number, bank_code, name
     account.recipient_code = str(recipient.get("recipient_code") or "")
@@ -51,7 +52,7 @@ def create_payout(user_id: uuid.UUID, amount: int) -> Payout:
     destination = db.session.get(PayoutAccount, user_id)
     if destination is None:
         raise conflict("Set a payout account first (PUT /api/v1/wallet/payout-account).")
-    currency = settings().currency
+    currency = shop_currency()
     payout = Payout(user_id=user_id, amount=amount, currency=currency, recipient_code=destination.recipient_code,
                     status=PAYOUT_PENDING, reference=f"payout_{uuid.uuid4().hex}")
     db.session.add(payout)

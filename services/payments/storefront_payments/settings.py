@@ -15,7 +15,6 @@ class Settings(CommonSettings):
     # Where the browser lands after checkout: the public /api/v1/payments/paystack/callback.
     paystack_callback_url: str = ""
     paystack_timeout: float = 10.0
-    currency: str = "NGN"
     platform_fee_bps: int = Field(default=0, ge=0, le=10_000)
     # Verify says "abandoned" for an unpaid checkout, which is not final; after this long we stop waiting.
     payment_abandon_after_seconds: int = 24 * 3600

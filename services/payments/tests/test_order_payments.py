@@ -6,6 +6,7 @@ import uuid
 import requests
 
 from conftest import Stack
+from storefront_common.testing.currency import configured_currency
 from storefront_common.testing.databases import recorded_statements
 
 
@@ -115,6 +116,26 @@ def test_internal_payment_validation(stack: Stack) -> None:
     for body in bad_bodies:
         response = requests.post(stack.url("/internal/payments"), json=body, headers=stack.service_headers(), timeout=10)
         assert response.status_code == 422, body
+
+
+def test_payments_settle_only_in_the_shops_currency(stack: Stack) -> None:
+    buyer = stack.user()
+    buyer.fund(10_000)
+
+    def pay(currency: str) -> requests.Response:
+        body = {"order_id": str(uuid.uuid4()), "user_id": str(buyer.id), "email": buyer.email, "amount": 100,
+                "currency": currency, "method": "wallet"}
+        return requests.post(stack.url("/internal/payments"), json=body, headers=stack.service_headers(),
+                             timeout=10)
+
+    refused = pay("USD")
+    reason = "The payment is priced in USD; this shop sells and settles in NGN only."
+    assert refused.status_code == 422 and refused.json()["errors"] == [{"field": "currency", "message": reason}]
+    with configured_currency(stack.app, "GHS"):
+        assert buyer.get("/api/v1/wallet").json() == {"balance": 0, "currency": "GHS", "escrow_pending": 0}
+        assert pay("NGN").status_code == 422
+        assert pay("GHS").status_code == 402  # accepted, but the GHS wallet is empty
+    assert buyer.balance() == 10_000
 
 
 def test_refund_of_a_wallet_payment_returns_the_money_at_once(stack: Stack) -> None:

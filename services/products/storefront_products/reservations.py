@@ -1,5 +1,8 @@
 """Stock reservations for checkout: all-or-nothing, idempotent per order, safe under any concurrency.
 
+Only products in the shop's currency (STOREFRONT_CURRENCY) are reserved: any other line refuses the whole
+reservation with 422, as the order could never be paid.
+
 Reserved units leave `products.stock` at once, with a conditional UPDATE that can never take it below
 zero, so `stock` is always what can still be bought. Committing keeps them gone; releasing or expiring
 gives them back. Products are always updated in product-id order so two reservations never deadlock.
@@ -21,6 +24,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import (ColumnElement, Connection, Insert, Integer, Row, Select, Table, Update, Uuid, bindparam, case,
                         func, insert, select, update)
 
+from storefront_common.currency import currency_refusal
 from storefront_common.db import autocommit, insert_on_conflict
 from storefront_common.errors import ProblemError, conflict, not_found
 from storefront_common.timeutil import utcnow
@@ -184,12 +188,21 @@ def _take_units(connection: Connection, reservation_id: uuid.UUID,
             short.append(product_id)
         else:
             lines.append(ReservedLine(product_id, quantity, *taken))
+    _refuse_other_currencies(connection, lines)
     if short:
         connection.rollback()
         raise InsufficientStock(_shortfalls(connection, {pid: quantities[pid] for pid in short}))
     if not on_postgresql:  # SQLite has no UPDATE inside WITH: the lines are inserted apart
         connection.execute(INSERT_ITEMS, [{"reservation_id": reservation_id, **line._asdict()} for line in lines])
     return lines
+
+
+def _refuse_other_currencies(connection: Connection, lines: list[ReservedLine]) -> None:
+    """A product priced in another currency than the shop's cannot be paid for: 422, nothing reserved."""
+    refusal = currency_refusal(((f"{line.name} ({line.product_id})", line.currency) for line in lines), "items")
+    if refusal is not None:
+        connection.rollback()
+        raise refusal
 
 
 def _shortfalls(connection: Connection, requested: dict[uuid.UUID, int]) -> list[Shortfall]:

@@ -7,15 +7,17 @@ from typing import Annotated, Any, Literal
 from pydantic import (BaseModel, Field, StringConstraints, ValidationInfo, field_validator,
                       model_validator)
 
+from storefront_common.currency import Currency, shop_currency
 from storefront_common.pagination import PageQuery
 from storefront_common.validation import Body, Query
 
 from .models import MAX_STOCK
 
 
-Currency = Literal["NGN", "GHS", "ZAR", "KES", "USD"]
 SortOrder = Literal["name", "-name", "price", "-price", "created_at", "-created_at", "rating", "-rating"]
 MAX_PRICE = 10**12
+SHOP_CURRENCY_ONLY = ("Only the shop's currency (STOREFRONT_CURRENCY, NGN unless configured); any other is refused "
+                      "with 422, as the shop could not settle it")
 AttributeKey = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_\-]+$")]
 # JSON columns cannot store NaN or infinities.
 AttributeValue = (Annotated[str, StringConstraints(max_length=200)] | int
@@ -89,7 +91,7 @@ class ProductIn(Body):
     name: ProductName
     description: Description = ""
     price: Price
-    currency: Currency = "NGN"
+    currency: Currency = Field(default_factory=shop_currency, description=f"{SHOP_CURRENCY_ONLY}. Absent: the shop's")
     stock: Stock
     category_id: uuid.UUID
     attributes: dict[AttributeKey, AttributeValue] = Field(default_factory=dict, max_length=50)
@@ -104,7 +106,7 @@ class ProductPatch(PatchBody):
     name: ProductName | None = None
     description: Description | None = None
     price: Price | None = None
-    currency: Currency | None = None
+    currency: Currency | None = Field(default=None, description=SHOP_CURRENCY_ONLY)
     category_id: uuid.UUID | None = None
     attributes: dict[AttributeKey, AttributeValue] | None = Field(default=None, max_length=50)
     images: list[ImageUrl] | None = Field(default=None, max_length=20)

@@ -3,9 +3,11 @@ from __future__ import annotations
 import json
 import uuid
 
+from flask import Flask
 from flask.testing import FlaskClient
 
 from conftest import Shop
+from storefront_common.testing.currency import configured_currency
 from storefront_products.schemas import ProductOut
 
 PRODUCT_KEYS = {"id", "name", "slug", "description", "price", "currency", "stock", "category", "vendor_id",
@@ -32,8 +34,8 @@ def test_create_returns_the_contract_product_object(client: FlaskClient, shop: S
 def test_admin_may_create_and_sell_as_itself(client: FlaskClient, shop: Shop) -> None:
     category = shop.category()
     admin_id = uuid.uuid4()
-    created = shop.product(category, headers=shop.tokens.headers(admin_id, ["admin"]), currency="USD")
-    assert created["vendor_id"] == str(admin_id) and created["currency"] == "USD"
+    created = shop.product(category, headers=shop.tokens.headers(admin_id, ["admin"]))
+    assert created["vendor_id"] == str(admin_id) and created["currency"] == "NGN"
 
 
 def test_create_needs_a_vendor_or_admin_access_token(client: FlaskClient, shop: Shop) -> None:
@@ -72,6 +74,47 @@ def test_create_validates_money_stock_currency_and_attributes(client: FlaskClien
     assert client.post("/api/v1/products", headers=shop.vendor, data="[1", content_type="application/json"
                        ).status_code == 400
     assert client.get("/api/v1/products").json["total"] == 0
+
+
+def test_a_product_in_another_currency_than_the_shops_is_422_and_not_stored(client: FlaskClient,
+                                                                            shop: Shop) -> None:
+    category = shop.category()
+    body = {"name": "Dollar phone", "price": 100, "stock": 1, "category_id": category["id"], "currency": "USD"}
+    response = client.post("/api/v1/products", headers=shop.vendor, json=body)
+    assert response.status_code == 422 and response.headers["Content-Type"] == "application/problem+json"
+    reason = "The product is priced in USD; this shop sells and settles in NGN only."
+    assert response.json["detail"] == reason
+    assert response.json["errors"] == [{"field": "currency", "message": reason}]
+    assert client.get("/api/v1/products").json["total"] == 0
+    assert shop.product(category, currency="NGN")["currency"] == "NGN"
+
+
+def test_the_shops_currency_is_the_default_and_the_only_one_once_configured(app: Flask, client: FlaskClient,
+                                                                            shop: Shop) -> None:
+    category = shop.category()
+    with configured_currency(app, "GHS"):
+        assert shop.product(category)["currency"] == "GHS"
+        naira = {"name": "Naira phone", "price": 100, "stock": 1, "category_id": category["id"], "currency": "NGN"}
+        refused = client.post("/api/v1/products", headers=shop.vendor, json=naira)
+        assert refused.status_code == 422 and "settles in GHS only" in refused.json["detail"]
+    assert [item["currency"] for item in client.get("/api/v1/products").json["items"]] == ["GHS"]
+
+
+def test_a_product_is_changed_only_into_the_shops_currency(app: Flask, client: FlaskClient, shop: Shop) -> None:
+    category = shop.category()
+    naira = shop.product(category, name="Naira phone", price=1_000)
+    path = f"/api/v1/products/{naira['id']}"
+    refused = client.patch(path, headers=shop.vendor, json={"currency": "USD", "price": 10})
+    assert refused.status_code == 422 and refused.json["errors"][0]["field"] == "currency"
+    assert client.get(path).json == naira
+    with configured_currency(app, "USD"):  # the shop sold in USD once
+        dollars = shop.product(category, name="Dollar phone", price=10)
+    dollar_path = f"/api/v1/products/{dollars['id']}"
+    # Priced before the shop settled in NGN: changed only together with the shop's currency.
+    assert client.patch(dollar_path, headers=shop.vendor, json={"price": 20}).status_code == 422
+    assert client.get(dollar_path).json["price"] == 10
+    repriced = client.patch(dollar_path, headers=shop.vendor, json={"currency": "NGN", "price": 15_000})
+    assert repriced.status_code == 200 and (repriced.json["currency"], repriced.json["price"]) == ("NGN", 15_000)
 
 
 def test_inactive_product_is_visible_only_to_its_vendor_and_admins(client: FlaskClient, shop: Shop) -> None:

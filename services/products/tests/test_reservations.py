@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
 from conftest import Shop
+from storefront_common.testing.currency import configured_currency
 from storefront_common.testing.servers import serve_wsgi
 from storefront_common.timeutil import utcnow
 from storefront_products.extensions import db
@@ -41,7 +42,7 @@ def reserved_units(app: Flask) -> int:
 def test_reservation_takes_units_out_of_stock(client: FlaskClient, shop: Shop) -> None:
     category = shop.category()
     phone = shop.product(category, name="Phone", price=9_000, stock=5)
-    case = shop.product(category, name="Case", price=500, stock=2, headers=shop.other_vendor, currency="GHS")
+    case = shop.product(category, name="Case", price=500, stock=2, headers=shop.other_vendor)
     order_id = str(uuid.uuid4())
     created = reserve(client, shop, [(phone["id"], 2), (case["id"], 1), (phone["id"], 1)], order_id)
     assert created.status_code == 201
@@ -50,7 +51,7 @@ def test_reservation_takes_units_out_of_stock(client: FlaskClient, shop: Shop) -
     lines = {line["product_id"]: line for line in body["items"]}
     assert lines[phone["id"]] == {"product_id": phone["id"], "quantity": 3, "name": "Phone", "unit_price": 9_000,
                                   "currency": "NGN", "vendor_id": str(shop.vendor_id)}
-    assert lines[case["id"]]["vendor_id"] == str(shop.other_vendor_id) and lines[case["id"]]["currency"] == "GHS"
+    assert lines[case["id"]]["vendor_id"] == str(shop.other_vendor_id) and lines[case["id"]]["currency"] == "NGN"
     assert len(body["items"]) == 2
     assert shop.stock_of(phone["id"]) == 2 and shop.stock_of(case["id"]) == 1
     assert client.get(f"/internal/reservations/{body['id']}", headers=shop.service).json == body
@@ -74,6 +75,23 @@ def test_all_or_nothing_with_the_insufficient_list(client: FlaskClient, shop: Sh
     assert shop.stock_of(plenty["id"]) == 100 and shop.stock_of(scarce["id"]) == 2
     with client.application.app_context():
         assert db.session.scalar(select(func.count()).select_from(Reservation)) == 0
+
+
+def test_a_line_in_another_currency_than_the_shops_is_422_and_nothing_is_reserved(app: Flask, client: FlaskClient,
+                                                                                  shop: Shop) -> None:
+    category = shop.category()
+    naira = shop.product(category, name="Naira phone", stock=5)
+    with configured_currency(app, "USD"):  # the shop sold in USD once
+        dollars = shop.product(category, name="Dollar phone", stock=5)
+    order_id = str(uuid.uuid4())
+    refused = reserve(client, shop, [(naira["id"], 1), (dollars["id"], 2)], order_id)
+    assert refused.status_code == 422 and refused.headers["Content-Type"] == "application/problem+json"
+    reason = f"Dollar phone ({dollars['id']}) is priced in USD; this shop sells and settles in NGN only."
+    assert refused.json["detail"] == reason and refused.json["errors"] == [{"field": "items", "message": reason}]
+    assert shop.stock_of(naira["id"]) == 5 and shop.stock_of(dollars["id"]) == 5
+    with client.application.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Reservation)) == 0
+    assert reserve(client, shop, [(naira["id"], 1)], order_id).status_code == 201
 
 
 def test_same_order_is_idempotent(client: FlaskClient, shop: Shop) -> None:

@@ -36,8 +36,9 @@ def clear_cart() -> tuple[str, int]:
 @blueprint.post("/items")
 @auth_required()
 @operation("Add units of a product to the cart (adds to the quantity already there). 404: unknown or inactive "
-           "product. 409: the line would exceed the product's stock or 1000 units, the cart already holds "
-           "CART_MAX_LINES products, or the product's currency differs from the cart's.",
+           "product. 409: the line would exceed the product's stock or 1000 units, or the cart already holds "
+           "CART_MAX_LINES products. 422: the product is priced in another currency than the shop's "
+           "(STOREFRONT_CURRENCY), so it could never be checked out.",
            body=AddItemIn, response=CartOut, errors=(404, 409, 503))
 def add_item(body: AddItemIn) -> dict[str, Any]:
     return carts.add_item(current_user_id(), body.product_id, body.quantity).model_dump(mode="json")
@@ -46,8 +47,9 @@ def add_item(body: AddItemIn) -> dict[str, Any]:
 @blueprint.put("/items/<uuid:product_id>")
 @auth_required()
 @operation("Set a line's quantity: 0 removes the line (200 even if it was absent); a line not yet in the "
-           "cart is created, with the same checks as adding (404 unknown or inactive product, 409 stock, "
-           "size or currency).", body=SetQuantityIn, response=CartOut, errors=(404, 409, 503))
+           "cart is created, with the same checks as adding (404 unknown or inactive product, 409 stock or "
+           "size, 422 a currency other than the shop's).",
+           body=SetQuantityIn, response=CartOut, errors=(404, 409, 503))
 def set_quantity(product_id: uuid.UUID, body: SetQuantityIn) -> dict[str, Any]:
     return carts.set_quantity(current_user_id(), product_id, body.quantity).model_dump(mode="json")
 

@@ -30,8 +30,11 @@ IDEMPOTENCY_HEADER_DOC = {"Idempotent-Replayed": {"description": "true when this
 @idempotent(db, IdempotencyRecord)
 @operation("Check out the caller's cart (Idempotency-Key required). Prices come from the catalog; "
            "total = subtotal (no shipping fees or taxes). wallet: paid at once or 402; paystack: pending "
-           "with payment.authorization_url. 503 (Retry-After): retry with the same key to resume the "
-           "same order.", body=CheckoutIn, response=OrderOut, status=201, errors=(402, 403, 409, 503),
+           "with payment.authorization_url. 422: the cart is empty, or an item is not priced in the shop's "
+           "currency (nothing recorded or reserved). A definite refusal by another service answers 402, 409 "
+           "or 422 with its reason and `dependency`; an order already recorded is then cancelled with its stock "
+           "released (`order_id`). 503 (Retry-After): a service is unavailable; retry with the same key to "
+           "resume the same order.", body=CheckoutIn, response=OrderOut, status=201, errors=(402, 403, 409, 503),
            headers=IDEMPOTENCY_HEADER_DOC)
 def create_order(body: CheckoutIn) -> tuple[dict[str, Any], int]:
     order = checkout.run(checkout.CheckoutRequest(

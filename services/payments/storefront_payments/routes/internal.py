@@ -7,11 +7,10 @@ from typing import Any
 from flask import Blueprint
 
 from storefront_common.auth import service_required
-from storefront_common.errors import validation_error
+from storefront_common.currency import require_shop_currency
 from storefront_common.openapi import operation
 
 from .. import charges, escrow, refunds
-from ..extensions import settings
 from ..models import Payment
 from ..schemas import InternalPaymentIn, InternalPaymentOut, RefundOut, ReleaseIn, ReleaseOut
 
@@ -21,11 +20,11 @@ blueprint = Blueprint("internal", __name__, url_prefix="/internal")
 @blueprint.post("/payments")
 @service_required
 @operation("Pay an order: wallet debits into escrow now (402 when short, nothing moved); paystack initializes. "
-           "201 when created, 200 with the same payment on a repeat for the order", body=InternalPaymentIn,
+           "201 when created, 200 with the same payment on a repeat for the order. 422 for a currency other "
+           "than the shop's (STOREFRONT_CURRENCY), nothing moved", body=InternalPaymentIn,
            response=InternalPaymentOut, status=201, errors=(402, 409, 503))
 def create_payment(body: InternalPaymentIn) -> tuple[dict[str, Any], int]:
-    if body.currency != settings().currency:
-        raise validation_error([{"field": "currency", "message": f"Only {settings().currency} is accepted."}])
+    require_shop_currency([("The payment", body.currency)])
     splits = [(split.vendor_id, split.amount) for split in body.splits]
     payment, created = charges.pay_order(body.order_id, body.user_id, body.email, body.amount, body.currency,
                                          body.method, splits)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from storefront_common.auth import auth_required, current_user_id
+from storefront_common.currency import shop_currency
 from storefront_common.errors import ProblemError, not_found
 from storefront_common.idempotency import idempotent
 from storefront_common.openapi import operation
@@ -15,7 +16,7 @@ from storefront_common.pagination import PageQuery, envelope, paginate
 from storefront_common.timeutil import isoformat
 
 from .. import charges, escrow, ledger, payouts
-from ..extensions import db, deps, settings
+from ..extensions import db, deps
 from ..models import WALLET, Account, Entry, IdempotencyRecord, Payout, PayoutAccount
 from ..schemas import (PayoutAccountIn, PayoutAccountOut, PayoutIn, PayoutOut, TopupIn, TopupOut, WalletOut,
                        WalletTransactionPage)
@@ -27,7 +28,7 @@ blueprint = Blueprint("wallet", __name__, url_prefix="/api/v1/wallet")
 @auth_required()
 @operation("The caller's wallet balance and, for a vendor, the money held in escrow", response=WalletOut)
 def read_wallet() -> dict[str, Any]:
-    user_id, currency = current_user_id(), settings().currency
+    user_id, currency = current_user_id(), shop_currency()
     return {"balance": ledger.balance_of(db.session, WALLET, currency, user_id), "currency": currency,
             "escrow_pending": escrow.escrow_pending_for(user_id)}
 
@@ -36,7 +37,7 @@ def read_wallet() -> dict[str, Any]:
 @auth_required()
 @operation("The wallet's movements, newest first", query=PageQuery, response=WalletTransactionPage)
 def list_transactions(query: PageQuery) -> dict[str, Any]:
-    code = ledger.account_code(WALLET, settings().currency, current_user_id())
+    code = ledger.account_code(WALLET, shop_currency(), current_user_id())
     account_id = db.session.scalar(select(Account.id).where(Account.code == code))
     if account_id is None:
         return envelope([], query.page, query.per_page, 0)

@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from storefront_common.auth import auth_required, current_user_id, service_required
+from storefront_common.currency import require_shop_currency
 from storefront_common.errors import not_found, validation_error
 from storefront_common.openapi import operation
 
@@ -61,6 +62,9 @@ def _saved_product_json(product_id: uuid.UUID) -> dict[str, Any]:
 
 
 def _apply_changes(product: Product, changes: dict[str, Any]) -> None:
+    # A product priced before the shop's currency rule (or before STOREFRONT_CURRENCY changed) is changed only
+    # into the shop's currency: it could be listed, but never checked out.
+    require_shop_currency([("The product", changes.get("currency", product.currency))])
     if "category_id" in changes:
         product.category_id = _category_for(changes["category_id"]).id
     if "category_id" in changes or "attributes" in changes:
@@ -95,8 +99,10 @@ def _render_listing(query: ProductQuery) -> dict[str, Any]:
 
 @blueprint.post("")
 @auth_required("vendor", "admin")
-@operation("Create a product sold by the caller", body=ProductIn, response=ProductOut, status=201)
+@operation("Create a product sold by the caller. 422 for a currency other than the shop's (STOREFRONT_CURRENCY)",
+           body=ProductIn, response=ProductOut, status=201)
 def create_product(body: ProductIn) -> tuple[dict[str, Any], int]:
+    require_shop_currency([("The product", body.currency)])
     vendor_id = current_user_id()
     category = _category_for(body.category_id)
     _check_attributes(body.attributes, category)
@@ -122,7 +128,9 @@ def read_product(product_id: uuid.UUID) -> dict[str, Any]:
 
 @blueprint.patch("/<uuid:product_id>")
 @auth_required("vendor", "admin")
-@operation("Change a product (owning vendor or admin). Stock changes go through /inventory",
+@operation("Change a product (owning vendor or admin). Stock changes go through /inventory. 422 when the "
+           "product would be in a currency other than the shop's (STOREFRONT_CURRENCY): a product priced in "
+           "another one is changed only together with `currency` set to the shop's",
            body=ProductPatch, response=ProductOut, errors=(404,))
 def update_product(product_id: uuid.UUID, body: ProductPatch) -> dict[str, Any]:
     product = managed_product(db.session.get(Product, product_id))

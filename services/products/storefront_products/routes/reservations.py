@@ -29,7 +29,8 @@ Action = Callable[[Connection, uuid.UUID], ReservationView]
     "the same lines answers 200 with the same reservation and reserves nothing more. A product named twice "
     "counts once with the summed quantity. 409 with `insufficient: [{product_id, requested, available}]` "
     "when any line cannot be met (unknown or inactive products report available 0), when the order already "
-    "has a reservation with other lines, or when its reservation was released or expired.",
+    "has a reservation with other lines, or when its reservation was released or expired. 422 when a product "
+    "is priced in another currency than the shop's (nothing is reserved).",
     body=ReservationIn, response=ReservationOut, status=201, errors=(409,))
 def create_reservation(body: ReservationIn) -> tuple[dict[str, Any], int]:
     max_ttl = current_app.extensions["storefront"].settings.reservation_max_ttl_seconds
