@@ -47,10 +47,7 @@ bench-checkout: $(STAMP) ## Virtual users doing add-to-cart + wallet checkout th
 	hack/ensure-postgres.sh
 	$(PYTHON) bench/checkout/run.py
 
-bench-bench-cluster: $(STAMP) node-packages node-bin ## cluster up, deploy, apply-to-Ready (warm), memory with one Storefront, down
-	$(PYTHON) bench/cluster/run.py
-
-operator: $(STAMP) controlplane-bin ## Apply-to-ready time for 1 and 20 Storefronts; operator RSS
+bench-operator: $(STAMP) controlplane-bin ## Apply-to-ready time for 1 and 20 Storefronts; operator RSS
 	hack/ensure-postgres.sh
 	$(PYTHON) bench/operator/run.py
 

@@ -33,12 +33,15 @@ class Tally:
     orders: dict[str, str] = field(default_factory=dict)  # Idempotency-Key -> order id
     abandoned: list[str] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
+    first_answers: dict[str, str] = field(default_factory=dict)  # outcome -> the first body seen, for the report
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def record(self, outcome: str, seconds: float) -> None:
+    def record(self, outcome: str, seconds: float, body: str = "") -> None:
         with self.lock:
             self.attempts[outcome] += 1
             self.latencies.append(seconds)
+            if not outcome.startswith("2"):
+                self.first_answers.setdefault(outcome, body[:300])
 
     @property
     def requests(self) -> int:
@@ -54,7 +57,7 @@ class Tally:
         rate = self.failures / self.requests if self.requests else 0.0
         return (f"requests {self.requests}, failed {self.failures} ({rate:.1%}), retries {self.retries}, "
                 f"orders {len(self.orders)}, abandoned keys {len(self.abandoned)}, p95 {p95 * 1000:.0f} ms, "
-                f"outcomes {dict(self.attempts)}")
+                f"outcomes {dict(self.attempts)}, first answer of each failure {self.first_answers}")
 
 
 def attempt(tally: Tally, send: Callable[[], requests.Response]) -> requests.Response | None:
@@ -62,9 +65,9 @@ def attempt(tally: Tally, send: Callable[[], requests.Response]) -> requests.Res
     try:
         response = send()
     except requests.RequestException as error:
-        tally.record(type(error).__name__, time.monotonic() - started)
+        tally.record(type(error).__name__, time.monotonic() - started, str(error))
         return None
-    tally.record(str(response.status_code), time.monotonic() - started)
+    tally.record(str(response.status_code), time.monotonic() - started, response.text)
     return response
 
 
@@ -166,10 +169,11 @@ def test_a_checkout_load_survives_service_pods_being_deleted(shop: Shop) -> None
     def delete_pods(stop: threading.Event) -> None:
         while not stop.wait(6):
             service = random.choice(SERVICES)
-            pods = server_pods(shop, service)
+            pods = [pod for pod in server_pods(shop, service) if not pod["metadata"].get("deletionTimestamp")]
             if pods:
                 name = random.choice(pods)["metadata"]["name"]
-                shop.cluster.kubectl("delete", "pod", name, f"--namespace={SHOP_NAMESPACE}", "--wait=false")
+                shop.cluster.kubectl("delete", "pod", name, f"--namespace={SHOP_NAMESPACE}", "--wait=false",
+                                     "--ignore-not-found")
                 deleted.append(f"{service}")
 
     tally = run_load(shop.api, product, customers, seconds=60, while_running=delete_pods)
