@@ -128,6 +128,15 @@ def test_bad_quantities_are_422(client: FlaskClient, shopper: dict[str, str], pr
     assert response.status_code == (200 if quantity == 0 else 422)
 
 
+def test_a_whole_number_float_quantity_is_that_many_units(client: FlaskClient, shopper: dict[str, str],
+                                                          products: Products) -> None:
+    phone = products.product(stock=500)
+    assert add(client, shopper, phone, 391.0).status_code == 200
+    response = client.put(f"/api/v1/cart/items/{phone}", headers=shopper, json={"quantity": 392.0})
+    assert response.status_code == 200
+    assert lines(response.json) == {phone: 392}
+
+
 def test_bad_bodies(client: FlaskClient, shopper: dict[str, str]) -> None:
     response = client.post("/api/v1/cart/items", headers=shopper, data="{not json",
                            content_type="application/json")

@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from flask import Flask
 from flask.testing import FlaskClient
 
 from conftest import Products
-from storefront_common.testing.fuzz import fuzz_service
+from storefront_common.testing.fuzz import FuzzReport, fuzz_service, token_callers
 from storefront_common.testing.servers import serve_wsgi
 from storefront_common.testing.tokens import TokenFactory
+
+OPERATIONS = 8
 
 
 def test_openapi_documents_every_route(client: FlaskClient) -> None:
@@ -21,19 +24,15 @@ def test_openapi_documents_every_route(client: FlaskClient) -> None:
     assert "403" in spec["paths"]["/internal/carts/{user_id}"]["get"]["responses"]
 
 
-def test_fuzzing_every_operation_finds_no_server_error(app: Flask, client: FlaskClient, tokens: TokenFactory,
-                                                       products: Products) -> None:
-    user_id = uuid.uuid4()
-    customer = tokens.headers(user_id, ["customer"])
-    service = tokens.headers("svc:orders", ["service"])
+def test_every_answer_is_documented_for_every_caller(app: Flask, client: FlaskClient, tokens: TokenFactory,
+                                                     products: Products,
+                                                     fuzz_note: Callable[[str, FuzzReport], None]) -> None:
+    customer_id = uuid.uuid4()
     product_id = products.product(stock=50)
-    client.post("/api/v1/cart/items", headers=customer, json={"product_id": product_id, "quantity": 1})
-
-    def headers_for(method: str, path: str) -> dict[str, str]:
-        return service if path.startswith("/internal/") else customer
-
+    client.post("/api/v1/cart/items", headers=tokens.headers(customer_id, ["customer"]),
+                json={"product_id": product_id, "quantity": 1})
+    callers = token_callers(tokens, {"customer": customer_id})
     with serve_wsgi(app) as base_url:
-        report = fuzz_service(base_url, headers_for, max_examples=12)
-    assert len(report.operations) == 8
-    assert report.calls >= 7 * 12
-    assert report.server_errors == []
+        report = fuzz_service(base_url, callers)
+    fuzz_note("carts", report)
+    report.assert_documented(OPERATIONS)

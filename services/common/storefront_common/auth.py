@@ -18,6 +18,7 @@ from flask_jwt_extended import JWTManager, get_jwt, verify_jwt_in_request
 from jwt.algorithms import RSAAlgorithm
 
 from .errors import ProblemError, problem_response
+from .openapi import declare_responses
 
 logger = logging.getLogger("storefront.auth")
 REQUIRED_CLAIMS = ("iss", "aud", "sub", "exp", "iat", "jti", "type")
@@ -180,7 +181,12 @@ def has_role(*roles: str) -> bool:
 
 
 def auth_required(*roles: str, refresh: bool = False) -> Callable[[F], F]:
-    """Require a valid token; with roles, require at least one of them (403 otherwise)."""
+    """Require a valid token (401 otherwise) and the caller it may name (403 otherwise).
+
+    With roles, a token holding at least one of them; without, any user account's access token: a service
+    token is refused here, before the view runs. `refresh=True` wants a refresh token (only users hold them).
+    Both statuses go into the operation's OpenAPI document.
+    """
 
     def decorator(view: F) -> F:
         @functools.wraps(view)
@@ -188,9 +194,12 @@ def auth_required(*roles: str, refresh: bool = False) -> Callable[[F], F]:
             verify_jwt_in_request(refresh=refresh)
             if roles and not has_role(*roles):
                 raise ProblemError(403, "Your role does not allow this action.")
+            if not roles and not refresh:
+                current_user_id()  # 403 for a service token
             return view(*args, **kwargs)
 
         wrapper._auth = {"roles": list(roles), "refresh": refresh}  # type: ignore[attr-defined]
+        declare_responses(wrapper, 401, *(() if refresh else (403,)))
         return wrapper  # type: ignore[return-value]
 
     return decorator

@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from .db import UTCDateTime, own_transaction
 from .errors import ProblemError, validation_error
+from .openapi import declare_responses
 from .timeutil import utcnow
 
 HEADER = "Idempotency-Key"
@@ -97,6 +98,7 @@ def idempotent(db: SQLAlchemy, record_model: type[Any]) -> Callable[[F], F]:
             return response
 
         wrapper._idempotency_key = True  # type: ignore[attr-defined]  # read by openapi.build_spec
+        declare_responses(wrapper, 409, 422)  # key reused with another body; key missing
         return wrapper  # type: ignore[return-value]
 
     return decorator

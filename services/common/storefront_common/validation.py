@@ -13,7 +13,11 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class Body(BaseModel):
-    """Base of request bodies: strict types (no "2" for 2) and no unknown fields."""
+    """Base of request bodies: strict types (no "2" for 2) and no unknown fields.
+
+    A whole-number float is an integer (`5.0` for 5): JSON Schema's `integer` is "a number with a zero
+    fractional part", so the documents allow it; `parse_body` reads such numbers as integers.
+    """
 
     model_config = ConfigDict(strict=True, extra="forbid")
 
@@ -50,6 +54,25 @@ def _refuse_nul(fields: list[str]) -> None:
                                 for field in dict.fromkeys(fields)])
 
 
+def _integral_floats_as_ints(value: Any) -> tuple[Any, bool]:
+    """`value` with each whole-number float (5.0, 1e3) as an int, and whether any was found."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value), True
+    if isinstance(value, dict):
+        pairs = [(key, _integral_floats_as_ints(item)) for key, item in value.items()]
+        return {key: item for key, (item, _) in pairs}, any(found for _, (_, found) in pairs)
+    if isinstance(value, list):
+        items = [_integral_floats_as_ints(item) for item in value]
+        return [item for item, _ in items], any(found for _, found in items)
+    return value, False
+
+
+def _as_integers(raw: bytes, decoded: Any) -> bytes:
+    """The body to validate: `raw` itself, or re-encoded when it holds whole-number floats."""
+    normalized, found = _integral_floats_as_ints(decoded)
+    return json.dumps(normalized).encode() if found else raw
+
+
 def parse_body(model: type[M]) -> M:
     raw = request.get_data(cache=True)
     try:
@@ -60,7 +83,7 @@ def parse_body(model: type[M]) -> M:
         raise ProblemError(400, "The request body must be a JSON object.")
     _refuse_nul(_nul_fields(decoded))
     try:
-        return model.model_validate_json(raw)
+        return model.model_validate_json(_as_integers(raw, decoded))
     except ValidationError as error:
         raise validation_error(_field_errors(error)) from None
 

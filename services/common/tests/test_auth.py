@@ -93,3 +93,18 @@ def test_another_users_resource_is_404(client: FlaskClient, tokens: TokenFactory
     assert client.get(f"/api/v1/notes/{note_id}", headers=tokens.headers(USER, ["customer"])).status_code == 200
     stranger = tokens.headers(str(uuid.uuid4()), ["customer"])
     assert client.get(f"/api/v1/notes/{note_id}", headers=stranger).status_code == 404
+
+
+def test_a_service_token_on_a_users_endpoint_is_403_and_so_documented(client: FlaskClient,
+                                                                         tokens: TokenFactory) -> None:
+    response = client.get(f"/api/v1/notes/{uuid.uuid4()}", headers=tokens.headers("svc:orders", ["service"]))
+    assert response.status_code == 403 and response.mimetype == "application/problem+json"
+    assert response.json["detail"] == "This endpoint is for user accounts."
+    responses = client.get("/openapi.json").json["paths"]["/api/v1/notes/{note_id}"]["get"]["responses"]
+    assert {"401", "403"} <= set(responses)
+    assert responses["403"]["content"] == {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
+def test_only_operations_behind_a_token_document_401_and_403(client: FlaskClient) -> None:
+    listing = client.get("/openapi.json").json["paths"]["/api/v1/notes"]["get"]
+    assert not {"401", "403"} & set(listing["responses"]) and "security" not in listing

@@ -68,6 +68,16 @@ def test_bad_bodies(client: FlaskClient, tokens, payload: bytes, status: int) ->
         assert response.json["errors"] and {"field", "message"} <= set(response.json["errors"][0])
 
 
+@pytest.mark.parametrize("copies", [b"2.0", b"2e0", b"0.2e1"])
+def test_a_whole_number_float_is_the_integer_it_equals(client: FlaskClient, tokens, copies: bytes) -> None:  # type: ignore[no-untyped-def]
+    # JSON Schema's "integer" is any number with a zero fractional part, so the document allows 2.0.
+    headers = {**tokens.headers("7a3e4f8e-4c4b-4a57-9d35-1e0d1f7f3a11", ["customer"]), "Idempotency-Key": "k2",
+               "Content-Type": "application/json"}
+    response = client.post("/api/v1/notes", data=b'{"text": "a", "copies": ' + copies + b"}", headers=headers)
+    assert response.status_code == 201
+    assert len(response.json["created"]) == 2
+
+
 def test_json_log_lines_carry_the_request_id(client: FlaskClient) -> None:
     stream = io.StringIO()
     handler = log_handler("demo", "json", stream)

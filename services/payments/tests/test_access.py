@@ -111,6 +111,8 @@ def test_health_and_openapi(stack: Stack) -> None:
     assert {"name": "x-paystack-signature", "in": "header", "required": True} == {
         key: webhook["parameters"][0][key] for key in ("name", "in", "required")}
     assert "402" in paths["/internal/payments"]["post"]["responses"]
+    assert {"401", "403", "404"} <= set(paths["/api/v1/wallet/payout-account"]["get"]["responses"])
+    assert {"401", "403"} <= set(paths["/api/v1/wallet"]["get"]["responses"])  # a service token has no wallet
 
 
 def test_production_needs_a_paystack_key() -> None:

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-import uuid
+from collections.abc import Callable
 
 from prometheus_client import REGISTRY
 
-from conftest import Stack
-from storefront_common.testing.fuzz import fuzz_service
+from conftest import ACCOUNT, Stack
+from storefront_common.testing.fuzz import FuzzReport, fuzz_service, token_callers
 
 WEBHOOK = "/api/v1/payments/paystack/webhook"
 
@@ -20,22 +20,15 @@ def webhook_answers() -> dict[str, float]:
     return counts
 
 
-def test_fuzzing_every_operation_finds_no_server_error(stack: Stack) -> None:
-    vendor = stack.tokens.headers(uuid.uuid4(), ["vendor"])
-    service = stack.service_headers()
-
-    def headers_for(method: str, path: str) -> dict[str, str]:
-        if path.startswith("/internal/"):
-            return service
-        if "/paystack/" in path:
-            return {}  # public: the webhook must answer 401 to anything unsigned, never 5xx
-        return {**vendor, "Idempotency-Key": "fuzz"}
-
+def test_every_answer_is_documented_for_every_caller(stack: Stack,
+                                                     fuzz_note: Callable[[str, FuzzReport], None]) -> None:
+    vendor = stack.user(("vendor",))
+    vendor.put("/api/v1/wallet/payout-account", ACCOUNT)
+    callers = token_callers(stack.tokens, {"vendor": vendor.id}, fresh_idempotency_key=True)
     before = webhook_answers()
-    report = fuzz_service(stack.base_url, headers_for, max_examples=12)
-    assert len(report.operations) >= 12
-    assert report.calls >= 200
-    assert report.server_errors == []
+    report = fuzz_service(stack.base_url, callers)
+    fuzz_note("payments", report)
+    report.assert_documented(12)
     after = webhook_answers()
     grown = {status: after[status] - before.get(status, 0) for status in after if after[status] != before.get(status)}
-    assert set(grown) == {"401"} and grown["401"] >= 10
+    assert set(grown) == {"401"} and grown["401"] >= 10  # unsigned, whoever sends it: never applied, never 5xx

@@ -4,9 +4,7 @@ import uuid
 
 import requests
 
-from conftest import Stack, User
-
-ACCOUNT = {"account_number": "0123456789", "bank_code": "058"}
+from conftest import ACCOUNT, Stack, User
 
 
 def vendor_with_money(stack: Stack, amount: int) -> User:

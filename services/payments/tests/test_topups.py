@@ -54,6 +54,15 @@ def test_the_checkout_page_pays_and_the_callback_shows_the_outcome(stack: Stack)
     assert user.balance() == 50_000
 
 
+def test_the_callback_documents_its_html_page_and_its_404(stack: Stack) -> None:
+    unknown = requests.get(stack.url("/api/v1/payments/paystack/callback?reference=nobody-knows-this"), timeout=15)
+    assert unknown.status_code == 404 and unknown.headers["Content-Type"] == "application/problem+json"
+    spec = requests.get(stack.url("/openapi.json"), timeout=10).json()
+    responses = spec["paths"]["/api/v1/payments/paystack/callback"]["get"]["responses"]
+    assert set(responses["200"]["content"]) == {"application/json", "text/html"}
+    assert "404" in responses
+
+
 def test_topup_idempotency_key_replays_and_conflicts(stack: Stack) -> None:
     user = stack.user()
     first = user.post("/api/v1/wallet/topups", {"amount": 7_000}, key="topup-1")
@@ -78,6 +87,12 @@ def test_topup_validation(stack: Stack) -> None:
                         headers={**user.headers, "Idempotency-Key": "k", "Content-Type": "application/json"},
                         timeout=10)
     assert raw.status_code == 400
+
+
+def test_a_whole_number_float_amount_is_that_amount(stack: Stack) -> None:
+    user = stack.user()
+    response = user.post("/api/v1/wallet/topups", {"amount": 9873830.0}, key=uuid.uuid4().hex)
+    assert response.status_code == 201 and response.json()["amount"] == 9_873_830
 
 
 def test_a_declined_topup_is_failed_and_credits_nothing(stack: Stack) -> None:

@@ -120,8 +120,10 @@ class ProductQuery(PageQuery):
     category: str | None = Field(default=None, min_length=1, max_length=120,
                                                    description="Category slug or id")
     vendor_id: uuid.UUID | None = None
-    min_price: int | None = Field(default=None, ge=0, le=MAX_PRICE)
-    max_price: int | None = Field(default=None, ge=0, le=MAX_PRICE)
+    min_price: int | None = Field(default=None, ge=0, le=MAX_PRICE,
+                                  description="Lowest price; above max_price answers 422")
+    max_price: int | None = Field(default=None, ge=0, le=MAX_PRICE,
+                                  description="Highest price; must not be below min_price (422 otherwise)")
     in_stock: bool | None = Field(default=None, description="true: stock > 0 only; false: sold out only")
     sort: SortOrder = "-created_at"
 

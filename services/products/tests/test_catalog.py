@@ -103,6 +103,15 @@ def test_invalid_query_values_are_422(client: FlaskClient, query: str) -> None:
     assert response.json["errors"]
 
 
+def test_the_document_says_an_inverted_price_range_is_refused(client: FlaskClient) -> None:
+    parameters = client.get("/openapi.json").json["paths"]["/api/v1/products"]["get"]["parameters"]
+    described = {parameter["name"]: parameter["schema"].get("description", "") for parameter in parameters}
+    assert "min_price" in described["max_price"] and "422" in described["max_price"]
+    response = client.get("/api/v1/products?min_price=10&max_price=5")
+    assert response.status_code == 422
+    assert response.json["errors"] == [{"field": "max_price", "message": "Value error, max_price must not be below min_price"}]
+
+
 def test_reads_survive_the_database_dropping_connections(client: FlaskClient, shop: Shop,
                                                          settings: Settings, postgres_admin_url: str) -> None:
     product = shop.product(shop.category())

@@ -53,6 +53,13 @@ def test_review_rules(client: FlaskClient, shop: Shop) -> None:
     assert client.get(f"/api/v1/products/{product['id']}").json["rating"]["count"] == 0
 
 
+def test_a_whole_number_float_rating_is_that_rating(client: FlaskClient, shop: Shop) -> None:
+    product = shop.product(shop.category())
+    created = client.post(f"/api/v1/products/{product['id']}/reviews", headers=shop.customer, json={"rating": 5.0})
+    assert created.status_code == 201 and created.json["rating"] == 5
+    assert client.get(f"/api/v1/products/{product['id']}").json["rating"] == {"average": 5.0, "count": 1}
+
+
 def test_reviews_list_is_public_paginated_newest_first(client: FlaskClient, shop: Shop) -> None:
     product = shop.product(shop.category())
     for rating in (1, 2, 3, 4, 5):

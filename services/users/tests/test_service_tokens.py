@@ -44,4 +44,10 @@ def test_a_service_token_is_not_a_user(client: FlaskClient) -> None:
     _, body = _token(client)
     response = client.get("/api/v1/users/me", headers=bearer(body["access_token"]))
     assert response.status_code == 403
+    assert response.json["detail"] == "This endpoint is for user accounts."
     assert client.get("/api/v1/users", headers=bearer(body["access_token"])).status_code == 403
+    request = client.post("/api/v1/auth/verify-email/request", headers=bearer(body["access_token"]))
+    assert request.status_code == 403
+    paths = client.get("/openapi.json").json["paths"]
+    assert "403" in paths["/api/v1/users/me"]["get"]["responses"]
+    assert "403" in paths["/api/v1/auth/verify-email/request"]["post"]["responses"]

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
+from .fuzz import FuzzReport
 from .postgres import ENV_VAR, PostgresServer
 from .servers import serve_wsgi
 from .tokens import TEST_ISSUER, SigningKey, TokenFactory, jwks_app
@@ -36,3 +37,21 @@ def jwks_url(signing_key: SigningKey) -> Iterator[str]:
     """The JWKS served over real HTTP, as the users service would serve it."""
     with serve_wsgi(jwks_app([signing_key])) as base_url:
         yield f"{base_url}/.well-known/jwks.json"
+
+
+FUZZ_PROPERTY = "fuzz cases"
+
+
+@pytest.fixture
+def fuzz_note(request: pytest.FixtureRequest) -> Callable[[str, FuzzReport], None]:
+    """`fuzz_note(service, report)`: the report's case counts, printed at the end of the run."""
+    return lambda service, report: request.node.user_properties.append((FUZZ_PROPERTY, report.summary(service)))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    notes = [value for outcome in ("passed", "failed") for report in terminalreporter.stats.get(outcome, [])
+             for name, value in getattr(report, "user_properties", []) if name == FUZZ_PROPERTY]
+    if notes:
+        terminalreporter.write_sep("-", "conformance fuzz: cases per caller")
+        for note in notes:
+            terminalreporter.write_line(str(note))

@@ -6,7 +6,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, render_template_string, request
 
 from storefront_common.auth import auth_required, current_user_id, has_role
-from storefront_common.errors import ProblemError, not_found
+from storefront_common.errors import not_found
 from storefront_common.openapi import operation
 from storefront_common.timeutil import isoformat
 
@@ -61,15 +61,13 @@ def read_payment(reference: str) -> dict[str, Any]:
 
 
 def _is_owner(payment: Payment) -> bool:
-    try:
-        return payment.user_id == current_user_id()
-    except ProblemError:  # a service token has no user id
-        return False
+    return payment.user_id == current_user_id()
 
 
 @blueprint.get("/paystack/callback")
 @operation("Where the browser lands after Paystack's checkout: verifies the payment and shows the outcome "
-           "(HTML, or JSON when Accept asks for it)", query=CallbackQuery, response=PaymentOut)
+           "(HTML, or JSON when Accept asks for it); 404 for a reference payments does not know",
+           query=CallbackQuery, response=PaymentOut, errors=(404,), media_types=("application/json", "text/html"))
 def paystack_callback(query: CallbackQuery) -> Response:
     payment = charges.find_by_reference(query.reference)
     if payment is None:

@@ -83,7 +83,7 @@ def _caller_email() -> str:
 
 @blueprint.get("/payout-account")
 @auth_required("vendor")
-@operation("The vendor's payout bank account", response=PayoutAccountOut)
+@operation("The vendor's payout bank account; 404 until one is set", response=PayoutAccountOut, errors=(404,))
 def read_payout_account() -> dict[str, Any]:
     account = db.session.get(PayoutAccount, current_user_id())
     if account is None:
