@@ -135,12 +135,14 @@ def answer_failure(dependency: str, response: ServiceResponse) -> DependencyFail
     status = response.status_code
     if status < 300:
         return malformed_answer(dependency, response)
-    if 400 <= status < 500 and status not in NOT_REFUSALS:
+    # A 4xx with Retry-After is "not yet", not "no" (payments' 409 while an order's payment is being set up).
+    if 400 <= status < 500 and status not in NOT_REFUSALS and "Retry-After" not in response.headers:
         detail, errors = _reason(dependency, response)
         logger.warning("dependency %s refused the request: HTTP %s: %s", dependency, status, detail,
                        extra={"dependency": dependency, "status": status})
         return DependencyRefused(dependency, status, detail, errors)
-    why = "refused our service credentials" if status in (401, 403) else "answered unexpectedly"
+    why = ("refused our service credentials" if status in (401, 403)
+           else "asked us to retry later" if "Retry-After" in response.headers else "answered unexpectedly")
     return unusable_answer(dependency, response, why)
 
 

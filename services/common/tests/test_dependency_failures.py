@@ -33,6 +33,12 @@ def dependency_app() -> Flask:
         response.status_code, response.mimetype = status, PROBLEM_MIME
         return response
 
+    @app.get("/later/<int:status>")
+    def later(status: int) -> Response:
+        response = answer(status)
+        response.headers["Retry-After"] = "1"
+        return response
+
     @app.get("/bare/<int:status>")
     def bare(status: int) -> tuple[str, int]:
         return "no", status
@@ -94,6 +100,15 @@ def test_our_credentials_refused_or_a_busy_dependency_is_503_with_retry_after(pa
     response = failure.get_response()
     assert response.status_code == 503 and int(response.headers["Retry-After"]) > 0
     assert response.get_json()["detail"] == "The payments service is unavailable. Try again shortly."
+
+
+@pytest.mark.parametrize("answered", [409, 422])
+def test_a_refusal_that_says_retry_after_is_503_not_a_definite_no(payments: ServiceClient, answered: int) -> None:
+    """e.g. payments' 409 while the order's payment is still being set up by an earlier attempt: the
+    client's retry with the same key will finish the order, so it must not be told "no"."""
+    failure = failure_for(payments, f"/later/{answered}")
+    assert isinstance(failure, DependencyUnavailable)
+    assert failure.get_response().status_code == 503
 
 
 def test_a_5xx_answer_or_no_answer_is_503_and_a_garbled_success_too(payments: ServiceClient) -> None:
