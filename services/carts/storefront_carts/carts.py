@@ -16,7 +16,7 @@ from storefront_common.timeutil import utcnow
 
 from .catalog import CatalogProduct, catalog
 from .extensions import db
-from .models import MAX_LINE_QUANTITY, Cart, CartItem
+from .models import MAX_LINE_QUANTITY, Cart, CartCheckout, CartItem
 from .pricing import Line, empty_cart, price_cart
 from .schemas import CartOut
 from .settings import current_settings
@@ -27,6 +27,7 @@ Change = Callable[[list[Line], Products], int | None]
 # The requests run Core statements on the tables: they build no ORM objects, so the ORM would only add work.
 CARTS: Table = Cart.__table__
 ITEMS: Table = CartItem.__table__
+CHECKOUTS: Table = CartCheckout.__table__
 
 
 # Built once: building a statement and deriving its cache key costs about 0.1 ms, on every request otherwise.
@@ -39,6 +40,10 @@ READ_CART = (select(CARTS.c.updated_at, ITEMS.c.product_id, ITEMS.c.quantity)
              .order_by(ITEMS.c.added_at, ITEMS.c.product_id))
 LOCKED_LINES = (select(ITEMS.c.product_id, ITEMS.c.quantity).where(ITEMS.c.cart_id == bindparam("cart_id"))
                 .order_by(ITEMS.c.added_at, ITEMS.c.product_id))
+RECORD_CHECKOUT = insert_on_conflict(CHECKOUTS, conflict=("order_id",), returning=("order_id",))
+# FOR UPDATE on PostgreSQL; SQLite has none, but there the INSERT before it already holds the write lock.
+LOCK_EXISTING_CART = (select(CARTS.c.id, CARTS.c.updated_at).where(CARTS.c.user_id == bindparam("user_id"))
+                      .with_for_update())
 DELETE_CART = delete(CARTS).where(CARTS.c.user_id == bindparam("user_id"))
 DELETE_LINES = delete(ITEMS).where(ITEMS.c.cart_id == bindparam("cart_id"))
 DELETE_LINE = delete(ITEMS).where(ITEMS.c.cart_id == bindparam("cart_id"),
@@ -117,6 +122,31 @@ def remove_item(user_id: uuid.UUID, product_id: uuid.UUID) -> CartOut:
 def clear_cart(user_id: uuid.UUID) -> None:
     # Lines go with the cart (ON DELETE CASCADE); a later read sees a never-touched cart.
     _standalone(DELETE_CART, {"user_id": user_id})
+
+
+def take_out_order(user_id: uuid.UUID, order_id: uuid.UUID, bought: list[Line]) -> None:
+    """Take a paid order's units out of its buyer's cart, once per order: a repeat changes nothing.
+
+    Only what the order bought goes (a line left with 0 units or fewer is removed), so lines added since
+    the checkout stay. An expired cart is left as it is: its lines are already gone for the buyer.
+    """
+    now = utcnow()
+    with db.engine.connect() as connection:  # leaving without commit rolls back
+        if not connection.execute(RECORD_CHECKOUT, {"order_id": order_id, "user_id": user_id,
+                                                    "created_at": now}).all():
+            return  # this order was taken out before
+        cart = connection.execute(LOCK_EXISTING_CART, {"user_id": user_id}).one_or_none()
+        if cart is not None and cart.updated_at > _cutoff(now):
+            lines = _locked_lines(connection, cart.id)
+            changed = False
+            for line in bought:
+                held = _find(lines, line.product_id)
+                if held is not None:
+                    _write_line(connection, cart.id, line.product_id, max(0, held.quantity - line.quantity))
+                    changed = True
+            if changed:
+                _touch(connection, cart.id, now)
+        connection.commit()
 
 
 def purge_expired(now: datetime | None = None) -> int:

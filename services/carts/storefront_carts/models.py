@@ -1,4 +1,4 @@
-"""Tables of the carts service: a cart per user and its lines."""
+"""Tables of the carts service: a cart per user, its lines, and the paid orders taken out of carts."""
 from __future__ import annotations
 
 import uuid
@@ -36,3 +36,13 @@ class CartItem(db.Model):  # type: ignore[name-defined,misc]
     product_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     quantity: Mapped[int] = mapped_column(Integer, nullable=False)
     added_at: Mapped[datetime] = created_at_column()
+
+
+class CartCheckout(db.Model):  # type: ignore[name-defined,misc]
+    """A paid order whose units have been taken out of its buyer's cart: the key that makes it happen once."""
+
+    __tablename__ = "cart_checkouts"
+
+    order_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    created_at: Mapped[datetime] = created_at_column()

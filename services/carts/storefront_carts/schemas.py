@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from storefront_common.validation import Body
 
@@ -17,6 +17,24 @@ class AddItemIn(Body):
 
 class SetQuantityIn(Body):
     quantity: int = Field(ge=0, le=MAX_LINE_QUANTITY, description="The line's new quantity; 0 removes it")
+
+
+class CheckoutLineIn(Body):
+    product_id: uuid.UUID
+    quantity: int = Field(ge=1, le=MAX_LINE_QUANTITY, description="Units the order bought")
+
+
+class CheckoutIn(Body):
+    """A paid order: its units come out of the buyer's cart once, however often this is sent."""
+
+    order_id: uuid.UUID
+    items: list[CheckoutLineIn] = Field(min_length=1, max_length=100, description="Each product once")
+
+    @model_validator(mode="after")
+    def _each_product_once(self) -> CheckoutIn:
+        if len({line.product_id for line in self.items}) != len(self.items):
+            raise ValueError("each product appears once")
+        return self
 
 
 class CartLineOut(BaseModel):

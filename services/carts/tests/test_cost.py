@@ -16,13 +16,17 @@ def test_round_trips_and_lookups_per_request(app: Flask, client: FlaskClient, to
     user_id = uuid.uuid4()
     headers = tokens.headers(user_id, ["customer"])
     body = {"product_id": products.product(), "quantity": 1}
+    bought = {"order_id": str(uuid.uuid4()), "items": [{"product_id": body["product_id"], "quantity": 2}]}
     # Round trips as psycopg2 sends them: a statement alone runs in autocommit, without BEGIN and COMMIT.
     cases = [(["SELECT", "WITH"], 1, lambda: client.post("/api/v1/cart/items", headers=headers, json=body)),
              (["SELECT", "BEGIN", "INSERT", "SELECT", "INSERT", "UPDATE", "COMMIT"], 1,
               lambda: client.post("/api/v1/cart/items", headers=headers, json=body)),
              (["SELECT"], 1, lambda: client.get(f"/internal/carts/{user_id}", headers=service)),
              (["SELECT"], 0, lambda: client.get(f"/internal/carts/{user_id}/lines", headers=service)),
-             (["DELETE"], 0, lambda: client.delete(f"/internal/carts/{user_id}", headers=service)),
+             (["BEGIN", "INSERT", "SELECT", "SELECT", "DELETE", "UPDATE", "COMMIT"], 0,
+              lambda: client.post(f"/internal/carts/{user_id}/checkouts", headers=service, json=bought)),
+             (["BEGIN", "INSERT", "ROLLBACK"], 0,
+              lambda: client.post(f"/internal/carts/{user_id}/checkouts", headers=service, json=bought)),
              (["SELECT"], 0, lambda: client.get("/api/v1/cart", headers=headers))]
     for expected_round_trips, expected_lookups, send in cases:
         products.log.clear()

@@ -107,22 +107,82 @@ def test_internal_lines_are_the_stored_lines(client: FlaskClient, tokens: TokenF
     assert client.get(f"/internal/carts/{user_id}/lines", headers=headers).status_code == 403
 
 
-def test_internal_delete_empties_the_cart_and_is_idempotent(client: FlaskClient, tokens: TokenFactory,
-                                                            products: Products, service: dict[str, str]) -> None:
-    user_id, headers, _ = filled_cart(client, tokens, products)
-    assert client.delete(f"/internal/carts/{user_id}", headers=service).status_code == 204
-    assert client.delete(f"/internal/carts/{user_id}", headers=service).status_code == 204
-    assert client.get("/api/v1/cart", headers=headers).json["items"] == []
+def cart_lines(client: FlaskClient, user_id: uuid.UUID, service: dict[str, str]) -> dict[str, int]:
+    response = client.get(f"/internal/carts/{user_id}/lines", headers=service)
+    assert response.status_code == 200
+    return {item["product_id"]: item["quantity"] for item in response.json["items"]}
+
+
+def checkout(order_id: uuid.UUID, *lines: tuple[str, int]) -> dict[str, object]:
+    return {"order_id": str(order_id),
+            "items": [{"product_id": product_id, "quantity": quantity} for product_id, quantity in lines]}
+
+
+def test_a_paid_order_takes_only_its_units_out_of_the_cart_once(client: FlaskClient, tokens: TokenFactory,
+                                                                 products: Products,
+                                                                 service: dict[str, str]) -> None:
+    user_id, headers, kept = filled_cart(client, tokens, products)  # 2 units, one of which the order buys
+    gone, added_later, elsewhere = (products.product() for _ in range(3))
+    for product_id, quantity in ((gone, 1), (added_later, 3)):
+        assert client.post("/api/v1/cart/items", headers=headers,
+                           json={"product_id": product_id, "quantity": quantity}).status_code == 200
+    order_id = uuid.uuid4()
+    path = f"/internal/carts/{user_id}/checkouts"
+    body = checkout(order_id, (kept, 1), (gone, 1), (elsewhere, 4))
+
+    response = client.post(path, headers=service, json=body)
+    assert response.status_code == 204 and response.data == b""
+    assert cart_lines(client, user_id, service) == {kept: 1, added_later: 3}
+    # A repeat (the answer was lost, orders asks again) changes nothing, not even a line bought again since.
+    assert client.post("/api/v1/cart/items", headers=headers,
+                       json={"product_id": gone, "quantity": 1}).status_code == 200
+    assert client.post(path, headers=service, json=body).status_code == 204
+    assert cart_lines(client, user_id, service) == {kept: 1, added_later: 3, gone: 1}
+    # Another order taking more units than a line holds removes the line.
+    assert client.post(path, headers=service, json=checkout(uuid.uuid4(), (added_later, 5))).status_code == 204
+    assert cart_lines(client, user_id, service) == {kept: 1, gone: 1}
+
+
+def test_a_paid_order_of_a_buyer_without_a_cart_leaves_no_cart(client: FlaskClient, service: dict[str, str],
+                                                               products: Products) -> None:
+    user_id = uuid.uuid4()
+    response = client.post(f"/internal/carts/{user_id}/checkouts", headers=service,
+                           json=checkout(uuid.uuid4(), (products.product(), 1)))
+    assert response.status_code == 204
+    assert client.get(f"/internal/carts/{user_id}", headers=service).json["updated_at"] is None
+
+
+def test_a_bad_checkout_body_is_422_and_changes_nothing(client: FlaskClient, tokens: TokenFactory,
+                                                        products: Products, service: dict[str, str]) -> None:
+    user_id, _, product_id = filled_cart(client, tokens, products)
+    order_id = uuid.uuid4()
+    good = checkout(order_id, (product_id, 1))
+    line = {"product_id": product_id, "quantity": 1}
+    bad_bodies = [{}, {"items": [line]}, {"order_id": str(order_id)}, {"order_id": str(order_id), "items": []},
+                  {**good, "items": [{**line, "quantity": 0}]}, {**good, "items": [{**line, "quantity": "1"}]},
+                  {**good, "items": [{**line, "quantity": 1001}]}, {**good, "items": [line, line]},
+                  {**good, "items": [{"product_id": "not-a-uuid", "quantity": 1}]}, {**good, "user_id": str(user_id)},
+                  {"order_id": "not-a-uuid", "items": [line]}]
+    for body in bad_bodies:
+        response = client.post(f"/internal/carts/{user_id}/checkouts", headers=service, json=body)
+        assert response.status_code == 422, body
+        assert response.content_type == "application/problem+json"
+    assert cart_lines(client, user_id, service) == {product_id: 2}
+    # None of them recorded the order: the good body still takes its unit out.
+    assert client.post(f"/internal/carts/{user_id}/checkouts", headers=service, json=good).status_code == 204
+    assert cart_lines(client, user_id, service) == {product_id: 1}
 
 
 def test_internal_routes_need_a_service_token(client: FlaskClient, tokens: TokenFactory,
                                               products: Products) -> None:
-    user_id, headers, _ = filled_cart(client, tokens, products)
+    user_id, headers, product_id = filled_cart(client, tokens, products)
     admin = tokens.headers(uuid.uuid4(), ["admin"])
+    body = checkout(uuid.uuid4(), (product_id, 2))
     for method, path in (("GET", f"/internal/carts/{user_id}"), ("GET", f"/internal/carts/{user_id}/lines"),
-                         ("DELETE", f"/internal/carts/{user_id}")):
-        assert client.open(path, method=method).status_code == 401
-        assert client.open(path, method=method, headers=headers).status_code == 403
-        response = client.open(path, method=method, headers=admin)
+                         ("POST", f"/internal/carts/{user_id}/checkouts")):
+        json = body if method == "POST" else None
+        assert client.open(path, method=method, json=json).status_code == 401
+        assert client.open(path, method=method, json=json, headers=headers).status_code == 403
+        response = client.open(path, method=method, json=json, headers=admin)
         assert response.status_code == 403 and response.content_type == "application/problem+json"
     assert len(client.get("/api/v1/cart", headers=headers).json["items"]) == 1

@@ -17,7 +17,8 @@ OPERATIONS = 8
 def test_openapi_documents_every_route(client: FlaskClient) -> None:
     spec = client.get("/openapi.json").json
     assert set(spec["paths"]) == {"/api/v1/cart", "/api/v1/cart/items", "/api/v1/cart/items/{product_id}",
-                                  "/internal/carts/{user_id}", "/internal/carts/{user_id}/lines"}
+                                  "/internal/carts/{user_id}", "/internal/carts/{user_id}/lines",
+                                  "/internal/carts/{user_id}/checkouts"}
     add = spec["paths"]["/api/v1/cart/items"]["post"]
     assert {"200", "401", "404", "409", "422", "503"} <= set(add["responses"])
     assert add["responses"]["200"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/CartOut"}

@@ -19,7 +19,7 @@ from storefront_common.testing.databases import fresh_database
 from storefront_common.testing.servers import serve_wsgi
 from storefront_common.testing.tokens import TokenFactory
 
-TABLES = {"alembic_version", "carts", "cart_items"}
+TABLES = {"alembic_version", "carts", "cart_items", "cart_checkouts"}
 
 
 def migrated_app(database_url: str, jwks_url: str, products_url: str, tokens: TokenFactory) -> Flask:
@@ -33,7 +33,7 @@ def assert_schema_matches_models(app: Flask) -> None:
     with app.app_context():
         with db.engine.connect() as connection:
             assert set(inspect(connection).get_table_names()) == TABLES
-            assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+            assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
             assert compare_metadata(MigrationContext.configure(connection), db.metadata) == []
         upgrade(app)  # a second run is a no-op
 
@@ -59,7 +59,8 @@ def test_migrations_and_the_cart_on_sqlite(tmp_path: Path, jwks_url: str, produc
     app = migrated_app(url, jwks_url, products.base_url, tokens)
     assert_schema_matches_models(app)
     client = app.test_client()
-    headers = tokens.headers(uuid.uuid4(), ["customer"])
+    user_id = uuid.uuid4()
+    headers = tokens.headers(user_id, ["customer"])
     product_id = products.product(price=300, stock=4)
     for quantity in (1, 2):
         response = client.post("/api/v1/cart/items", headers=headers,
@@ -69,6 +70,13 @@ def test_migrations_and_the_cart_on_sqlite(tmp_path: Path, jwks_url: str, produc
                        json={"product_id": product_id, "quantity": 2}).status_code == 409
     cart = client.get("/api/v1/cart", headers=headers).json
     assert cart["items"][0]["quantity"] == 3 and cart["subtotal"] == 900
+    # A paid order takes its units out once (the INSERT ... ON CONFLICT DO NOTHING works on SQLite too).
+    service = tokens.headers("svc:orders", ["service"])
+    bought = {"order_id": str(uuid.uuid4()), "items": [{"product_id": product_id, "quantity": 2}]}
+    for _ in range(2):
+        assert client.post(f"/internal/carts/{user_id}/checkouts",
+                           headers=service, json=bought).status_code == 204
+    assert client.get("/api/v1/cart", headers=headers).json["items"][0]["quantity"] == 1
     # Lines go with their cart (the foreign keys pragma is on for SQLite too).
     assert client.delete("/api/v1/cart", headers=headers).status_code == 204
     with app.app_context():

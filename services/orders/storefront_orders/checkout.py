@@ -6,7 +6,8 @@ client retrying after a 503 or a crash resumes the same order instead of startin
 - reserve: products returns the same reservation for the same key (201, then 200);
 - record: the order row is the order id's; a recorded order keeps its lines and prices;
 - pay: payments returns the same payment for the same order id (201, then 200);
-- commit / empty the cart: idempotent downstream, and recorded here once done.
+- commit / take the bought units out of the cart: idempotent downstream (carts keys it by order id), and
+  recorded here once done.
 
 Compensations: a 402 or a failed payment cancels the order and releases the stock; a dependency
 that is down (DependencyUnavailable: 503) releases the stock and leaves the order pending, so the retry

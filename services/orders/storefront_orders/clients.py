@@ -98,9 +98,12 @@ class CartsClient:
         except (KeyError, TypeError, ValueError):
             raise answer_failure("carts", response) from None
 
-    def empty(self, user_id: uuid.UUID) -> None:
-        response = self.client.delete(f"/internal/carts/{user_id}")
-        if response.status_code not in (200, 204, 404):
+    def take_out(self, user_id: uuid.UUID, order_id: uuid.UUID, lines: list[tuple[uuid.UUID, int]]) -> None:
+        """Take a paid order's units out of the buyer's cart; carts does it once per order, so a retry is safe."""
+        body = {"order_id": str(order_id),
+                "items": [{"product_id": str(product_id), "quantity": quantity} for product_id, quantity in lines]}
+        response = self.client.post(f"/internal/carts/{user_id}/checkouts", json=body, idempotent=True)
+        if response.status_code not in (200, 204):
             raise answer_failure("carts", response)
 
 

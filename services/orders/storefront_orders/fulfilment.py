@@ -1,4 +1,4 @@
-"""What follows a status change: keep or return the stock, empty the cart, refund.
+"""What follows a status change: keep or return the stock, take the bought units out of the cart, refund.
 
 Each step is idempotent downstream and recorded here once done, so when a dependency is down the
 step is simply left undone and `flask expire-unpaid-orders` (the periodic job) finishes it later.
@@ -20,10 +20,15 @@ PAID_STATUSES = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
 
 
 def finish_paid(order: Order) -> bool:
-    """Commit the reservation and empty the cart of a paid order."""
+    """Commit the reservation of a paid order and take what it bought out of the cart.
+
+    Only the order's own units leave the cart (not the whole cart): when this step is deferred, the
+    buyer may have filled the cart for a next order by the time the job finishes it.
+    """
     order_id, user_id, reservation_id = order.id, order.user_id, order.reservation_id
     commit_due = order.reservation_state == ReservationState.HELD and reservation_id is not None
     clear_due = not order.cart_cleared
+    bought = [(item.product_id, item.quantity) for item in order.items] if clear_due else []
     end_transaction()
     done: dict[str, Any] = {}  # recorded in one UPDATE, whatever got done before a dependency failed
     try:
@@ -31,7 +36,7 @@ def finish_paid(order: Order) -> bool:
             kept = clients().products.commit(reservation_id)
             done["reservation_state"] = ReservationState.COMMITTED if kept else ReservationState.LOST
         if clear_due:
-            clients().carts.empty(user_id)
+            clients().carts.take_out(user_id, order_id, bought)
             done["cart_cleared"] = True
     except DependencyFailed:
         logger.warning("paid order follow-up deferred", extra={"order_id": str(order_id)})

@@ -62,3 +62,30 @@ def test_a_release_deferred_by_an_outage_is_finished_by_the_job(shop: Shop, plat
     assert run_job(platform)["finished"] >= 1
     assert shop.stock(product_id) == 10
     assert run_job(platform) == {"expired": 0, "finished": 0, "deferred": 0}
+
+
+def test_a_deferred_cart_clear_takes_out_only_what_the_order_bought(shop: Shop, platform: Platform) -> None:
+    """Carts is down when a Paystack order is paid; the buyer fills the cart again before the job runs."""
+    vendor = shop.user("vendor")
+    buyer, bought = shop.buyer_with_cart(vendor, price=1_000, quantity=2)
+    order = shop.checkout(buyer, "paystack").json()
+
+    with platform.carts.down():
+        assert shop.complete_paystack(order["payment"]["reference"])["webhook_status"] == 200
+        assert shop.get(buyer, f"/{order['id']}").json()["status"] == "paid"
+        assert run_job(platform)["deferred"] >= 1
+    # The cart still holds the paid units: the buyer adds a product for a next order, and one more paid unit.
+    later = shop.product(vendor, price=2_000)
+    shop.add(buyer, later, 1)
+    shop.add(buyer, bought, 1)
+
+    assert run_job(platform)["finished"] >= 1
+
+    assert {item["product_id"]: item["quantity"] for item in shop.cart_items(buyer)} == {bought: 1, later: 1}
+    assert run_job(platform) == {"expired": 0, "finished": 0, "deferred": 0}
+    shop.topup(buyer, 3_000)
+    following = shop.checkout(buyer)
+    assert following.status_code == 201, following.text
+    assert following.json()["status"] == "paid"
+    assert {item["product_id"]: item["quantity"] for item in following.json()["items"]} == {bought: 1, later: 1}
+    assert shop.cart_items(buyer) == []

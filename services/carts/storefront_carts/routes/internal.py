@@ -1,4 +1,4 @@
-"""Service-to-service routes: checkout (orders) reads a buyer's cart lines and empties the cart once paid."""
+"""Service-to-service routes: checkout (orders) reads a buyer's cart lines and takes a paid order out of the cart."""
 from __future__ import annotations
 
 import uuid
@@ -10,7 +10,8 @@ from storefront_common.auth import service_required
 from storefront_common.openapi import operation
 
 from .. import carts
-from ..schemas import CartOut, StoredLineOut, StoredLinesOut
+from ..pricing import Line
+from ..schemas import CartOut, CheckoutIn, StoredLineOut, StoredLinesOut
 
 blueprint = Blueprint("internal_carts", __name__, url_prefix="/internal/carts")
 
@@ -32,9 +33,12 @@ def get_user_cart_lines(user_id: uuid.UUID) -> dict[str, Any]:
     return StoredLinesOut(items=lines).model_dump(mode="json")
 
 
-@blueprint.delete("/<uuid:user_id>")
+@blueprint.post("/<uuid:user_id>/checkouts")
 @service_required
-@operation("Empty a user's cart (idempotent)", status=204)
-def clear_user_cart(user_id: uuid.UUID) -> tuple[str, int]:
-    carts.clear_cart(user_id)
+@operation("A paid order takes its units out of the buyer's cart: each line loses the quantity the order bought "
+           "(removed at 0), lines added since stay. Once per order_id: a repeat changes nothing and is 204 too. "
+           "No cart, or an expired one: 204, nothing to take out",
+           body=CheckoutIn, status=204)
+def take_out_order(user_id: uuid.UUID, body: CheckoutIn) -> tuple[str, int]:
+    carts.take_out_order(user_id, body.order_id, [Line(item.product_id, item.quantity) for item in body.items])
     return "", 204

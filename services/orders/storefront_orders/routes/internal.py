@@ -19,7 +19,8 @@ blueprint = Blueprint("internal_orders", __name__, url_prefix="/internal/orders"
 @blueprint.post("/<uuid:order_id>/payment-events")
 @service_required
 @operation("A payment of this order settled (idempotent). succeeded: pending → paid, stock committed, "
-           "cart emptied; on a cancelled order 409 (payments refunds it). failed: pending → cancelled. "
+           "the bought units taken out of the cart; on a cancelled order 409 (payments refunds it). "
+           "failed: pending → cancelled. "
            "refunded: payment marked refunded. Amount or currency unlike the order's: 409.",
            body=PaymentEventIn, response=OrderOut, errors=(409,))
 def payment_event(order_id: uuid.UUID, body: PaymentEventIn) -> dict[str, Any]:
