@@ -118,6 +118,12 @@ def served(url: str) -> bool:
 
 
 def deploy(paths: Layout = Layout()) -> int:
+    deploy_shop(paths)
+    return 0
+
+
+def deploy_shop(paths: Layout = Layout()) -> dict[str, str]:
+    """`cluster deploy`; the images it deployed (name -> reference)."""
     started = time.monotonic()
     if not paths.env_file.exists():
         raise RuntimeError("no cluster: run `make cluster-up` first")
@@ -133,4 +139,4 @@ def deploy(paths: Layout = Layout()) -> int:
     routed = wait_for_ingress(bin_dir, paths, namespace)
     progress(f"every service answers through the Ingress {routed:.1f}s later ({time.monotonic() - started:.1f}s in all)")
     print(f"the shop: {layout.INGRESS_URL}", file=sys.stdout)
-    return 0
+    return images
