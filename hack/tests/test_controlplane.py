@@ -9,7 +9,6 @@ import uuid
 
 from storefront_dev.controlplane import ControlPlane
 
-pytest_plugins = ["storefront_dev.pytest_controlplane"]
 
 WARM_START_TARGET_S = 15.0
 # A hard ceiling well above the target: the machine is shared with builds.

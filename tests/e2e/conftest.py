@@ -19,7 +19,6 @@ from storefront_dev.runner.platform import LocalPlatform
 from storefront_dev.runner.routes import SERVICES
 from storefront_payments.ledger import check_ledger
 
-pytest_plugins = ["storefront_common.testing.plugin"]
 
 
 @pytest.fixture(scope="session")

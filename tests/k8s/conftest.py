@@ -11,7 +11,6 @@ import pytest
 
 from k8s_support import OPERATOR_CHART, RESTRICTED, Runner, check, documents
 
-pytest_plugins = ["storefront_dev.pytest_controlplane"]
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,6 @@ from storefront_common.testing.tokens import TEST_ISSUER, TokenFactory
 from storefront_products.app import create_app as create_products_app
 from storefront_products.settings import Settings as ProductsSettings
 
-pytest_plugins = ["storefront_common.testing.plugin"]
 
 
 class SignedServiceTokens(ServiceTokenProvider):

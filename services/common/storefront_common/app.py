@@ -4,21 +4,19 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Flask
-from flask_sqlalchemy import SQLAlchemy
 
-from .auth import KeySource, RemoteJwks, init_jwt
+from .auth import init_jwt
 from .db import engine_options
+from .dependencies import EXTENSION, Dependencies
 from .errors import register_error_handlers
 from .health import health_blueprint
 from .logging_setup import configure_logging
-from .migrations import make_migration_command, migrate_command, upgrade
+from .migrations import MIGRATIONS_EXTENSION, MigrationPlan, make_migration_command, migrate_command, upgrade
 from .observability import init_observability
-from .settings import CommonSettings
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -36,21 +34,10 @@ class ServiceFlask(Flask):
         return super().ensure_sync(func) if _is_async(func) else func
 
 
-@dataclass
-class ServiceContext:
-    """What the shared pieces need to know about the service they run in."""
-
-    settings: CommonSettings
-    db: SQLAlchemy
-    versions_dir: Path
-    # Data the schema's owner creates once the schema exists (the users service's first admin).
-    after_migrate: Callable[[], None] | None = None
-
-
-def create_service_app(settings: CommonSettings, db: SQLAlchemy, *, versions_dir: Path,
-                       blueprints: Iterable[Blueprint], title: str,
-                       key_source: KeySource | None = None,
+def create_service_app(deps: Dependencies, *, versions_dir: Path, blueprints: Iterable[Blueprint], title: str,
                        after_migrate: Callable[[], None] | None = None) -> Flask:
+    """`after_migrate`: data the schema's owner creates once the schema exists (the users service's first admin)."""
+    settings, db = deps.settings, deps.db
     configure_logging(settings.service_name, settings.log_level, settings.log_format)
     app = ServiceFlask(f"storefront_{settings.service_name}")
     app.config.update(
@@ -60,11 +47,11 @@ def create_service_app(settings: CommonSettings, db: SQLAlchemy, *, versions_dir
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     db.init_app(app)
-    app.extensions["storefront"] = ServiceContext(settings, db, versions_dir, after_migrate)
+    app.extensions[EXTENSION] = deps
+    app.extensions[MIGRATIONS_EXTENSION] = MigrationPlan(versions_dir, after_migrate)
     init_observability(app, settings.service_name)
     register_error_handlers(app)
-    init_jwt(app, settings.jwt_issuer, settings.jwt_audience,
-             key_source or RemoteJwks(settings.effective_jwks_url, settings.jwks_cache_seconds))
+    init_jwt(app, settings.jwt_issuer, settings.jwt_audience, deps.key_source)
     app.register_blueprint(health_blueprint(title))
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal
 
-from flask import current_app
-
 from .errors import ProblemError, validation_error
 
 # What Paystack settles (and the Storefront resource allows): an ISO 4217 code, amounts in its minor unit.
@@ -19,7 +17,9 @@ Currency = Literal["NGN", "GHS", "ZAR", "KES", "USD"]
 
 def shop_currency() -> Currency:
     """The currency of the Storefront this request runs in (CommonSettings.storefront_currency)."""
-    currency: Currency = current_app.extensions["storefront"].settings.storefront_currency
+    from .dependencies import Dependencies, current  # settings imports Currency from here: no cycle at import
+
+    currency: Currency = current(Dependencies).settings.storefront_currency
     return currency
 
 

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from .dependencies import Dependencies, current
 from .errors import unavailable
 from .observability import metrics_response
 from .openapi import build_spec
@@ -25,7 +26,7 @@ def health_blueprint(title: str) -> Blueprint:
 
     @blueprint.get("/readyz")
     def readyz() -> Response:
-        db = current_app.extensions["storefront"].db
+        db = current(Dependencies).db
         try:
             db.session.execute(text("SELECT 1"))
         except SQLAlchemyError as error:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -11,6 +13,8 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import MetaData, create_engine, pool, text
 from sqlalchemy.exc import OperationalError
+
+from .dependencies import Dependencies, current
 
 ENV_DIR = Path(__file__).parent / "alembic"
 
@@ -27,15 +31,29 @@ def alembic_config(database_url: str, versions_dir: Path, metadata: MetaData) ->
     return config
 
 
+MIGRATIONS_EXTENSION = "storefront.migrations"
+
+
+@dataclass(frozen=True)
+class MigrationPlan:
+    versions_dir: Path
+    after_migrate: Callable[[], None] | None = None
+
+
+def _plan(app: Flask) -> MigrationPlan:
+    plan: MigrationPlan = app.extensions[MIGRATIONS_EXTENSION]
+    return plan
+
+
 def _config_for(app: Flask) -> Config:
-    settings = app.extensions["storefront"]
-    return alembic_config(app.config["SQLALCHEMY_DATABASE_URI"], settings.versions_dir, settings.db.metadata)
+    return alembic_config(app.config["SQLALCHEMY_DATABASE_URI"], _plan(app).versions_dir,
+                          current(Dependencies, app).db.metadata)
 
 
 def upgrade(app: Flask) -> None:
     """Migrate to head, then run the service's after_migrate step (inside the lock on PostgreSQL)."""
     database_url = app.config["SQLALCHEMY_DATABASE_URI"]
-    after_migrate = app.extensions["storefront"].after_migrate or (lambda: None)
+    after_migrate = _plan(app).after_migrate or (lambda: None)
     if not database_url.startswith("postgresql"):
         command.upgrade(_config_for(app), "head")
         after_migrate()
@@ -81,8 +99,8 @@ def wait_for_database(database_url: str, timeout: float) -> None:
 @with_appcontext
 def migrate_command() -> None:
     """Apply every migration of this service, then its after_migrate step (the chart's migration Job runs this)."""
-    context = current_app.extensions["storefront"]
-    wait_for_database(current_app.config["SQLALCHEMY_DATABASE_URI"], context.settings.migrate_wait_seconds)
+    settings = current(Dependencies).settings
+    wait_for_database(current_app.config["SQLALCHEMY_DATABASE_URI"], settings.migrate_wait_seconds)
     upgrade(current_app)
 
 

@@ -6,12 +6,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from demo_app import create_app, db
+from services.common.tests.demo_app import create_app, db
 from storefront_common.settings import CommonSettings
 from storefront_common.testing.databases import fresh_database, truncate_all
 from storefront_common.testing.tokens import TEST_ISSUER
 
-pytest_plugins = ["storefront_common.testing.plugin"]
 
 
 @pytest.fixture(scope="session")

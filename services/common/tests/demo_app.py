@@ -11,8 +11,9 @@ from sqlalchemy import String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storefront_common.app import create_service_app
-from storefront_common.auth import KeySource, auth_required, current_user_id
+from storefront_common.auth import auth_required, current_user_id
 from storefront_common.db import make_db, uuid_pk
+from storefront_common.dependencies import Dependencies, Overrides, remote_jwks
 from storefront_common.errors import ProblemError
 from storefront_common.idempotency import IdempotencyRecordMixin, idempotent
 from storefront_common.openapi import operation
@@ -82,6 +83,7 @@ def boom() -> None:
     raise RuntimeError("password=hunter2 at /srv/secret.py line 3")
 
 
-def create_app(settings: CommonSettings, key_source: KeySource | None = None) -> Flask:
-    return create_service_app(settings, db, versions_dir=Path(__file__).parent, blueprints=[blueprint],
-                              title="Demo API", key_source=key_source)
+def create_app(settings: CommonSettings, **overrides: Any) -> Flask:
+    given = Overrides(Dependencies, overrides)
+    deps = Dependencies(settings=settings, db=db, key_source=given.get("key_source", lambda: remote_jwks(settings)))
+    return create_service_app(deps, versions_dir=Path(__file__).parent, blueprints=[blueprint], title="Demo API")

@@ -7,7 +7,7 @@ import logging
 import pytest
 from flask.testing import FlaskClient
 
-from demo_app import create_app
+from services.common.tests.demo_app import create_app
 from storefront_common.logging_setup import log_handler
 from storefront_common.settings import CommonSettings
 from storefront_common.testing.servers import free_port

@@ -8,7 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from demo_app import Note, db
+from services.common.tests.demo_app import Note, db
 from storefront_common.testing.servers import serve_wsgi
 from storefront_common.testing.tokens import TokenFactory
 

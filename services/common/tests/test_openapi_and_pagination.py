@@ -5,7 +5,7 @@ import uuid
 from flask import Flask
 from flask.testing import FlaskClient
 
-from demo_app import Note, db
+from services.common.tests.demo_app import Note, db
 
 
 def test_openapi_documents_paths_bodies_and_security(client: FlaskClient) -> None:

@@ -21,7 +21,6 @@ from storefront_common.testing.databases import fresh_database
 from storefront_common.testing.servers import free_port, serve_wsgi
 from storefront_common.testing.tokens import TEST_ISSUER, TokenFactory
 
-pytest_plugins = ["storefront_common.testing.plugin"]
 PAYSTACK_SECRET = "sk_test_orders_suite"
 
 

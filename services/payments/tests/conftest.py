@@ -29,7 +29,6 @@ from storefront_payments.extensions import db
 from storefront_payments.ledger import check_ledger
 from storefront_payments.settings import Settings
 
-pytest_plugins = ["storefront_common.testing.plugin"]
 
 SECRET_KEY = "sk_test_payments_suite_0123456789"
 ACCOUNT = {"account_number": "0123456789", "bank_code": "058"}  # a bank account the simulator resolves

@@ -15,7 +15,6 @@ from storefront_products.app import create_app
 from storefront_products.extensions import catalog_reads, db
 from storefront_products.settings import Settings
 
-pytest_plugins = ["storefront_common.testing.plugin"]
 
 
 @pytest.fixture(scope="session")

@@ -26,7 +26,6 @@ from storefront_users.extensions import db
 from storefront_users.keys import public_jwk, thumbprint
 from storefront_users.settings import Settings
 
-pytest_plugins = ["storefront_common.testing.plugin"]
 
 ADMIN_EMAIL = "root@storefront.test"
 ADMIN_PASSWORD = "admin-password-1"

@@ -6,6 +6,8 @@ from contextlib import contextmanager
 
 from flask import Flask
 
+from ..dependencies import Dependencies, current
+
 
 @contextmanager
 def configured_currency(app: Flask, currency: str) -> Iterator[None]:
@@ -14,7 +16,7 @@ def configured_currency(app: Flask, currency: str) -> Iterator[None]:
     A product or cart line made inside the block is what a shop holds after its currency changed: in a
     currency its services no longer settle.
     """
-    settings = app.extensions["storefront"].settings
+    settings = current(Dependencies, app).settings
     previous = settings.storefront_currency
     settings.storefront_currency = currency
     try:

@@ -11,6 +11,7 @@ from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import Connection, Engine, make_url
 
+from ..dependencies import Dependencies, current
 from ..migrations import upgrade
 
 
@@ -43,7 +44,7 @@ def migrated(app: Flask) -> Iterator[Flask]:
         upgrade(app)
     yield app
     with app.app_context():
-        app.extensions["storefront"].db.engine.dispose()
+        current(Dependencies, app).db.engine.dispose()
 
 
 @contextmanager
@@ -65,7 +66,7 @@ def recorded_statements(app: Flask, words: int = 3, transactions: bool = False) 
     if transactions:
         listeners.update({"commit": ending("COMMIT"), "rollback": ending("ROLLBACK")})
     with app.app_context():
-        engine = app.extensions["storefront"].db.engine
+        engine = current(Dependencies, app).db.engine
     for name, listener in listeners.items():
         event.listen(engine, name, listener)
     try:

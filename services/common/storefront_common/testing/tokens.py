@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask, jsonify
 from jwt.algorithms import RSAAlgorithm
 
+from ..client import ServiceTokenProvider
 from ..timeutil import utcnow
 
 TEST_ISSUER = "http://storefront.test"
@@ -67,3 +68,17 @@ def jwks_app(keys: list[SigningKey]) -> Flask:
         return jsonify(keys=[key.jwk() for key in keys])
 
     return app
+
+
+class SignedServiceTokens(ServiceTokenProvider):
+    """Service tokens for `service` signed by the test key, as the users service would issue them."""
+
+    def __init__(self, factory: TokenFactory, service: str) -> None:
+        self.factory = factory
+        self.service = service
+
+    def token(self) -> str:
+        return self.factory.token(f"svc:{self.service}", ["service"])
+
+    def invalidate(self) -> None:
+        pass

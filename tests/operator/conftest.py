@@ -23,7 +23,6 @@ from storefront_common.testing.postgres import PostgresServer
 from storefront_dev.controlplane import ControlPlane
 from storefront_operator.kube import DEPLOYMENT, SECRET, STOREFRONT, Kube, KubeError, ResourceKind
 
-pytest_plugins = ["storefront_dev.pytest_controlplane"]
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 CRD_PATH = REPOSITORY / "k8s" / "crds" / "storefront.yaml"
