@@ -14,12 +14,11 @@ from storefront_common.db import autocommit, insert_on_conflict
 from storefront_common.errors import conflict, not_found
 from storefront_common.timeutil import utcnow
 
-from .catalog import CatalogProduct, catalog
-from .extensions import db
+from .catalog import CatalogProduct
+from .dependencies import db, deps
 from .models import MAX_LINE_QUANTITY, Cart, CartCheckout, CartItem
 from .pricing import Line, empty_cart, price_cart
 from .schemas import CartOut
-from .settings import current_settings
 
 Products = dict[uuid.UUID, CatalogProduct]
 # Decides, from the locked lines, the product's new quantity (0 removes its line); None when nothing changes.
@@ -68,14 +67,14 @@ class _Stored:
 
 
 def _cutoff(now: datetime) -> datetime:
-    return now - timedelta(seconds=current_settings().cart_ttl_seconds)
+    return now - timedelta(seconds=deps().settings.cart_ttl_seconds)
 
 
 def view_cart(user_id: uuid.UUID) -> CartOut:
     stored = _read(user_id, utcnow())
     if stored is None:
         return empty_cart(shop_currency())
-    products = catalog().lookup({line.product_id for line in stored.lines})
+    products = deps().catalog.lookup({line.product_id for line in stored.lines})
     return price_cart(stored.lines, products, stored.updated_at, shop_currency())
 
 
@@ -152,7 +151,7 @@ def take_out_order(user_id: uuid.UUID, order_id: uuid.UUID, bought: list[Line]) 
 def purge_expired(now: datetime | None = None) -> int:
     """Delete expired carts in batches; returns how many went."""
     cutoff = _cutoff(now or utcnow())
-    batch_size = current_settings().purge_batch_size
+    batch_size = deps().settings.purge_batch_size
     purged = 0
     while True:
         batch = select(Cart.id).where(Cart.updated_at <= cutoff).limit(batch_size)
@@ -190,7 +189,7 @@ def _change(user_id: uuid.UUID, product_id: uuid.UUID, change: Change, *, look_u
     wanted = {line.product_id for line in stored.lines} if stored else set()
     if look_up_product:
         wanted.add(product_id)
-    products = catalog().lookup(wanted)  # no connection held, let alone a lock, while products answers
+    products = deps().catalog.lookup(wanted)  # no connection held, let alone a lock, while products answers
     if stored is None and look_up_product:
         first = _start_cart(user_id, product_id, change, products, now)
         if first is not None:
@@ -200,7 +199,7 @@ def _change(user_id: uuid.UUID, product_id: uuid.UUID, change: Change, *, look_u
         lines = [] if previous is None else _locked_lines(connection, cart_id)
         late = {line.product_id for line in lines} - wanted
         if late:  # a concurrent request added lines after our lookup: price those too
-            products = {**products, **catalog().lookup(late)}
+            products = {**products, **deps().catalog.lookup(late)}
         quantity = change(lines, products)
         if quantity is None:
             return price_cart(lines, products, previous, currency)
@@ -302,7 +301,7 @@ def _purchasable(products: Products, product_id: uuid.UUID) -> CatalogProduct:
 
 
 def _check_room(lines: list[Line]) -> None:
-    limit = current_settings().cart_max_lines
+    limit = deps().settings.cart_max_lines
     if len(lines) >= limit:
         raise conflict(f"A cart holds at most {limit} different products.")
 

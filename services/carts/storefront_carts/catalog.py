@@ -4,7 +4,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 
-from flask import current_app
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from storefront_common.client import ServiceClient, malformed_answer, unusable_answer
@@ -59,8 +58,3 @@ class Catalog:
         asked = set(ids)
         return {product.id: product for product in items if product.id in asked}
 
-
-def catalog() -> Catalog:
-    found = current_app.extensions["carts.catalog"]
-    assert isinstance(found, Catalog)
-    return found

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from storefront_common.db import UTCDateTime, created_at_column, uuid_pk
 
-from .extensions import db
+from .dependencies import db
 
 MAX_LINE_QUANTITY = 1000
 

@@ -1,7 +1,6 @@
 """The carts service's environment variables (on top of CommonSettings)."""
 from __future__ import annotations
 
-from flask import current_app
 from pydantic import Field
 
 from storefront_common.settings import CommonSettings
@@ -17,8 +16,3 @@ class Settings(CommonSettings):
     purge_batch_size: int = Field(default=1000, ge=1,
                                   description="Expired carts deleted per transaction by purge-expired-carts")
 
-
-def current_settings() -> Settings:
-    settings = current_app.extensions["storefront"].settings
-    assert isinstance(settings, Settings)
-    return settings

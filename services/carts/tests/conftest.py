@@ -12,28 +12,16 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from storefront_carts.app import create_app
-from storefront_carts.extensions import db
+from storefront_carts.dependencies import CartsDependencies, db
 from storefront_carts.settings import Settings
-from storefront_common.client import ServiceTokenProvider
+from storefront_common.dependencies import current
 from storefront_common.testing.databases import fresh_database, migrated, truncate_all
 from storefront_common.testing.servers import serve_wsgi
-from storefront_common.testing.tokens import TEST_ISSUER, TokenFactory
+from storefront_common.testing.tokens import TEST_ISSUER, SignedServiceTokens, TokenFactory
 from storefront_products.app import create_app as create_products_app
 from storefront_products.settings import Settings as ProductsSettings
 
 
-
-class SignedServiceTokens(ServiceTokenProvider):
-    """Service tokens signed by the test key, as the users service would issue them to carts."""
-
-    def __init__(self, factory: TokenFactory) -> None:
-        self.factory = factory
-
-    def token(self) -> str:
-        return self.factory.token("svc:carts", ["service"])
-
-    def invalidate(self) -> None:
-        pass
 
 
 class RequestLog:
@@ -130,18 +118,18 @@ def carts_database(postgres_admin_url: str) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def app(carts_database: str, jwks_url: str, products: Products, tokens: TokenFactory) -> Iterator[Flask]:
     with migrated(create_app(carts_settings(carts_database, jwks_url, products.base_url),
-                             service_tokens=SignedServiceTokens(tokens))) as app:
+                             tokens=SignedServiceTokens(tokens, "carts"))) as app:
         yield app
 
 
 @pytest.fixture()
 def settings(app: Flask) -> Iterator[Settings]:
     """The running app's settings; a test may change them, they are restored afterwards."""
-    current: Settings = app.extensions["storefront"].settings
-    saved = current.model_dump()
-    yield current
+    running = current(CartsDependencies, app).settings
+    saved = running.model_dump()
+    yield running
     for name, value in saved.items():
-        setattr(current, name, value)
+        setattr(running, name, value)
 
 
 @pytest.fixture()

@@ -7,8 +7,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from conftest import Products
-from storefront_carts.extensions import db
+from services.carts.tests.conftest import Products
+from storefront_carts.dependencies import db
 from storefront_carts.models import Cart, CartItem
 from storefront_carts.settings import Settings
 from storefront_common.testing.currency import configured_currency

@@ -2,16 +2,16 @@ from __future__ import annotations
 
 import uuid
 
-from conftest import Products, SignedServiceTokens, carts_settings
+from services.carts.tests.conftest import Products, carts_settings
 from storefront_carts.catalog import Catalog
 from storefront_common.client import ServiceClient
-from storefront_common.testing.tokens import TokenFactory
+from storefront_common.testing.tokens import SignedServiceTokens, TokenFactory
 
 
 def test_lookups_beyond_the_products_limit_are_split(products: Products, tokens: TokenFactory,
                                                      jwks_url: str) -> None:
     settings = carts_settings("sqlite://", jwks_url, products.base_url)
-    catalog = Catalog(ServiceClient("products", products.base_url, settings, SignedServiceTokens(tokens)))
+    catalog = Catalog(ServiceClient("products", products.base_url, settings, SignedServiceTokens(tokens, "carts")))
     real = uuid.UUID(products.product("Real", price=42, stock=3))
     retired = uuid.UUID(products.product("Retired", price=1))
     products.deactivate(retired)

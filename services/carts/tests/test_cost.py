@@ -6,7 +6,7 @@ import uuid
 from flask import Flask
 from flask.testing import FlaskClient
 
-from conftest import Products
+from services.carts.tests.conftest import Products
 from storefront_common.testing.databases import recorded_statements
 from storefront_common.testing.tokens import TokenFactory
 

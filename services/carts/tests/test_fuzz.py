@@ -6,7 +6,7 @@ from collections.abc import Callable
 from flask import Flask
 from flask.testing import FlaskClient
 
-from conftest import Products
+from services.carts.tests.conftest import Products
 from storefront_common.testing.fuzz import FuzzReport, fuzz_service, token_callers
 from storefront_common.testing.servers import serve_wsgi
 from storefront_common.testing.tokens import TokenFactory

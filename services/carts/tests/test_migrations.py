@@ -11,19 +11,19 @@ from alembic.migration import MigrationContext
 from flask import Flask
 from sqlalchemy import inspect, text
 
-from conftest import Products, SignedServiceTokens, carts_settings
+from services.carts.tests.conftest import Products, carts_settings
 from storefront_carts.app import VERSIONS_DIR, create_app
-from storefront_carts.extensions import db
+from storefront_carts.dependencies import db
 from storefront_common.migrations import alembic_config, upgrade
 from storefront_common.testing.databases import fresh_database
 from storefront_common.testing.servers import serve_wsgi
-from storefront_common.testing.tokens import TokenFactory
+from storefront_common.testing.tokens import SignedServiceTokens, TokenFactory
 
 TABLES = {"alembic_version", "carts", "cart_items", "cart_checkouts"}
 
 
 def migrated_app(database_url: str, jwks_url: str, products_url: str, tokens: TokenFactory) -> Flask:
-    app = create_app(carts_settings(database_url, jwks_url, products_url), service_tokens=SignedServiceTokens(tokens))
+    app = create_app(carts_settings(database_url, jwks_url, products_url), tokens=SignedServiceTokens(tokens, "carts"))
     with app.app_context():
         upgrade(app)
     return app

@@ -9,10 +9,11 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
-from conftest import Products, SignedServiceTokens, carts_settings
+from services.carts.tests.conftest import Products, carts_settings
 from storefront_carts.app import create_app
+from storefront_carts.dependencies import db
 from storefront_common.testing.servers import free_port, serve_wsgi
-from storefront_common.testing.tokens import TokenFactory
+from storefront_common.testing.tokens import SignedServiceTokens, TokenFactory
 
 
 @pytest.fixture()
@@ -21,10 +22,10 @@ def products_down(app: Flask, client: FlaskClient, carts_database: str, jwks_url
     """A second carts app on the same database whose products service does not answer."""
     settings = carts_settings(carts_database, jwks_url, f"http://127.0.0.1:{free_port()}", http_retries=1,
                               http_connect_timeout=0.5)
-    broken = create_app(settings, service_tokens=SignedServiceTokens(tokens))
+    broken = create_app(settings, tokens=SignedServiceTokens(tokens, "carts"))
     yield broken.test_client()
     with broken.app_context():
-        broken.extensions["storefront"].db.engines[None].dispose()
+        db.engines[None].dispose()
 
 
 def test_products_down_is_503_with_retry_after(client: FlaskClient, products_down: FlaskClient,

@@ -6,7 +6,7 @@ import uuid
 from storefront_common.auth import current_user_id, has_role
 from storefront_common.errors import ProblemError, not_found
 
-from .extensions import db
+from .dependencies import db
 from .models import Order
 
 

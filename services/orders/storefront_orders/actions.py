@@ -6,7 +6,7 @@ import uuid
 from storefront_common.errors import ProblemError, conflict
 
 from . import escrow, fulfilment
-from .extensions import db
+from .dependencies import db
 from .models import Order, OrderStatus, PaymentStatus
 from .status import can_move, move, set_fields
 

@@ -24,7 +24,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import TextClause, bindparam, insert, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
@@ -37,10 +36,9 @@ from storefront_common.errors import ProblemError, conflict, validation_error
 from storefront_common.timeutil import utcnow
 
 from . import escrow, fulfilment
-from .clients import InsufficientFunds, InsufficientStock, Payment, Reservation, ReservationGone, clients
-from .extensions import db, end_transaction
+from .clients import InsufficientFunds, InsufficientStock, Payment, Reservation, ReservationGone
+from .dependencies import db, deps, end_transaction
 from .models import Order, OrderItem, OrderStatus, PaymentStatus, ReservationState
-from .settings import Settings
 from .status import move, set_fields
 
 logger = logging.getLogger("storefront.orders.checkout")
@@ -94,10 +92,6 @@ def reservation_key(order_id: uuid.UUID, attempt: int) -> uuid.UUID:
     return order_id if attempt == 0 else uuid.uuid5(order_id, f"attempt-{attempt}")
 
 
-def _settings() -> Settings:
-    return current_app.extensions["storefront"].settings  # type: ignore[no-any-return]
-
-
 def run(request: CheckoutRequest) -> Order:
     order = _find(request.order_id)
     # A recorded order is what the buyer checked out; a cart edited since does not change it.
@@ -106,7 +100,7 @@ def run(request: CheckoutRequest) -> Order:
         return order
     lines = recorded or _cart_lines(request.user_id)
     # Access tokens carry the (unchangeable) email; older tokens without it cost one call to users.
-    email = request.email_claim or clients().users.email(request.bearer)
+    email = request.email_claim or deps().users.email(request.bearer)
     reservation, attempt = _reserve(request, order, lines)
     order = _record(request, order, reservation, attempt, lines)
     payment = _pay(order, email)
@@ -127,7 +121,7 @@ def _already_decided(order: Order) -> bool:
 
 
 def _cart_lines(user_id: uuid.UUID) -> list[tuple[uuid.UUID, int]]:
-    lines = clients().carts.lines(user_id)
+    lines = deps().carts.lines(user_id)
     if not lines:
         raise validation_error([{"field": "cart", "message": "The cart is empty."}], "The cart is empty.")
     return lines
@@ -140,8 +134,8 @@ def _reserve(request: CheckoutRequest, order: Order | None,
     end_transaction()
     for attempt in range(attempt, attempt + MAX_RESERVATION_ATTEMPTS):
         try:
-            return clients().products.reserve(reservation_key(request.order_id, attempt), lines,
-                                              _settings().reservation_ttl_seconds), attempt
+            return deps().products.reserve(reservation_key(request.order_id, attempt), lines,
+                                              deps().settings.reservation_ttl_seconds), attempt
         except ReservationGone as gone:
             # Expired or released under this key, or held by a crashed attempt for a cart edited since:
             # the units of the latter go back, and the next attempt number reserves afresh.
@@ -237,7 +231,7 @@ def _attach(order_row: dict[str, Any], item_rows: list[dict[str, Any]]) -> Order
 
 def _give_back(reservation_id: uuid.UUID) -> None:
     try:
-        clients().products.release(reservation_id)
+        deps().products.release(reservation_id)
     except DependencyFailed:
         logger.warning("reservation left to expire", extra={"reservation_id": str(reservation_id)})
 
@@ -249,7 +243,7 @@ def _pay(order: Order, email: str) -> Payment:
             "currency": order.currency, "method": order.payment_method, "splits": escrow.splits(order)}
     end_transaction()
     try:
-        return clients().payments.pay(body)
+        return deps().payments.pay(body)
     except InsufficientFunds:
         _cancel(order, PaymentStatus.FAILED)
         raise ProblemError(402, "The wallet balance is too low for this order; nothing was charged.",

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import with_appcontext
 
+from .dependencies import deps
 from .expiry import sweep
 
 
@@ -13,7 +14,7 @@ from .expiry import sweep
 def expire_unpaid_orders_command() -> None:
     """Cancel orders unpaid after PAYMENT_TIMEOUT_SECONDS (stock released), then retry any commit,
     release, cart clear, refund or escrow release that a dependency outage left undone."""
-    settings = current_app.extensions["storefront"].settings
+    settings = deps().settings
     report = sweep(settings.payment_timeout_seconds)
     click.echo(f"expired={report.expired} finished={report.finished} deferred={report.deferred}")
 

@@ -3,31 +3,14 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
-
-from storefront_common.client import ServiceClient, ServiceResponse, ServiceTokenProvider, answer_failure
+from storefront_common.client import ServiceClient, ServiceResponse, answer_failure
 from storefront_common.errors import ProblemError
-
-from .settings import Settings
 
 logger = logging.getLogger("storefront.orders.clients")
 
-
-class StaticTokenSource(ServiceTokenProvider):
-    """Service tokens from a callable (tests inject one; production fetches client credentials)."""
-
-    def __init__(self, fetch: Callable[[], str]) -> None:
-        self._fetch_token = fetch
-
-    def token(self) -> str:
-        return self._fetch_token()
-
-    def invalidate(self) -> None:
-        pass
 
 
 @dataclass(frozen=True)
@@ -229,24 +212,3 @@ class PaymentsClient:
         if response.status_code not in (200, 201):
             raise answer_failure("payments", response)
 
-
-@dataclass
-class Clients:
-    carts: CartsClient
-    products: ProductsClient
-    users: UsersClient
-    payments: PaymentsClient
-
-
-def make_clients(settings: Settings, tokens: ServiceTokenProvider) -> Clients:
-    def client(name: str, url: str) -> ServiceClient:
-        return ServiceClient(name, url, settings, tokens)
-
-    return Clients(carts=CartsClient(client("carts", settings.carts_url)),
-                   products=ProductsClient(client("products", settings.products_url)),
-                   users=UsersClient(client("users", settings.users_url)),
-                   payments=PaymentsClient(client("payments", settings.payments_url)))
-
-
-def clients() -> Clients:
-    return current_app.extensions["orders_clients"]  # type: ignore[no-any-return]

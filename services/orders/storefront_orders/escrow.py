@@ -7,8 +7,7 @@ from typing import Any
 
 from storefront_common.client import DependencyFailed
 
-from .clients import clients
-from .extensions import end_transaction
+from .dependencies import deps, end_transaction
 from .models import Order, OrderStatus
 from .status import set_fields
 
@@ -30,7 +29,7 @@ def release(order: Order) -> bool:
     order_id, shares = order.id, splits(order)
     end_transaction()
     try:
-        clients().payments.release_escrow(order_id, shares)
+        deps().payments.release_escrow(order_id, shares)
     except DependencyFailed:
         logger.warning("escrow release deferred", extra={"order_id": str(order_id)})
         return False

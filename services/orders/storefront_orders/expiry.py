@@ -11,7 +11,7 @@ from sqlalchemy import and_, or_, select
 from storefront_common.timeutil import utcnow
 
 from . import escrow, fulfilment
-from .extensions import db
+from .dependencies import db
 from .models import Order, OrderStatus, PaymentStatus, ReservationState
 from .status import move
 

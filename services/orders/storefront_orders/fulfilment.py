@@ -10,8 +10,7 @@ from typing import Any
 
 from storefront_common.client import DependencyFailed
 
-from .clients import clients
-from .extensions import db, end_transaction
+from .dependencies import db, deps, end_transaction
 from .models import Order, OrderStatus, PaymentStatus, ReservationState
 from .status import set_fields
 
@@ -33,10 +32,10 @@ def finish_paid(order: Order) -> bool:
     done: dict[str, Any] = {}  # recorded in one UPDATE, whatever got done before a dependency failed
     try:
         if commit_due and reservation_id is not None:
-            kept = clients().products.commit(reservation_id)
+            kept = deps().products.commit(reservation_id)
             done["reservation_state"] = ReservationState.COMMITTED if kept else ReservationState.LOST
         if clear_due:
-            clients().carts.take_out(user_id, order_id, bought)
+            deps().carts.take_out(user_id, order_id, bought)
             done["cart_cleared"] = True
     except DependencyFailed:
         logger.warning("paid order follow-up deferred", extra={"order_id": str(order_id)})
@@ -53,7 +52,7 @@ def release_reservation(order: Order) -> bool:
         return True
     end_transaction()
     try:
-        clients().products.release(reservation_id)
+        deps().products.release(reservation_id)
     except DependencyFailed:
         logger.warning("reservation release deferred", extra={"order_id": str(order_id)})
         return False
@@ -69,7 +68,7 @@ def restock(order: Order) -> bool:
         return True
     end_transaction()
     try:
-        returned = clients().products.take_back(reservation_id)
+        returned = deps().products.take_back(reservation_id)
     except DependencyFailed:
         logger.warning("restock skipped: products unavailable", extra={"order_id": str(order_id)})
         return True  # best effort: the sale stands, as it would if products refused
@@ -95,7 +94,7 @@ def refund(order: Order) -> bool:
     order_id = order.id
     end_transaction()
     try:
-        status = clients().payments.refund(order_id)
+        status = deps().payments.refund(order_id)
     except DependencyFailed:
         logger.warning("refund deferred", extra={"order_id": str(order_id)})
         return False

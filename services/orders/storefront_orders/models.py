@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from storefront_common.db import created_at_column, updated_at_column
 from storefront_common.idempotency import IdempotencyRecordMixin
 
-from .extensions import db
+from .dependencies import db
 
 
 class OrderStatus(StrEnum):

@@ -12,7 +12,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from storefront_common.db import own_transaction
 from storefront_common.timeutil import utcnow
 
-from .extensions import db
+from .dependencies import db
 from .models import Order, OrderStatus
 
 # Every order write returns the whole row, so the loaded order can be brought up to date without a re-read.

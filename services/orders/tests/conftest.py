@@ -17,9 +17,10 @@ import jwt
 import pytest
 from flask import Flask, jsonify, request
 
+from storefront_common.dependencies import Dependencies, current
 from storefront_common.testing.databases import fresh_database
 from storefront_common.testing.servers import free_port, serve_wsgi
-from storefront_common.testing.tokens import TEST_ISSUER, TokenFactory
+from storefront_common.testing.tokens import TEST_ISSUER, SignedServiceTokens, TokenFactory
 
 PAYSTACK_SECRET = "sk_test_orders_suite"
 
@@ -94,7 +95,6 @@ def platform(postgres_admin_url: str, jwks_url: str, tokens: TokenFactory) -> It
     from storefront_dev.paystack_sim import SimulatorConfig
     from storefront_dev.paystack_sim import create_app as create_paystack
     from storefront_orders.app import create_app as create_orders
-    from storefront_orders.clients import StaticTokenSource
     from storefront_orders.settings import Settings as OrdersSettings
     from storefront_payments.app import create_app as create_payments
     from storefront_payments.settings import Settings as PaymentsSettings
@@ -105,21 +105,18 @@ def platform(postgres_admin_url: str, jwks_url: str, tokens: TokenFactory) -> It
     urls = {f"{name}_url": f"http://127.0.0.1:{port}" for name, port in ports.items() if name != "paystack"}
     paystack_url = f"http://127.0.0.1:{ports['paystack']}"
 
-    def service_tokens(name: str) -> StaticTokenSource:
-        return StaticTokenSource(lambda: tokens.token(f"svc:{name}", ["service"]))
-
     with ExitStack() as stack:
         database = {name: stack.enter_context(fresh_database(postgres_admin_url, f"orders_suite_{name}"))
                     for name in ("products", "carts", "orders", "payments")}
         common = {name: common_settings(jwks_url, database.get(name, ""), urls) for name in database}
         products_app = create_products(ProductsSettings(**common["products"]))
-        carts_app = create_carts(CartsSettings(**common["carts"]), service_tokens=service_tokens("carts"))
+        carts_app = create_carts(CartsSettings(**common["carts"]), tokens=SignedServiceTokens(tokens, "carts"))
         payments_app = create_payments(PaymentsSettings(
             **common["payments"], paystack_base_url=paystack_url, paystack_secret_key=PAYSTACK_SECRET,
-            paystack_callback_url=f"{urls['payments_url']}/api/v1/payments/paystack/callback"))
-        _inject_payments_tokens(payments_app, service_tokens("payments"))
+            paystack_callback_url=f"{urls['payments_url']}/api/v1/payments/paystack/callback"),
+            tokens=SignedServiceTokens(tokens, "payments"))
         orders_app = create_orders(OrdersSettings(**common["orders"], payment_timeout_seconds=1800),
-                                   service_tokens=lambda: tokens.token("svc:orders", ["service"]))
+                                   tokens=SignedServiceTokens(tokens, "orders"))
         paystack_app = create_paystack(SimulatorConfig(
             secret_key=PAYSTACK_SECRET, webhook_url=f"{urls['payments_url']}/api/v1/payments/paystack/webhook",
             public_url=paystack_url))
@@ -136,19 +133,13 @@ def platform(postgres_admin_url: str, jwks_url: str, tokens: TokenFactory) -> It
             "products": products_app, "carts": carts_app, "payments": payments_app}, **servers)
         for app in (orders_app, products_app, carts_app, payments_app):
             with app.app_context():
-                app.extensions["storefront"].db.engine.dispose()
+                current(Dependencies, app).db.engine.dispose()
 
-
-def _inject_payments_tokens(app: Flask, source: Any) -> None:
-    # The payments factory builds its own client-credentials provider; point its clients at test tokens.
-    dependencies = app.extensions["payments"]
-    for client in (dependencies.users, dependencies.orders):
-        client.tokens = source
 
 
 @pytest.fixture()
 def shop(platform: Platform) -> Iterator[Any]:
-    from shop import Shop
+    from services.orders.tests.shop import Shop
 
     yield Shop(platform)
 

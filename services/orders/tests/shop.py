@@ -9,7 +9,7 @@ from typing import Any
 
 import requests
 
-from conftest import Platform
+from services.orders.tests.conftest import Platform
 from storefront_common.testing.currency import configured_currency
 
 ADDRESS = {"line1": "12 Marina Road", "city": "Lagos", "state": "Lagos", "country": "NG",

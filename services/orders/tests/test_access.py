@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import requests
 
-from shop import Shop
+from services.orders.tests.shop import Shop
 
 
 def test_scopes_and_who_may_read_an_order(shop: Shop) -> None:

@@ -5,8 +5,8 @@ import uuid
 
 import requests
 
-from conftest import Platform
-from shop import Shop, User
+from services.orders.tests.conftest import Platform
+from services.orders.tests.shop import Shop, User
 from storefront_common.testing.databases import recorded_statements
 from storefront_orders.schemas import OrderOut
 

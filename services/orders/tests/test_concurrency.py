@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from shop import Shop
+from services.orders.tests.shop import Shop
 
 BUYERS = 50
 UNITS = 10

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-from conftest import Platform
-from shop import Shop
+from services.orders.tests.conftest import Platform
+from services.orders.tests.shop import Shop
 from storefront_common.timeutil import utcnow
-from storefront_orders.extensions import db
+from storefront_orders.dependencies import db
 from storefront_orders.models import Order
 
 

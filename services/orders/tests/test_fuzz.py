@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from conftest import Platform
-from shop import Shop
+from services.orders.tests.conftest import Platform
+from services.orders.tests.shop import Shop
 from storefront_common.testing.fuzz import FuzzReport, fuzz_service, token_callers
 
 OPERATIONS = 6

@@ -5,7 +5,7 @@ from typing import Any
 
 import requests
 
-from shop import Shop, User
+from services.orders.tests.shop import Shop, User
 
 
 def paid_order(shop: Shop, vendor: User, *, price: int = 5_000, quantity: int = 2) -> tuple[User, dict[str, Any]]:

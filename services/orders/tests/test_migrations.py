@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, inspect
 from storefront_common.migrations import alembic_config
 from storefront_common.testing.databases import fresh_database
 from storefront_orders.app import VERSIONS_DIR
-from storefront_orders.extensions import db
+from storefront_orders.dependencies import db
 
 TABLES = {"orders", "order_items", "idempotency_keys", "alembic_version"}
 

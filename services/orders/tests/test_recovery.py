@@ -8,11 +8,13 @@ from typing import Any
 import pytest
 import requests
 
-from conftest import Platform
-from shop import Shop
+from services.orders.tests.conftest import Platform
+from services.orders.tests.shop import Shop
+from services.orders.tests.test_expiry import backdate, run_job
 from storefront_common.client import DependencyUnavailable
+from storefront_common.dependencies import current
 from storefront_orders import checkout
-from test_expiry import backdate, run_job
+from storefront_orders.dependencies import OrdersDependencies
 
 
 class Crash(Exception):
@@ -52,7 +54,7 @@ def succeed_then_lose_the_answer(original: Callable[..., Any]) -> Callable[..., 
 
 
 def payments_client(platform: Platform) -> Any:
-    return platform.orders_app.extensions["orders_clients"].payments
+    return current(OrdersDependencies, platform.orders_app).payments
 
 
 @pytest.mark.parametrize("where", ["after reserving", "after recording"])

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from conftest import Platform
-from shop import Shop, User
+from services.orders.tests.conftest import Platform
+from services.orders.tests.shop import Shop, User
 from storefront_common.testing.logs import captured_log
 
 NAIRA_ONLY = "this shop sells and settles in NGN only."

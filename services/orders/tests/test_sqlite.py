@@ -6,16 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Platform, Server, common_settings
-from shop import Shop
+from services.orders.tests.conftest import Platform, Server, common_settings
+from services.orders.tests.shop import Shop
+from storefront_common.testing.tokens import SignedServiceTokens
 from storefront_orders.app import create_app
+from storefront_orders.dependencies import db
 from storefront_orders.settings import Settings
 
 
 @pytest.fixture()
 def sqlite_shop(platform: Platform, shop: Shop, tmp_path: Path, jwks_url: str) -> Iterator[Shop]:
     settings = Settings(**common_settings(jwks_url, f"sqlite:///{tmp_path / 'orders.db'}", platform.urls()))
-    app = create_app(settings, service_tokens=lambda: shop.tokens.token("svc:orders", ["service"]))
+    app = create_app(settings, tokens=SignedServiceTokens(shop.tokens, "orders"))
     server = Server(app)
     server.start()
     original = platform.orders
@@ -26,7 +28,7 @@ def sqlite_shop(platform: Platform, shop: Shop, tmp_path: Path, jwks_url: str) -
         platform.orders = original
         server.stop()
         with app.app_context():
-            app.extensions["storefront"].db.engine.dispose()
+            db.engine.dispose()
 
 
 def test_checkout_cancel_and_delivery_on_sqlite(sqlite_shop: Shop) -> None:

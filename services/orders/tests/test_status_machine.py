@@ -6,9 +6,9 @@ import uuid
 
 from sqlalchemy import update
 
-from conftest import Platform
-from shop import Shop
-from storefront_orders.extensions import db
+from services.orders.tests.conftest import Platform
+from services.orders.tests.shop import Shop
+from storefront_orders.dependencies import db
 from storefront_orders.models import Order, OrderStatus
 from storefront_orders.status import can_move, move, set_fields
 

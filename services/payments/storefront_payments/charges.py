@@ -23,7 +23,7 @@ from storefront_common.errors import ProblemError, conflict
 from storefront_common.timeutil import utcnow
 
 from . import ledger, outbox
-from .extensions import db, deps, settings
+from .dependencies import db, deps
 from .models import (ABANDONED, ESCROW, WALLET, FAILED, NO_REFUND, PAYSTACK_CLEARING, PENDING, REVIEW, SUCCESS,
                      Payment, PaymentSplit)
 from .paystack import PaystackError
@@ -181,7 +181,7 @@ def _initialize(payment: Payment) -> Payment:
                 "reference": payment.reference}
     db.session.commit()  # no connection idles in a transaction while Paystack answers
     try:
-        data = deps().paystack.initialize(**checkout, callback_url=settings().paystack_callback_url or None,
+        data = deps().paystack.initialize(**checkout, callback_url=deps().settings.paystack_callback_url or None,
                                           metadata=metadata)
     except Exception:
         # Nobody has a checkout link for it, so nobody can pay it: forget it; a retry starts afresh.
@@ -206,7 +206,7 @@ def apply_paystack_transaction(payment: Payment, data: dict[str, Any]) -> list[u
     if status == "failed":
         return _settle_as(payment, FAILED, from_statuses=(PENDING,))
     if status == "abandoned" and utcnow() - payment.created_at > timedelta(
-            seconds=settings().payment_abandon_after_seconds):
+            seconds=deps().settings.payment_abandon_after_seconds):
         # Verify says "abandoned" for a checkout nobody completed yet; only age makes it final.
         return _settle_as(payment, ABANDONED, from_statuses=(PENDING,))
     return []

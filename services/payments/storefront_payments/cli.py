@@ -17,9 +17,9 @@ from .reconcile import reverify
 @with_appcontext
 def reverify_payments_command(older_than: int | None, limit: int) -> None:
     """Verify pending Paystack payments and payouts, settle them, and re-deliver the outbox."""
-    from .extensions import settings
+    from .dependencies import deps
 
-    seconds = settings().reverify_older_than_seconds if older_than is None else older_than
+    seconds = deps().settings.reverify_older_than_seconds if older_than is None else older_than
     click.echo(json.dumps(reverify(seconds, limit)))
 
 
@@ -27,7 +27,7 @@ def reverify_payments_command(older_than: int | None, limit: int) -> None:
 @with_appcontext
 def check_ledger_command() -> None:
     """Check the ledger's invariants; print each violation and exit 1 if there is any."""
-    from .extensions import db
+    from .dependencies import db
     from .ledger import check_ledger
 
     violations = check_ledger(db.session)

@@ -12,7 +12,7 @@ from storefront_common.timeutil import utcnow
 
 from . import ledger
 from .charges import find_by_order
-from .extensions import db, settings
+from .dependencies import db, deps
 from .models import ESCROW, PLATFORM_FEES, REFUND_PENDING, SUCCESS, WALLET, Payment, PaymentSplit
 
 
@@ -72,7 +72,7 @@ def _claim(payment: Payment) -> bool:
 
 
 def _post_release(payment: Payment, splits: dict[uuid.UUID, int]) -> dict[str, Any]:
-    session, currency, fee_bps = db.session, payment.currency, settings().platform_fee_bps
+    session, currency, fee_bps = db.session, payment.currency, deps().settings.platform_fee_bps
     escrow = ledger.AccountRef(ESCROW, currency, payment.order_id)
     wallets = {vendor_id: ledger.AccountRef(WALLET, currency, vendor_id) for vendor_id in splits}
     platform = ledger.AccountRef(PLATFORM_FEES, currency)

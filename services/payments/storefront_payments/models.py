@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from storefront_common.db import UTCDateTime, created_at_column, updated_at_column, uuid_pk
 from storefront_common.idempotency import IdempotencyRecordMixin
 
-from .extensions import db
+from .dependencies import db
 
 # Account kinds. Accounts standing for the world outside (what Paystack holds for us, what left to banks)
 # may go negative; every other account holds real money of someone and never does.

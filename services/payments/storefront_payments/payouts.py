@@ -19,7 +19,7 @@ from storefront_common.timeutil import utcnow
 
 from . import ledger
 from .charges import InsufficientWalletFunds, is_reference
-from .extensions import db, deps
+from .dependencies import db, deps
 from .models import (PAYOUT_FAILED, PAYOUT_PENDING, PAYOUT_REVERSED, PAYOUT_SUCCESS, PAYOUTS, PAYOUTS_IN_FLIGHT,
                      WALLET, Payout, PayoutAccount)
 from .paystack import PaystackError, PaystackUnavailable

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from storefront_common.timeutil import utcnow
 
 from . import charges, outbox, payouts, refunds, webhooks
-from .extensions import db, deps
+from .dependencies import db, deps
 from .models import PAYOUT_PENDING, PENDING, REFUND_PENDING, SUCCESS, Payment, Payout
 from .paystack import PaystackError
 

@@ -12,7 +12,7 @@ from storefront_common.timeutil import utcnow
 
 from . import ledger, outbox
 from .charges import PAYSTACK_METHOD, find_by_order, find_by_reference
-from .extensions import db, deps
+from .dependencies import db, deps
 from .models import (ESCROW, NO_REFUND, PAYSTACK_CLEARING, REFUND_FAILED, REFUND_PENDING, REFUNDED, SUCCESS,
                      WALLET, Payment)
 from .paystack import PaystackError

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from . import charges, payouts, refunds
-from .extensions import db
+from .dependencies import db
 from .models import PAYOUT_FAILED, PAYOUT_REVERSED, PAYOUT_SUCCESS, WebhookEvent
 
 logger = logging.getLogger("storefront.payments.webhooks")

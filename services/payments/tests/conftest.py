@@ -24,8 +24,9 @@ from storefront_common.testing.servers import free_port, serve_wsgi
 from storefront_common.testing.tokens import TEST_ISSUER, SigningKey, TokenFactory
 from storefront_dev.paystack_sim import SimulatorConfig
 from storefront_dev.paystack_sim import create_app as create_simulator
+from storefront_common.dependencies import current
 from storefront_payments.app import create_app
-from storefront_payments.extensions import db
+from storefront_payments.dependencies import PaymentsDependencies, db
 from storefront_payments.ledger import check_ledger
 from storefront_payments.settings import Settings
 
@@ -116,7 +117,7 @@ class Stack:
 
     @property
     def settings(self) -> Settings:
-        return self.app.extensions["payments"].settings
+        return current(PaymentsDependencies, self.app).settings
 
     def url(self, path: str) -> str:
         return self.base_url + path

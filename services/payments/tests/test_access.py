@@ -5,7 +5,9 @@ from datetime import timedelta
 
 import requests
 
-from conftest import Stack
+from services.payments.tests.conftest import Stack
+from storefront_common.dependencies import current
+from storefront_payments.dependencies import PaymentsDependencies
 
 PROTECTED = [("GET", "/api/v1/wallet"), ("GET", "/api/v1/wallet/transactions"), ("POST", "/api/v1/wallet/topups"),
              ("PUT", "/api/v1/wallet/payout-account"), ("POST", "/api/v1/wallet/payouts"),
@@ -69,7 +71,7 @@ def test_wallet_history_is_paginated(stack: Stack) -> None:
 
 def test_paystack_down_is_503_with_retry_after_and_leaves_no_trace(stack: Stack) -> None:
     user = stack.user()
-    paystack = stack.app.extensions["payments"].paystack
+    paystack = current(PaymentsDependencies, stack.app).paystack
     paystack.base_url = "http://127.0.0.1:9"
     try:
         topup = user.post("/api/v1/wallet/topups", {"amount": 1_000}, key="down")
@@ -85,7 +87,7 @@ def test_paystack_down_is_503_with_retry_after_and_leaves_no_trace(stack: Stack)
 
 def test_a_wrong_paystack_key_is_503_and_the_key_never_shows(stack: Stack) -> None:
     user = stack.user()
-    paystack = stack.app.extensions["payments"].paystack
+    paystack = current(PaymentsDependencies, stack.app).paystack
     real_key = paystack._secret_key
     paystack._secret_key = "sk_test_not_the_right_one"
     try:
@@ -129,14 +131,14 @@ def test_production_needs_a_paystack_key() -> None:
 def test_the_secret_key_never_reaches_a_log(stack: Stack, caplog: object) -> None:
     import logging
 
-    from conftest import SECRET_KEY
+    from services.payments.tests.conftest import SECRET_KEY
 
     caplog.set_level(logging.DEBUG)  # type: ignore[attr-defined]
     user = stack.user()
     reference = user.topup(1_000)["reference"]
     stack.complete(reference)
     requests.post(stack.webhook_url, data=b"{}", headers={"x-paystack-signature": "forged"}, timeout=10)
-    paystack = stack.app.extensions["payments"].paystack
+    paystack = current(PaymentsDependencies, stack.app).paystack
     paystack.base_url = "http://127.0.0.1:9"
     try:
         user.post("/api/v1/wallet/topups", {"amount": 1_000}, key="down")

@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 from prometheus_client import REGISTRY
 
-from conftest import ACCOUNT, Stack
+from services.payments.tests.conftest import ACCOUNT, Stack
 from storefront_common.testing.fuzz import FuzzReport, fuzz_service, token_callers
 
 WEBHOOK = "/api/v1/payments/paystack/webhook"

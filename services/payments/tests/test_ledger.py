@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from conftest import Stack
+from services.payments.tests.conftest import Stack
 from storefront_payments import ledger
-from storefront_payments.extensions import db
+from storefront_payments.dependencies import db
 from storefront_payments.models import PAYSTACK_CLEARING, WALLET, Account
 
 

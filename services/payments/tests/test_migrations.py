@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from storefront_common.migrations import alembic_config
 from storefront_common.testing.databases import fresh_database
 from storefront_payments.app import VERSIONS_DIR
-from storefront_payments.extensions import db
+from storefront_payments.dependencies import db
 
 
 def migrate_and_compare(url: str) -> None:

@@ -5,7 +5,7 @@ import uuid
 
 import requests
 
-from conftest import Stack
+from services.payments.tests.conftest import Stack
 from storefront_common.testing.currency import configured_currency
 from storefront_common.testing.databases import recorded_statements
 
@@ -270,7 +270,7 @@ def test_a_paystack_payment_stuck_without_a_checkout_link_is_started_afresh(stac
     from datetime import timedelta
 
     from storefront_common.timeutil import utcnow
-    from storefront_payments.extensions import db
+    from storefront_payments.dependencies import db
     from storefront_payments.models import Payment, PaymentSplit
 
     buyer, order_id = stack.user(), uuid.uuid4()

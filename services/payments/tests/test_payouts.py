@@ -4,7 +4,9 @@ import uuid
 
 import requests
 
-from conftest import ACCOUNT, Stack, User
+from services.payments.tests.conftest import ACCOUNT, Stack, User
+from storefront_common.dependencies import current
+from storefront_payments.dependencies import PaymentsDependencies
 
 
 def vendor_with_money(stack: Stack, amount: int) -> User:
@@ -103,7 +105,7 @@ def test_payouts_need_money_an_account_and_the_vendor_role(stack: Stack) -> None
 def test_a_transfer_paystack_refuses_is_failed_and_credited_back_at_once(stack: Stack) -> None:
     vendor = vendor_with_money(stack, 10_000)
     with stack.app.app_context():
-        from storefront_payments.extensions import db
+        from storefront_payments.dependencies import db
         from storefront_payments.models import PayoutAccount
 
         db.session.get(PayoutAccount, vendor.id).recipient_code = "RCP_unknown"
@@ -116,7 +118,7 @@ def test_a_transfer_paystack_refuses_is_failed_and_credited_back_at_once(stack: 
 
 def test_a_payout_while_paystack_is_down_is_sent_later_by_the_job(stack: Stack) -> None:
     vendor = vendor_with_money(stack, 10_000)
-    paystack = stack.app.extensions["payments"].paystack
+    paystack = current(PaymentsDependencies, stack.app).paystack
     paystack.base_url = "http://127.0.0.1:9"
     try:
         response = vendor.post("/api/v1/wallet/payouts", {"amount": 3_000}, key="p")

@@ -14,10 +14,10 @@ import pytest
 import requests
 from sqlalchemy import func, select, update
 
-from conftest import Stack, User
+from services.payments.tests.conftest import Stack, User
 from storefront_common.timeutil import utcnow
 from storefront_payments import ledger, reconcile
-from storefront_payments.extensions import db
+from storefront_payments.dependencies import db
 from storefront_payments.models import ESCROW, LedgerTransaction, Payment
 
 AMOUNT = 25_000

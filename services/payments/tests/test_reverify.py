@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from conftest import Stack
+from services.payments.tests.conftest import Stack
 
 
 def lose_webhook(stack: Stack, reference: str) -> None:

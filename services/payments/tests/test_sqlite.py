@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import Stack, running_stack
+from services.payments.tests.conftest import Stack, running_stack
 from storefront_common.testing.tokens import SigningKey, TokenFactory
-from storefront_payments.extensions import db
+from storefront_payments.dependencies import db
 from storefront_payments.ledger import check_ledger
 
 

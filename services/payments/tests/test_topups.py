@@ -4,7 +4,7 @@ import uuid
 
 import requests
 
-from conftest import Stack
+from services.payments.tests.conftest import Stack
 
 
 def test_a_topup_through_the_simulator_is_credited_once(stack: Stack) -> None:

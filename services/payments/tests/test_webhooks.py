@@ -8,7 +8,7 @@ from typing import Any
 
 import requests
 
-from conftest import SECRET_KEY, Stack
+from services.payments.tests.conftest import SECRET_KEY, Stack
 
 
 def signed_post(stack: Stack, body: bytes, signature: str | None = None) -> requests.Response:

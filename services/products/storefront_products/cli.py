@@ -4,10 +4,9 @@ from __future__ import annotations
 import uuid
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
-from .extensions import db
+from .dependencies import db, deps
 from .reservations import expire_due
 from .seed import seed_demo
 
@@ -16,7 +15,7 @@ from .seed import seed_demo
 @with_appcontext
 def expire_reservations_command() -> None:
     """Return the units of every active reservation past its expiry (the chart runs this as a CronJob)."""
-    batch_size = current_app.extensions["storefront"].settings.expire_batch_size
+    batch_size = deps().settings.expire_batch_size
     with db.engine.connect() as connection:
         expired = expire_due(connection, batch_size)
     click.echo(f"expired {expired} reservation(s)")

@@ -10,10 +10,6 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from flask import current_app
-
-EXTENSION_NAME = "products_listing_cache"
-
 
 class ListingCache:
     def __init__(self, seconds: float, max_pages: int = 512) -> None:
@@ -37,7 +33,3 @@ class ListingCache:
                 self._pages.popitem(last=False)
         return page
 
-
-def listing_cache() -> ListingCache | None:
-    cache: ListingCache | None = current_app.extensions.get(EXTENSION_NAME)
-    return cache

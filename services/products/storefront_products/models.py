@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storefront_common.db import UTCDateTime, created_at_column, updated_at_column, uuid_pk
 
-from .extensions import db
+from .dependencies import db
 
 ONLY_ACTIVE = text("is_active")
 # Upper bound of any stock level, so arithmetic on the 32-bit column can never overflow.

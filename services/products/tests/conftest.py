@@ -12,7 +12,8 @@ from flask.testing import FlaskClient
 from storefront_common.testing.databases import fresh_database, migrated, truncate_all
 from storefront_common.testing.tokens import TEST_ISSUER, TokenFactory
 from storefront_products.app import create_app
-from storefront_products.extensions import catalog_reads, db
+from storefront_common.dependencies import current
+from storefront_products.dependencies import ProductsDependencies, db
 from storefront_products.settings import Settings
 
 
@@ -30,7 +31,7 @@ def app(settings: Settings) -> Iterator[Flask]:
     with migrated(create_app(settings)) as app:
         yield app
         with app.app_context():
-            catalog_reads.engine.dispose()
+            current(ProductsDependencies, app).catalog_reads.engine.dispose()
 
 
 @pytest.fixture()

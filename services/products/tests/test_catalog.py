@@ -7,8 +7,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, make_url, text
 
-from conftest import Shop
-from storefront_products.extensions import db
+from services.products.tests.conftest import Shop
+from storefront_products.dependencies import db
 from storefront_products.settings import Settings
 
 

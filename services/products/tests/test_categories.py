@@ -4,7 +4,7 @@ import uuid
 
 from flask.testing import FlaskClient
 
-from conftest import Shop
+from services.products.tests.conftest import Shop
 
 
 def test_categories_list_is_public_and_sorted_by_name(client: FlaskClient, shop: Shop) -> None:

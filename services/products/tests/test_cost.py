@@ -6,7 +6,7 @@ import uuid
 from flask import Flask
 from flask.testing import FlaskClient
 
-from conftest import Shop
+from services.products.tests.conftest import Shop
 from storefront_common.testing.databases import recorded_statements
 
 

@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 from flask import Flask
 
-from conftest import Shop
+from services.products.tests.conftest import Shop
 from storefront_common.testing.fuzz import FuzzReport, fuzz_service, token_callers
 from storefront_common.testing.servers import serve_wsgi
 

@@ -8,18 +8,20 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from conftest import Shop
-from storefront_products.listing_cache import EXTENSION_NAME, ListingCache
+from services.products.tests.conftest import Shop
+from storefront_common.dependencies import current
+from storefront_products.dependencies import ProductsDependencies
+from storefront_products.listing_cache import ListingCache
 
 WINDOW = 0.5
 
 
 @pytest.fixture()
 def cached(app: Flask) -> Iterator[ListingCache]:
-    cache = ListingCache(WINDOW, max_pages=2)
-    app.extensions[EXTENSION_NAME] = cache
-    yield cache
-    app.extensions.pop(EXTENSION_NAME)
+    deps = current(ProductsDependencies, app)
+    deps.listing_cache = ListingCache(WINDOW, max_pages=2)
+    yield deps.listing_cache
+    deps.listing_cache = None
 
 
 def _stock_listed(client: FlaskClient, query: str = "") -> int:

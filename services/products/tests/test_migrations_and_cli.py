@@ -13,14 +13,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, inspect, text
 
-from conftest import Shop
+from services.products.tests.conftest import Shop
 from storefront_common.migrations import upgrade
 from storefront_common.testing.databases import fresh_database
 from storefront_common.testing.servers import serve_wsgi
 from storefront_common.testing.tokens import TEST_ISSUER, TokenFactory
 from storefront_common.timeutil import utcnow
 from storefront_products.app import create_app
-from storefront_products.extensions import db
+from storefront_products.dependencies import db
 from storefront_products.reservations import expire_due
 from storefront_products.settings import Settings
 

@@ -10,11 +10,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
-from conftest import Shop
+from services.products.tests.conftest import Shop
 from storefront_common.testing.currency import configured_currency
 from storefront_common.testing.servers import serve_wsgi
 from storefront_common.timeutil import utcnow
-from storefront_products.extensions import db
+from storefront_products.dependencies import db
 from storefront_products.models import Reservation, ReservationItem
 from storefront_products.reservations import expire_due
 

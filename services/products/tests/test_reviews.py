@@ -7,7 +7,7 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
-from conftest import Shop
+from services.products.tests.conftest import Shop
 from storefront_common.testing.servers import serve_wsgi
 
 

@@ -4,32 +4,32 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import quote
 
-from .extensions import db, users_extension
+from .dependencies import db, deps
 from .mail import Mail
 from .models import RESET_PASSWORD, VERIFY_EMAIL, User
 from .one_time_tokens import create_one_time_token
 
 
 def _link(path: str, token: str) -> str:
-    return f"{users_extension().settings.public_url.rstrip('/')}{path}?token={quote(token)}"
+    return f"{deps().settings.public_url.rstrip('/')}{path}?token={quote(token)}"
 
 
 def send_verification_mail(user: User) -> None:
     """Raises MailError when the SMTP server refuses; the token is stored either way."""
-    extension = users_extension()
-    ttl = timedelta(seconds=extension.settings.verification_token_ttl_seconds)
+    service = deps()
+    ttl = timedelta(seconds=service.settings.verification_token_ttl_seconds)
     token = create_one_time_token(user.id, VERIFY_EMAIL, ttl)
     db.session.commit()
     text = (f"Hello {user.first_name},\n\n"
             f"Confirm your email address for Storefront by opening this link:\n{_link('/verify-email', token)}\n\n"
             f"Or send this token to POST /api/v1/auth/verify-email:\n{token}\n\n"
             f"The link expires in {ttl.total_seconds() / 3600:g} hours.\n")
-    extension.mailer.send(Mail(user.email, "Confirm your email address", text))
+    service.mailer.send(Mail(user.email, "Confirm your email address", text))
 
 
 def send_password_reset_mail(user: User) -> None:
-    extension = users_extension()
-    ttl = timedelta(seconds=extension.settings.reset_token_ttl_seconds)
+    service = deps()
+    ttl = timedelta(seconds=service.settings.reset_token_ttl_seconds)
     token = create_one_time_token(user.id, RESET_PASSWORD, ttl)
     db.session.commit()
     text = (f"Hello {user.first_name},\n\n"
@@ -38,4 +38,4 @@ def send_password_reset_mail(user: User) -> None:
             f"Or send this token to POST /api/v1/auth/password-reset/confirm:\n{token}\n\n"
             f"The link expires in {ttl.total_seconds() / 60:g} minutes. If it was not you, ignore this mail.\n")
     # In the background: a reset request must answer as fast for an unknown email as for a known one.
-    extension.mailer.send_in_background(Mail(user.email, "Reset your password", text))
+    service.mailer.send_in_background(Mail(user.email, "Reset your password", text))

@@ -13,7 +13,7 @@ from storefront_common.auth import current_user_id
 from storefront_common.errors import ProblemError, conflict, validation_error
 from storefront_common.timeutil import isoformat
 
-from .extensions import db
+from .dependencies import db
 from .models import User
 from .passwords import hash_password, needs_rehash, spend_verification_time, verify_password
 from .settings import Settings

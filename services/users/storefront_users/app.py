@@ -4,21 +4,19 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 from flask_jwt_extended import JWTManager
 from sqlalchemy.exc import SQLAlchemyError
 
 from storefront_common.app import create_service_app
-from storefront_common.auth import StaticKeys
 
 from .accounts import ensure_first_admin
 from .cli import register_commands
-from .extensions import EXTENSION_NAME, UsersExtension, db
-from .keys import SigningKeys, load_signing_keys
-from .mail import Mailer
+from .dependencies import build_dependencies, db
+from .keys import SigningKeys
 from .routes import auth, internal, jwks, users
-from .service_clients import parse_service_clients
 from .settings import Settings
 
 VERSIONS_DIR = Path(__file__).resolve().parent.parent / "migrations" / "versions"
@@ -46,18 +44,16 @@ def _ensure_first_admin(app: Flask, settings: Settings) -> None:
             logger.warning("first admin not ensured at start-up", extra={"error": type(error).__name__})
 
 
-def create_app(settings: Settings | None = None) -> Flask:
+def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
+    """`overrides` replace fields of UsersDependencies (e.g. `keys`, a `mailer`)."""
     settings = settings or Settings()
-    keys = load_signing_keys(settings)
-    service_clients = parse_service_clients(settings.service_clients)
-    app = create_service_app(settings, db, versions_dir=VERSIONS_DIR,
+    deps = build_dependencies(settings, **overrides)
+    app = create_service_app(deps, versions_dir=VERSIONS_DIR,
                              blueprints=[auth.blueprint, users.blueprint, jwks.blueprint, internal.blueprint],
                              title="Storefront users API",
-                             key_source=StaticKeys(lambda: keys.public_keys),
                              # In a cluster the pods start before their migration Job has finished.
                              after_migrate=lambda: ensure_first_admin(settings))
-    app.extensions[EXTENSION_NAME] = UsersExtension(settings, keys, Mailer(settings), service_clients)
-    _use_signing_key(app, keys, settings)
+    _use_signing_key(app, deps.keys, settings)
     register_commands(app)
     _ensure_first_admin(app, settings)
     return app

@@ -11,7 +11,7 @@ from sqlalchemy import delete, or_
 from storefront_common.timeutil import utcnow
 
 from .accounts import ensure_first_admin
-from .extensions import db, users_extension
+from .dependencies import db, deps
 from .models import LoginFailure, OneTimeToken, RefreshToken
 
 
@@ -19,7 +19,7 @@ def purge_expired_tokens() -> dict[str, int]:
     """Delete what can no longer be used: expired refresh and one-time tokens, used one-time tokens,
     and login failures older than the throttling window."""
     now = utcnow()
-    window = timedelta(seconds=users_extension().settings.login_failure_window_seconds)
+    window = timedelta(seconds=deps().settings.login_failure_window_seconds)
     deleted = {
         "refresh_tokens": db.session.execute(delete(RefreshToken).where(RefreshToken.expires_at <= now)),
         "one_time_tokens": db.session.execute(delete(OneTimeToken).where(
@@ -42,7 +42,7 @@ def purge_expired_tokens_command() -> None:
 @with_appcontext
 def create_first_admin_command() -> None:
     """Create the STOREFRONT_ADMIN_EMAIL account if it does not exist (also done at start-up)."""
-    ensure_first_admin(users_extension().settings)
+    ensure_first_admin(deps().settings)
 
 
 def register_commands(app: Flask) -> None:

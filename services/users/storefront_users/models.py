@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storefront_common.db import UTCDateTime, created_at_column, updated_at_column, uuid_pk
 
-from .extensions import db
+from .dependencies import db
 
 ROLES = ("customer", "vendor", "admin")
 SELF_REGISTRABLE_ROLES = ("customer", "vendor")

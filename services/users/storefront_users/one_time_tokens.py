@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from storefront_common.timeutil import utcnow
 
-from .extensions import db
+from .dependencies import db
 from .models import OneTimeToken
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 from storefront_common.errors import ProblemError
 from storefront_common.timeutil import utcnow
 
-from .extensions import db
+from .dependencies import db
 from .models import LoginFailure
 
 

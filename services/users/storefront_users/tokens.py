@@ -16,7 +16,7 @@ from storefront_common.auth import SERVICE_ROLE
 from storefront_common.errors import ProblemError
 from storefront_common.timeutil import utcnow
 
-from .extensions import db
+from .dependencies import db
 from .models import RefreshToken, User
 
 SESSION_CLAIM = "sid"

@@ -22,7 +22,7 @@ from storefront_common.testing.databases import fresh_database, migrated, trunca
 from storefront_common.testing.servers import free_port
 from storefront_common.testing.tokens import TEST_ISSUER
 from storefront_users.app import create_app
-from storefront_users.extensions import db
+from storefront_users.dependencies import db
 from storefront_users.keys import public_jwk, thumbprint
 from storefront_users.settings import Settings
 

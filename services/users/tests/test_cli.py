@@ -7,10 +7,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
 from storefront_common.timeutil import utcnow
-from storefront_users.extensions import db
+from storefront_users.dependencies import db
 from storefront_users.models import LoginFailure, OneTimeToken, RefreshToken
-from conftest import ADMIN_EMAIL, ADMIN_PASSWORD
-from support import bearer, login, register, registered_session
+from services.users.tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from services.users.tests.support import bearer, login, register, registered_session
 
 
 def _count(app: Flask, model: type) -> int:

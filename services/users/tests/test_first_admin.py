@@ -8,11 +8,11 @@ from sqlalchemy import func, select
 
 from storefront_users.accounts import ensure_first_admin
 from storefront_users.app import create_app
-from storefront_users.extensions import db, users_extension
+from storefront_users.dependencies import db, deps
 from storefront_users.models import User
 from storefront_users.settings import Settings
-from conftest import ADMIN_EMAIL, ADMIN_PASSWORD
-from support import bearer, login, register
+from services.users.tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from services.users.tests.support import bearer, login, register
 
 
 def _accounts(app: Flask) -> int:
@@ -39,7 +39,7 @@ def test_replicas_starting_together_create_one_admin(app: Flask, client: FlaskCl
         with app.app_context():
             barrier.wait()
             try:
-                ensure_first_admin(users_extension().settings)
+                ensure_first_admin(deps().settings)
             except BaseException as error:  # noqa: BLE001 - reported below
                 errors.append(error)
             finally:
@@ -56,6 +56,6 @@ def test_replicas_starting_together_create_one_admin(app: Flask, client: FlaskCl
 def test_an_existing_account_with_the_admin_email_is_not_promoted(app: Flask, client: FlaskClient) -> None:
     register(client, ADMIN_EMAIL)
     with app.app_context():
-        ensure_first_admin(users_extension().settings)
+        ensure_first_admin(deps().settings)
         user = db.session.scalars(select(User)).one()
         assert user.roles == ["customer"]

@@ -17,11 +17,11 @@ from storefront_common.testing.tokens import TEST_ISSUER
 from storefront_common.timeutil import utcnow
 from storefront_users import passwords
 from storefront_users.app import create_app
-from storefront_users.extensions import db, users_extension
+from storefront_users.dependencies import db, deps
 from storefront_users.keys import thumbprint
 from storefront_users.models import LoginFailure, User
 from storefront_users.settings import Settings
-from support import PASSWORD, bearer, claims_of, login, register
+from services.users.tests.support import PASSWORD, bearer, claims_of, login, register
 
 WRONG = "wrong password!"
 
@@ -89,7 +89,7 @@ def test_unverified_email_is_refused_when_verification_is_required(
         app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
     register(client, "ada@example.com")
     with app.app_context():
-        monkeypatch.setattr(users_extension().settings, "require_verified_email", True)
+        monkeypatch.setattr(deps().settings, "require_verified_email", True)
     assert _login(client, "ada@example.com", PASSWORD)[0] == 403
     assert _login(client, "ada@example.com", WRONG)[0] == 401
     with app.app_context():

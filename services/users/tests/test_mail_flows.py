@@ -10,10 +10,10 @@ from sqlalchemy import update
 
 from storefront_common.testing.servers import free_port
 from storefront_common.timeutil import utcnow
-from storefront_users.extensions import db, users_extension
+from storefront_users.dependencies import db, deps
 from storefront_users.models import OneTimeToken
-from conftest import RESET_LINK, Mailbox
-from support import PASSWORD, bearer, login, register, registered_session
+from services.users.tests.conftest import RESET_LINK, Mailbox
+from services.users.tests.support import PASSWORD, bearer, login, register, registered_session
 
 NEW_PASSWORD = "a brand new secret"
 
@@ -71,7 +71,7 @@ def test_verification_request_reports_a_down_mail_server(app: Flask, client: Fla
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     _, pair = registered_session(client, "ada@example.com")
     with app.app_context():
-        monkeypatch.setattr(users_extension().settings, "smtp_port", free_port())
+        monkeypatch.setattr(deps().settings, "smtp_port", free_port())
     response = client.post("/api/v1/auth/verify-email/request", headers=bearer(pair["access_token"]))
     assert response.status_code == 503 and "Retry-After" in response.headers
 

@@ -8,10 +8,10 @@ from sqlalchemy import create_engine, inspect
 from storefront_common.migrations import upgrade
 from storefront_common.testing.databases import fresh_database
 from storefront_users.app import create_app
-from storefront_users.extensions import db
+from storefront_users.dependencies import db
 from storefront_users.settings import Settings
-from conftest import ADMIN_EMAIL, ADMIN_PASSWORD
-from support import login, register
+from services.users.tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from services.users.tests.support import login, register
 
 TABLES = {"users", "user_roles", "refresh_tokens", "one_time_tokens", "login_failures", "alembic_version"}
 

@@ -9,10 +9,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from storefront_common.logging_setup import log_handler
-from storefront_users.extensions import db, users_extension
+from storefront_users.dependencies import db, deps
 from storefront_users.models import User
-from conftest import RESET_LINK, SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET, Mailbox
-from support import PASSWORD, bearer, login, register
+from services.users.tests.conftest import RESET_LINK, SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET, Mailbox
+from services.users.tests.support import PASSWORD, bearer, login, register
 
 
 @pytest.fixture()
@@ -57,7 +57,7 @@ def test_no_password_hash_token_or_secret_reaches_a_log_line_or_response(
 def test_without_smtp_outside_local_mode_the_mail_is_dropped_not_logged(
         app: Flask, client: FlaskClient, log_lines: io.StringIO, monkeypatch: pytest.MonkeyPatch) -> None:
     with app.app_context():
-        monkeypatch.setattr(users_extension().settings, "smtp_host", "")
+        monkeypatch.setattr(deps().settings, "smtp_host", "")
     register(client, "ada@example.com")
     logged = log_lines.getvalue()
     assert "mail dropped" in logged and "token=" not in logged
@@ -66,7 +66,7 @@ def test_without_smtp_outside_local_mode_the_mail_is_dropped_not_logged(
 def test_in_local_mode_without_smtp_the_mail_and_its_link_go_to_the_log(
         app: Flask, client: FlaskClient, log_lines: io.StringIO, monkeypatch: pytest.MonkeyPatch) -> None:
     with app.app_context():
-        monkeypatch.setattr(users_extension().settings, "smtp_host", "")
-        monkeypatch.setattr(users_extension().settings, "environment", "local")
+        monkeypatch.setattr(deps().settings, "smtp_host", "")
+        monkeypatch.setattr(deps().settings, "environment", "local")
     register(client, "ada@example.com")
     assert "https://shop.storefront.test/verify-email?token=" in log_lines.getvalue()

@@ -9,9 +9,9 @@ from flask.testing import FlaskClient
 from storefront_common.testing.fuzz import ANONYMOUS, FuzzReport, HeadersFor, fuzz_service
 from storefront_common.testing.servers import serve_wsgi
 from storefront_users.accounts import ensure_first_admin
-from storefront_users.extensions import users_extension
-from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET
-from support import bearer, login, registered_session
+from storefront_users.dependencies import deps
+from services.users.tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET
+from services.users.tests.support import bearer, login, registered_session
 
 OPERATIONS = {
     "POST /api/v1/auth/register", "POST /api/v1/auth/login", "POST /api/v1/auth/refresh",
@@ -43,7 +43,7 @@ def test_every_endpoint_is_documented_with_its_models(client: FlaskClient) -> No
 def test_every_answer_is_documented_for_every_caller(app: Flask, client: FlaskClient,
                                                      fuzz_note: Callable[[str, FuzzReport], None]) -> None:
     with app.app_context():
-        ensure_first_admin(users_extension().settings)
+        ensure_first_admin(deps().settings)
     service = bearer(client.post("/internal/auth/token", json={
         "grant_type": "client_credentials", "client_id": SERVICE_CLIENT_ID,
         "client_secret": SERVICE_CLIENT_SECRET}).json["access_token"])

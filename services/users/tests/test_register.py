@@ -8,9 +8,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from storefront_common.testing.servers import serve_wsgi
-from storefront_users.extensions import db
+from storefront_users.dependencies import db
 from storefront_users.models import User
-from support import PASSWORD, register
+from services.users.tests.support import PASSWORD, register
 
 USER_FIELDS = {"id", "email", "first_name", "last_name", "phone", "roles", "business_name", "email_verified",
                "created_at"}

@@ -7,9 +7,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from storefront_users.accounts import ensure_first_admin
-from storefront_users.extensions import users_extension
-from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET
-from support import bearer, login, registered_session
+from storefront_users.dependencies import deps
+from services.users.tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET
+from services.users.tests.support import bearer, login, registered_session
 
 # (method, path, who calls it): every operation that takes a JSON body.
 BODY_OPERATIONS = [
@@ -25,7 +25,7 @@ BODY_OPERATIONS = [
 def callers(app: Flask, client: FlaskClient) -> dict[str, Any]:
     user, pair = registered_session(client, "ada@example.com")
     with app.app_context():
-        ensure_first_admin(users_extension().settings)
+        ensure_first_admin(deps().settings)
     admin = login(client, ADMIN_EMAIL, ADMIN_PASSWORD)
     return {"user": bearer(pair["access_token"]), "admin": bearer(admin["access_token"]), "user_id": user["id"]}
 

@@ -6,8 +6,8 @@ import jwt
 from flask.testing import FlaskClient
 
 from storefront_common.testing.tokens import TEST_ISSUER
-from conftest import SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET
-from support import bearer
+from services.users.tests.conftest import SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET
+from services.users.tests.support import bearer
 
 
 def _token(client: FlaskClient, **overrides: str) -> tuple[int, dict[str, Any]]:

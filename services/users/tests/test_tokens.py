@@ -23,12 +23,12 @@ from storefront_common.testing.servers import serve_wsgi
 from storefront_common.testing.tokens import TEST_ISSUER
 from storefront_common.timeutil import utcnow
 from storefront_users.app import create_app
-from storefront_users.extensions import db
+from storefront_users.dependencies import db
 from storefront_users.keys import thumbprint
 from storefront_users.models import User
 from storefront_users.settings import Settings
-from conftest import jwks_of, private_pem
-from support import bearer, claims_of, login, register, registered_session
+from services.users.tests.conftest import jwks_of, private_pem
+from services.users.tests.support import bearer, claims_of, login, register, registered_session
 
 
 def _b64(data: bytes) -> str:

@@ -6,16 +6,16 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from storefront_users.accounts import ensure_first_admin
-from storefront_users.extensions import users_extension
-from conftest import ADMIN_EMAIL, ADMIN_PASSWORD
-from support import PASSWORD, bearer, login, register, registered_session
+from storefront_users.dependencies import deps
+from services.users.tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from services.users.tests.support import PASSWORD, bearer, login, register, registered_session
 
 NEW_PASSWORD = "a brand new secret"
 
 
 def _admin_headers(app: Flask, client: FlaskClient) -> dict[str, str]:
     with app.app_context():
-        ensure_first_admin(users_extension().settings)
+        ensure_first_admin(deps().settings)
     return bearer(login(client, ADMIN_EMAIL, ADMIN_PASSWORD)["access_token"])
 
 

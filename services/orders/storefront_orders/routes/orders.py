@@ -15,7 +15,7 @@ from storefront_common.pagination import paginate
 
 from .. import actions, checkout
 from ..access import require_canceller, require_shipper, visible_order
-from ..extensions import db
+from ..dependencies import db
 from ..models import IdempotencyRecord, Order, OrderItem, OrderStatus
 from ..schemas import CheckoutIn, OrderList, OrderOut, OrderQuery, StatusIn
 from ..serialize import order_out

@@ -11,7 +11,7 @@ from storefront_common.openapi import operation
 from storefront_common.timeutil import isoformat
 
 from .. import charges, reconcile
-from ..extensions import settings
+from ..dependencies import deps
 from ..models import PENDING, Payment
 from ..schemas import CallbackQuery, PaymentOut
 
@@ -43,7 +43,7 @@ def public_view(payment: Payment) -> dict[str, Any]:
 def _settled(payment: Payment) -> Payment:
     if payment.status == PENDING:
         reconcile.settle_pending(payment)
-    elif reconcile.refund_overdue(payment, settings().reverify_older_than_seconds):
+    elif reconcile.refund_overdue(payment, deps().settings.reverify_older_than_seconds):
         reconcile.settle_refund(payment)
     return payment
 

@@ -16,7 +16,7 @@ from storefront_common.pagination import PageQuery, envelope, paginate
 from storefront_common.timeutil import isoformat
 
 from .. import charges, escrow, ledger, payouts
-from ..extensions import db, deps
+from ..dependencies import db, deps
 from ..models import WALLET, Account, Entry, IdempotencyRecord, Payout, PayoutAccount
 from ..schemas import (PayoutAccountIn, PayoutAccountOut, PayoutIn, PayoutOut, TopupIn, TopupOut, WalletOut,
                        WalletTransactionPage)

@@ -11,7 +11,7 @@ from storefront_common.errors import ProblemError
 from storefront_common.openapi import operation
 
 from .. import reconcile, webhooks
-from ..extensions import settings
+from ..dependencies import deps
 from ..schemas import WebhookIn, WebhookOut
 
 logger = logging.getLogger("storefront.payments.webhooks")
@@ -28,7 +28,7 @@ SIGNATURE_PARAMETER = {"name": webhooks.SIGNATURE_HEADER, "required": True,
            response=WebhookOut, errors=(400, 401), request_headers=(SIGNATURE_PARAMETER,))
 def paystack_webhook() -> dict[str, Any]:
     raw = request.get_data(cache=True)
-    secret = settings().paystack_secret_key.get_secret_value()
+    secret = deps().settings.paystack_secret_key.get_secret_value()
     if not webhooks.signature_is_valid(raw, request.headers.get(webhooks.SIGNATURE_HEADER), secret):
         logger.warning("webhook with a missing or wrong signature")
         raise ProblemError(401, "Missing or invalid x-paystack-signature.")

@@ -12,7 +12,7 @@ from storefront_common.auth import auth_required
 from storefront_common.errors import conflict, not_found, validation_error
 from storefront_common.openapi import operation
 
-from ..extensions import db
+from ..dependencies import db
 from ..models import Category, Product
 from ..representations import category_json
 from ..schemas import CategoryIn, CategoryList, CategoryOut, CategoryPatch

@@ -10,7 +10,7 @@ from storefront_common.auth import auth_required
 from storefront_common.openapi import operation
 
 from ..access import managed_product
-from ..extensions import db
+from ..dependencies import db
 from ..inventory import adjust_stock, set_stock
 from ..models import Product
 from ..schemas import InventoryIn, InventoryOut

@@ -15,8 +15,7 @@ from storefront_common.openapi import operation
 
 from ..access import check_visible, managed_product, optional_auth
 from ..catalog import find_product_json, list_products
-from ..extensions import catalog_reads, db
-from ..listing_cache import listing_cache
+from ..dependencies import db, deps
 from ..models import Category, Product
 from ..schemas import (InternalProductList, InternalProductsQuery, ProductIn, ProductOut, ProductPage,
                        ProductPatch, ProductQuery)
@@ -84,7 +83,7 @@ def _apply_changes(product: Product, changes: dict[str, Any]) -> None:
 @operation("List active products: search, filter, sort (ties broken by id), paginate", query=ProductQuery,
            response=ProductPage)
 def list_catalogue(query: ProductQuery) -> Response:
-    cache = listing_cache()
+    cache = deps().listing_cache
     if cache is None:
         return jsonify(_render_listing(query))
     page = cache.get_or_render(query.model_dump_json(), lambda: current_app.json.dumps(_render_listing(query)))
@@ -94,7 +93,7 @@ def list_catalogue(query: ProductQuery) -> Response:
 
 
 def _render_listing(query: ProductQuery) -> dict[str, Any]:
-    return catalog_reads.run(lambda connection: list_products(connection, query))
+    return deps().catalog_reads.run(lambda connection: list_products(connection, query))
 
 
 @blueprint.post("")
@@ -119,7 +118,7 @@ def create_product(body: ProductIn) -> tuple[dict[str, Any], int]:
            response=ProductOut, errors=(401, 404))
 def read_product(product_id: uuid.UUID) -> dict[str, Any]:
     optional_auth()
-    found = catalog_reads.run(lambda connection: find_product_json(connection, product_id))
+    found = deps().catalog_reads.run(lambda connection: find_product_json(connection, product_id))
     if found is None:
         raise not_found("product")
     check_visible(found["is_active"], uuid.UUID(found["vendor_id"]))
@@ -157,7 +156,7 @@ def deactivate_product(product_id: uuid.UUID) -> tuple[str, int]:
            "in one call, inactive ones included", query=InternalProductsQuery, response=InternalProductList)
 def lookup_products(query: InternalProductsQuery) -> dict[str, Any]:
     wanted = query.id_list()
-    rows = catalog_reads.run(lambda connection: connection.execute(LOOKUP, {"ids": wanted}).all())
+    rows = deps().catalog_reads.run(lambda connection: connection.execute(LOOKUP, {"ids": wanted}).all())
     found = {row.id: row for row in rows}
     return {
         "items": [{"id": str(row.id), "name": row.name, "price": row.price, "currency": row.currency,

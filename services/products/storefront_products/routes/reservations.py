@@ -5,7 +5,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 from sqlalchemy import Connection
 
 from storefront_common.auth import service_required
@@ -13,7 +13,7 @@ from storefront_common.errors import validation_error
 from storefront_common.openapi import operation
 
 from .. import reservations
-from ..extensions import db
+from ..dependencies import db, deps
 from ..representations import reservation_json
 from ..reservations import ReservationView
 from ..schemas import ReservationIn, ReservationOut
@@ -33,7 +33,7 @@ Action = Callable[[Connection, uuid.UUID], ReservationView]
     "is priced in another currency than the shop's (nothing is reserved).",
     body=ReservationIn, response=ReservationOut, status=201, errors=(409,))
 def create_reservation(body: ReservationIn) -> tuple[dict[str, Any], int]:
-    max_ttl = current_app.extensions["storefront"].settings.reservation_max_ttl_seconds
+    max_ttl = deps().settings.reservation_max_ttl_seconds
     if body.ttl_seconds > max_ttl:
         raise validation_error([{"field": "ttl_seconds", "message": f"At most {max_ttl} seconds."}])
     quantities = reservations.merge_lines([(line.product_id, line.quantity) for line in body.items])

@@ -13,7 +13,7 @@ from storefront_common.openapi import operation
 from storefront_common.pagination import PageQuery, paginate
 
 from ..access import optional_auth, visible_product
-from ..extensions import db
+from ..dependencies import db
 from ..models import Product, Review
 from ..representations import review_json
 from ..reviews import add_review

@@ -12,7 +12,7 @@ from storefront_common.openapi import operation
 
 from ..account_mail import send_password_reset_mail, send_verification_mail
 from ..accounts import authenticate, check_business_name, create_user, current_account, find_user_by_email, user_out
-from ..extensions import db, users_extension
+from ..dependencies import db, deps
 from ..mail import MailError
 from ..models import RESET_PASSWORD, VERIFY_EMAIL, User
 from ..one_time_tokens import consume_one_time_token, retire_user_tokens
@@ -53,7 +53,7 @@ def register(body: RegisterIn) -> tuple[dict[str, Any], int]:
            "REQUIRE_VERIFIED_EMAIL is on, 429 (Retry-After) after 5 failures for the email in 15 minutes",
            body=LoginIn, response=TokenPairOut, errors=(401, 403, 429))
 def login(body: LoginIn) -> dict[str, Any]:
-    user = authenticate(body.email, body.password, users_extension().settings)
+    user = authenticate(body.email, body.password, deps().settings)
     pair = issue_token_pair(user)
     db.session.commit()
     return pair

@@ -5,7 +5,7 @@ from flask import Blueprint, Response, jsonify
 
 from storefront_common.openapi import operation
 
-from ..extensions import users_extension
+from ..dependencies import deps
 from ..schemas import JwksOut
 
 blueprint = Blueprint("jwks", __name__)
@@ -15,7 +15,7 @@ blueprint = Blueprint("jwks", __name__)
 @operation("Public signing keys (JWKS): the active key and, during a rotation, the previous one",
            response=JwksOut)
 def jwks() -> Response:
-    response = jsonify(users_extension().keys.jwks())
+    response = jsonify(deps().keys.jwks())
     # Verifiers cache it anyway; a short max-age keeps a rotation visible within minutes.
     response.headers["Cache-Control"] = "public, max-age=300"
     return response

@@ -13,7 +13,7 @@ from storefront_common.openapi import operation
 from storefront_common.pagination import paginate
 
 from ..accounts import VENDOR, admin_user_out, change_password, current_account, user_out
-from ..extensions import db, users_extension
+from ..dependencies import db, deps
 from ..models import User, UserRole
 from ..schemas import AdminUserOut, AdminUserPatchIn, PasswordChangeIn, ProfilePatchIn, UserListQuery, UserOut, \
     UserPageOut
@@ -61,7 +61,7 @@ def update_me(body: ProfilePatchIn) -> dict[str, Any]:
            status=204, errors=(403, 429))
 def update_my_password(body: PasswordChangeIn) -> tuple[str, int]:
     user = current_account()
-    change_password(user, body.current_password, body.new_password, users_extension().settings,
+    change_password(user, body.current_password, body.new_password, deps().settings,
                     keep_session=session_family(current_claims()))
     return "", 204
 

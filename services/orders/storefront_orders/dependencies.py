@@ -1,0 +1,48 @@
+"""What the orders service reaches at run time: settings, database, and the carts, products, users and
+payments services."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from storefront_common.client import ServiceTokenProvider
+from storefront_common.db import make_db
+from storefront_common.dependencies import Dependencies, Overrides, current, remote_jwks, service_client, service_tokens
+
+from .clients import CartsClient, PaymentsClient, ProductsClient, UsersClient
+from .settings import Settings
+
+# A checkout commits a dozen times (each saga step is durable before the next HTTP call). Expiring
+# every loaded row at each commit made it re-read the order and its lines four times; instead, every
+# write goes through status.py, which updates the loaded order from the row it wrote (or expires it).
+db = make_db(expire_on_commit=False)
+
+
+@dataclass(kw_only=True)
+class OrdersDependencies(Dependencies):
+    settings: Settings
+    tokens: ServiceTokenProvider
+    carts: CartsClient
+    products: ProductsClient
+    users: UsersClient
+    payments: PaymentsClient
+
+
+def build_dependencies(settings: Settings, **overrides: Any) -> OrdersDependencies:
+    given = Overrides(OrdersDependencies, overrides)
+    tokens = given.get("tokens", lambda: service_tokens(settings))
+    return OrdersDependencies(
+        settings=settings, db=db, key_source=given.get("key_source", lambda: remote_jwks(settings)), tokens=tokens,
+        carts=given.get("carts", lambda: CartsClient(service_client("carts", settings, tokens))),
+        products=given.get("products", lambda: ProductsClient(service_client("products", settings, tokens))),
+        users=given.get("users", lambda: UsersClient(service_client("users", settings, tokens))),
+        payments=given.get("payments", lambda: PaymentsClient(service_client("payments", settings, tokens))))
+
+
+def deps() -> OrdersDependencies:
+    return current(OrdersDependencies)
+
+
+def end_transaction() -> None:
+    """Called before waiting on another service, so no pooled connection idles inside a transaction."""
+    db.session.commit()
