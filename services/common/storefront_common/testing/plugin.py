@@ -1,4 +1,4 @@
-"""Pytest fixtures every service suite uses: `pytest_plugins = ["storefront_common.testing.plugin"]`."""
+"""Pytest fixtures every suite may use (the repository's root conftest.py loads this plugin)."""
 from __future__ import annotations
 
 import os
@@ -9,7 +9,7 @@ import pytest
 from .fuzz import FuzzReport
 from .postgres import ENV_VAR, PostgresServer
 from .servers import serve_wsgi
-from .tokens import TEST_ISSUER, SigningKey, TokenFactory, jwks_app
+from .tokens import TEST_ISSUER, Auth, SigningKey, TokenFactory, jwks_app
 
 
 @pytest.fixture(scope="session")
@@ -30,6 +30,12 @@ def signing_key() -> SigningKey:
 @pytest.fixture(scope="session")
 def tokens(signing_key: SigningKey) -> TokenFactory:
     return TokenFactory(signing_key, TEST_ISSUER)
+
+
+@pytest.fixture
+def auth(tokens: TokenFactory) -> Auth:
+    """Headers for a customer, vendor, admin or service; a suite whose service issues tokens overrides it."""
+    return Auth(tokens)
 
 
 @pytest.fixture(scope="session")

@@ -59,6 +59,30 @@ class TokenFactory:
         return {"Authorization": f"Bearer {self.token(sub, roles, **overrides)}"}
 
 
+@dataclass
+class Auth:
+    """Bearer headers for each kind of caller, signed as the users service would sign them: the `auth` of the
+    Flask tutorial's `app -> client -> auth` chain, for services that verify tokens but do not issue them.
+    Each call without `user_id` is a new user."""
+
+    tokens: TokenFactory
+
+    def user(self, *roles: str, user_id: uuid.UUID | None = None) -> dict[str, str]:
+        return self.tokens.headers(user_id or uuid.uuid4(), list(roles))
+
+    def customer(self, user_id: uuid.UUID | None = None) -> dict[str, str]:
+        return self.user("customer", user_id=user_id)
+
+    def vendor(self, user_id: uuid.UUID | None = None) -> dict[str, str]:
+        return self.user("vendor", user_id=user_id)
+
+    def admin(self, user_id: uuid.UUID | None = None) -> dict[str, str]:
+        return self.user("admin", user_id=user_id)
+
+    def service(self, name: str) -> dict[str, str]:
+        return self.tokens.headers(f"svc:{name}", ["service"])
+
+
 def jwks_app(keys: list[SigningKey]) -> Flask:
     """A stand-in for the users service's JWKS endpoint, served over real HTTP by the tests."""
     app = Flask("jwks")
