@@ -33,10 +33,9 @@ test: $(STAMP) node-packages controlplane-bin node-bin skaffold-bin ## Install e
 	hack/ensure-postgres.sh
 	$(PYTHON) -m storefront_common.testing.postgres -- hack/run-tests.sh
 
-test-fast: $(STAMP) ## The service suites only (no control plane, no end-to-end)
+test-fast: $(STAMP) ## Every test but the slow groups (control plane, end to end, cluster)
 	hack/ensure-postgres.sh
-	SUITES="services/common/tests services/users/tests services/products/tests services/carts/tests services/orders/tests services/payments/tests hack/tests/test_paystack_sim.py" \
-		$(PYTHON) -m storefront_common.testing.postgres -- hack/run-tests.sh
+	$(PYTHON) -m storefront_common.testing.postgres -- hack/run-tests.sh -m "not controlplane and not e2e and not cluster"
 
 bench-products: $(STAMP) ## Products listing vs a bare endpoint under the same server; token verification cost
 	hack/ensure-postgres.sh

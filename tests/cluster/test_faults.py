@@ -16,7 +16,7 @@ from typing import Any
 
 import requests
 
-from conftest import SERVICES, SHOP_NAMESPACE, STOREFRONT, Shop, cluster_cli
+from tests.cluster.conftest import SERVICES, SHOP_NAMESPACE, STOREFRONT, Shop, cluster_cli
 from storefront_dev.shop_api import Account, Api
 
 PRICE = 10_000

@@ -6,7 +6,7 @@ import json
 import subprocess
 import textwrap
 
-from conftest import Cluster
+from tests.cluster.conftest import Cluster
 
 PROBE = textwrap.dedent("""
     import json, socket, time

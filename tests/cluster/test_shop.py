@@ -7,7 +7,7 @@ from typing import Any
 
 import requests
 
-from conftest import SERVICES, SHOP_NAMESPACE, STOREFRONT, Shop
+from tests.cluster.conftest import SERVICES, SHOP_NAMESPACE, STOREFRONT, Shop
 from storefront_dev.shop_api import Account, Api
 
 

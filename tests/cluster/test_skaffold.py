@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import REPO, SERVICES, Cluster
+from tests.cluster.conftest import REPO, SERVICES, Cluster
 
 NAMESPACE = "skaffold"
 SKAFFOLD_CONFIG = "global:\n  collect-metrics: false\n  update-check: false\n  survey:\n    disable-prompt: true\n"

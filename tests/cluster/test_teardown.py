@@ -5,7 +5,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from conftest import REPO, Cluster, cluster_cli
+from tests.cluster.conftest import REPO, Cluster, cluster_cli
 
 NODE_PROGRAMS = {"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy",
                  "containerd", "containerd-shim-runc-v2", "runc", "coredns", "traefik", "local-path-provisioner",
