@@ -170,7 +170,7 @@ def _lock_cart(connection: Connection, user_id: uuid.UUID, now: datetime) -> tup
     """
     cart_id, updated_at = store.lock_cart(connection, user_id, now)
     if updated_at is not None and updated_at <= _cutoff(now):
-        store.empty_cart(connection, cart_id, now)
+        store.clear_lines(connection, cart_id, now)
         return cart_id, None
     return cart_id, updated_at
 

@@ -110,7 +110,8 @@ def lock_existing_cart(connection: Connection, user_id: uuid.UUID) -> LockedCart
     return None if cart is None else LockedCart(*cart)
 
 
-def empty_cart(connection: Connection, cart_id: uuid.UUID, now: datetime) -> None:
+def clear_lines(connection: Connection, cart_id: uuid.UUID, now: datetime) -> None:
+    """The cart keeps no line, and its last change is `now`."""
     connection.execute(DELETE_LINES, {"cart_id": cart_id})
     touch(connection, cart_id, now)
 
