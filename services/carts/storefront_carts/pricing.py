@@ -8,7 +8,7 @@ from datetime import datetime
 
 from storefront_common.timeutil import isoformat
 
-from .catalog import CatalogProduct
+from .product_lookup import CatalogProduct
 from .schemas import CartLineOut, CartOut
 
 

@@ -1,3 +1,7 @@
+"""The Flask tutorial's fixture chain: `app` (the migrated carts app, one per session) -> `client` (its test
+client; the tables are emptied after each test) -> `auth` (the plugin's headers per kind of caller:
+`auth.customer()`, `auth.service("orders")`, ...). `products` is the real products service behind it.
+"""
 from __future__ import annotations
 
 import threading
@@ -17,11 +21,9 @@ from storefront_carts.settings import Settings
 from storefront_common.dependencies import current
 from storefront_common.testing.databases import fresh_database, migrated, truncate_all
 from storefront_common.testing.servers import serve_wsgi
-from storefront_common.testing.tokens import TEST_ISSUER, SignedServiceTokens, TokenFactory
+from storefront_common.testing.tokens import TEST_ISSUER, Auth, SignedServiceTokens, TokenFactory
 from storefront_products.app import create_app as create_products_app
 from storefront_products.settings import Settings as ProductsSettings
-
-
 
 
 class RequestLog:
@@ -55,14 +57,14 @@ class Products:
 
     base_url: str
     log: RequestLog
-    tokens: TokenFactory
+    auth: Auth
     app: Flask
     vendor_id: uuid.UUID = field(default_factory=uuid.uuid4)
     category_id: str = ""
 
     @property
     def vendor(self) -> dict[str, str]:
-        return self.tokens.headers(self.vendor_id, ["vendor"])
+        return self.auth.vendor(self.vendor_id)
 
     def _call(self, method: str, path: str, expected: int, **kwargs: Any) -> Any:
         response = requests.request(method, self.base_url + path, timeout=10, **kwargs)
@@ -70,9 +72,8 @@ class Products:
         return response.json() if response.content else None
 
     def create_category(self) -> None:
-        admin = self.tokens.headers(uuid.uuid4(), ["admin"])
         body = {"name": f"Phones {uuid.uuid4().hex[:8]}"}
-        self.category_id = self._call("POST", "/api/v1/categories", 201, headers=admin, json=body)["id"]
+        self.category_id = self._call("POST", "/api/v1/categories", 201, headers=self.auth.admin(), json=body)["id"]
 
     def product(self, name: str = "Tecno Spark 20", price: int = 15_000_000, stock: int = 10,
                 **fields: Any) -> str:
@@ -98,7 +99,7 @@ def products(postgres_admin_url: str, jwks_url: str, tokens: TokenFactory) -> It
         with migrated(create_products_app(settings)) as app:
             log = RequestLog(app)
             with serve_wsgi(log) as base_url:
-                catalogue = Products(base_url, log, tokens, app)
+                catalogue = Products(base_url, log, Auth(tokens), app)
                 catalogue.create_category()
                 yield catalogue
 
@@ -139,12 +140,3 @@ def client(app: Flask, products: Products) -> Iterator[FlaskClient]:
     with app.app_context():
         truncate_all(db.engine, db.metadata)
 
-
-@pytest.fixture()
-def shopper(tokens: TokenFactory) -> dict[str, str]:
-    return tokens.headers(uuid.uuid4(), ["customer"])
-
-
-@pytest.fixture()
-def service(tokens: TokenFactory) -> dict[str, str]:
-    return tokens.headers("svc:orders", ["service"])

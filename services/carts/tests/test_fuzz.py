@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from services.carts.tests.conftest import Products
 from storefront_common.testing.fuzz import FuzzReport, fuzz_service, token_callers
 from storefront_common.testing.servers import serve_wsgi
-from storefront_common.testing.tokens import TokenFactory
+from storefront_common.testing.tokens import Auth, TokenFactory
 
 OPERATIONS = 8
 
@@ -25,12 +25,12 @@ def test_openapi_documents_every_route(client: FlaskClient) -> None:
     assert "403" in spec["paths"]["/internal/carts/{user_id}"]["get"]["responses"]
 
 
-def test_every_answer_is_documented_for_every_caller(app: Flask, client: FlaskClient, tokens: TokenFactory,
+def test_every_answer_is_documented_for_every_caller(app: Flask, client: FlaskClient, tokens: TokenFactory, auth: Auth,
                                                      products: Products,
                                                      fuzz_note: Callable[[str, FuzzReport], None]) -> None:
     customer_id = uuid.uuid4()
     product_id = products.product(stock=50)
-    client.post("/api/v1/cart/items", headers=tokens.headers(customer_id, ["customer"]),
+    client.post("/api/v1/cart/items", headers=auth.customer(customer_id),
                 json={"product_id": product_id, "quantity": 1})
     callers = token_callers(tokens, {"customer": customer_id})
     with serve_wsgi(app) as base_url:

@@ -17,7 +17,7 @@ from storefront_carts.dependencies import db
 from storefront_common.migrations import alembic_config, upgrade
 from storefront_common.testing.databases import fresh_database
 from storefront_common.testing.servers import serve_wsgi
-from storefront_common.testing.tokens import SignedServiceTokens, TokenFactory
+from storefront_common.testing.tokens import Auth, SignedServiceTokens, TokenFactory
 
 TABLES = {"alembic_version", "carts", "cart_items", "cart_checkouts"}
 
@@ -53,14 +53,14 @@ def test_migrations_on_postgresql(postgres_admin_url: str, jwks_url: str, produc
         assert_downgrade_removes_everything(app, url)
 
 
-def test_migrations_and_the_cart_on_sqlite(tmp_path: Path, jwks_url: str, products: Products,
+def test_migrations_and_the_cart_on_sqlite(tmp_path: Path, jwks_url: str, auth: Auth, products: Products,
                                            tokens: TokenFactory) -> None:
     url = f"sqlite:///{tmp_path / 'carts.db'}"
     app = migrated_app(url, jwks_url, products.base_url, tokens)
     assert_schema_matches_models(app)
     client = app.test_client()
     user_id = uuid.uuid4()
-    headers = tokens.headers(user_id, ["customer"])
+    headers = auth.customer(user_id)
     product_id = products.product(price=300, stock=4)
     for quantity in (1, 2):
         response = client.post("/api/v1/cart/items", headers=headers,
@@ -71,7 +71,7 @@ def test_migrations_and_the_cart_on_sqlite(tmp_path: Path, jwks_url: str, produc
     cart = client.get("/api/v1/cart", headers=headers).json
     assert cart["items"][0]["quantity"] == 3 and cart["subtotal"] == 900
     # A paid order takes its units out once (the INSERT ... ON CONFLICT DO NOTHING works on SQLite too).
-    service = tokens.headers("svc:orders", ["service"])
+    service = auth.service("orders")
     bought = {"order_id": str(uuid.uuid4()), "items": [{"product_id": product_id, "quantity": 2}]}
     for _ in range(2):
         assert client.post(f"/internal/carts/{user_id}/checkouts",
@@ -86,12 +86,12 @@ def test_migrations_and_the_cart_on_sqlite(tmp_path: Path, jwks_url: str, produc
     assert_downgrade_removes_everything(app, url)
 
 
-def test_concurrent_adds_lose_nothing_on_sqlite(tmp_path: Path, jwks_url: str, products: Products,
+def test_concurrent_adds_lose_nothing_on_sqlite(tmp_path: Path, jwks_url: str, auth: Auth, products: Products,
                                                 tokens: TokenFactory) -> None:
     """`make up` runs on SQLite, where FOR UPDATE does not exist: the INSERT that starts a change serializes."""
     url = f"sqlite:///{tmp_path / 'carts.db'}"
     app = migrated_app(url, jwks_url, products.base_url, tokens)
-    headers = tokens.headers(uuid.uuid4(), ["customer"])
+    headers = auth.customer()
     product_id = products.product(stock=100)
     with serve_wsgi(app) as base_url:
         def add(_: int) -> int:

@@ -13,7 +13,7 @@ from services.carts.tests.conftest import Products, carts_settings
 from storefront_carts.app import create_app
 from storefront_carts.dependencies import db
 from storefront_common.testing.servers import free_port, serve_wsgi
-from storefront_common.testing.tokens import SignedServiceTokens, TokenFactory
+from storefront_common.testing.tokens import Auth, SignedServiceTokens, TokenFactory
 
 
 @pytest.fixture()
@@ -28,11 +28,11 @@ def products_down(app: Flask, client: FlaskClient, carts_database: str, jwks_url
         db.engines[None].dispose()
 
 
-def test_products_down_is_503_with_retry_after(client: FlaskClient, products_down: FlaskClient,
-                                               tokens: TokenFactory, products: Products,
-                                               service: dict[str, str]) -> None:
+def test_products_down_is_503_with_retry_after(client: FlaskClient, auth: Auth, products_down: FlaskClient,
+                                               products: Products) -> None:
+    orders = auth.service("orders")
     user_id = uuid.uuid4()
-    headers = tokens.headers(user_id, ["customer"])
+    headers = auth.customer(user_id)
     product_id = products.product()
     client.post("/api/v1/cart/items", headers=headers, json={"product_id": product_id, "quantity": 1})
     for method, path, body in [("GET", "/api/v1/cart", None),
@@ -44,9 +44,9 @@ def test_products_down_is_503_with_retry_after(client: FlaskClient, products_dow
         assert response.content_type == "application/problem+json"
         assert response.headers["Retry-After"]
         assert "127.0.0.1" not in response.get_data(as_text=True)
-    assert products_down.get(f"/internal/carts/{user_id}", headers=service).status_code == 503
+    assert products_down.get(f"/internal/carts/{user_id}", headers=orders).status_code == 503
     # Checkout's read of the stored lines never needed products.
-    assert products_down.get(f"/internal/carts/{user_id}/lines", headers=service).json == {
+    assert products_down.get(f"/internal/carts/{user_id}/lines", headers=orders).json == {
         "items": [{"product_id": product_id, "quantity": 1}]}
     # Nothing changed, and what does not need products still works.
     cart = client.get("/api/v1/cart", headers=headers).json
@@ -55,9 +55,8 @@ def test_products_down_is_503_with_retry_after(client: FlaskClient, products_dow
     assert products_down.get("/api/v1/cart", headers=headers).status_code == 200
 
 
-def test_concurrent_adds_lose_nothing(app: Flask, client: FlaskClient, tokens: TokenFactory,
-                                      products: Products) -> None:
-    headers = tokens.headers(uuid.uuid4(), ["customer"])
+def test_concurrent_adds_lose_nothing(app: Flask, client: FlaskClient, auth: Auth, products: Products) -> None:
+    headers = auth.customer()
     phone, case = products.product(stock=500), products.product("Case", price=100, stock=500)
     adds = 24
     with serve_wsgi(app) as base_url:
@@ -74,9 +73,8 @@ def test_concurrent_adds_lose_nothing(app: Flask, client: FlaskClient, tokens: T
                           case: sum(1 + n % 3 for n in range(adds) if not n % 2)}
 
 
-def test_concurrent_adds_never_pass_the_stock(app: Flask, client: FlaskClient, tokens: TokenFactory,
-                                              products: Products) -> None:
-    headers = tokens.headers(uuid.uuid4(), ["customer"])
+def test_concurrent_adds_never_pass_the_stock(app: Flask, client: FlaskClient, auth: Auth, products: Products) -> None:
+    headers = auth.customer()
     phone = products.product(stock=5)
     with serve_wsgi(app) as base_url:
         def add(_: int) -> int:

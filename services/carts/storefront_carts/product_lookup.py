@@ -29,7 +29,7 @@ class _LookupResponse(BaseModel):
     items: list[CatalogProduct]
 
 
-class Catalog:
+class ProductLookup:
     def __init__(self, client: ServiceClient) -> None:
         self.client = client
 
