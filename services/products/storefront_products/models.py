@@ -132,7 +132,7 @@ class ReservationItem(db.Model):  # type: ignore[name-defined,misc]
 
 
 class ReservedLine(NamedTuple):
-    """One reserved line, with the product's name and price as they were when the units were reserved."""
+    """A ReservationItem as the service reads and answers it."""
 
     product_id: uuid.UUID
     quantity: int

@@ -281,7 +281,7 @@ INSERT_RESERVATION = insert_on_conflict(RESERVATIONS, conflict=("order_id",))  #
 INSERT_ITEMS = insert(ITEMS)
 LOAD_BY_ID = _load_by("id")
 LOAD_BY_ORDER = _load_by("order_id")
-# Keyed by `due`: None moves regardless of the time, True only past expires_at, False only before it.
+# Keyed by `due` (see move).
 MOVES = {None: _move_statement(),
          True: _move_statement(RESERVATIONS.c.expires_at <= bindparam("now")),
          False: _move_statement(RESERVATIONS.c.expires_at > bindparam("now"))}
