@@ -1,9 +1,10 @@
-"""Tables of the products service."""
+"""Tables of the products service, and the values a reservation is read into."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String,
                         Text, UniqueConstraint, Uuid, text)
@@ -128,3 +129,25 @@ class ReservationItem(db.Model):  # type: ignore[name-defined,misc]
     vendor_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
 
     reservation: Mapped[Reservation] = relationship(back_populates="items")
+
+
+class ReservedLine(NamedTuple):
+    """A ReservationItem as the service reads and answers it."""
+
+    product_id: uuid.UUID
+    quantity: int
+    name: str
+    unit_price: int
+    currency: str
+    vendor_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationView:
+    """What the service answers about a reservation (json_bodies.reservation_json)."""
+
+    id: uuid.UUID
+    order_id: uuid.UUID
+    status: str
+    expires_at: datetime
+    items: list[ReservedLine]  # in product-id order

@@ -5,9 +5,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import store
 from .models import Category, Product
 from .slugs import slugify
 
@@ -67,13 +67,13 @@ class SeedResult:
 
 
 def _ensure_categories(session: Session) -> tuple[dict[str, Category], int]:
-    existing = {category.slug: category for category in session.scalars(select(Category))}
+    existing = {category.slug: category for category in store.all_categories(session)}
     created = 0
     for spec in DEMO_CATEGORIES:
         slug = slugify(spec["name"])
         if slug not in existing:
             existing[slug] = Category(slug=slug, **spec)
-            session.add(existing[slug])
+            store.add(session, existing[slug])
             created += 1
     session.flush()
     return existing, created
@@ -82,15 +82,15 @@ def _ensure_categories(session: Session) -> tuple[dict[str, Category], int]:
 def seed_demo(session: Session, vendor_id: uuid.UUID) -> SeedResult:
     """Idempotent: categories are matched by slug, products by vendor and slug."""
     categories, created_categories = _ensure_categories(session)
-    present = set(session.scalars(select(Product.slug).where(Product.vendor_id == vendor_id)))
+    present = store.product_slugs_of(session, vendor_id)
     created_products = 0
     for category_slug, name, description, price, stock, attributes in DEMO_PRODUCTS:
         slug = slugify(name, max_length=220)
         if slug in present:
             continue
-        session.add(Product(name=name, slug=slug, description=description, price=price, currency="NGN",
-                            stock=stock, category_id=categories[category_slug].id, vendor_id=vendor_id,
-                            attributes=attributes, images=[], is_active=True))
+        store.add(session, Product(name=name, slug=slug, description=description, price=price, currency="NGN",
+                                   stock=stock, category_id=categories[category_slug].id, vendor_id=vendor_id,
+                                   attributes=attributes, images=[], is_active=True))
         created_products += 1
     session.commit()
     return SeedResult(created_categories, created_products)

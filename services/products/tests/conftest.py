@@ -1,3 +1,5 @@
+"""The products suite's fixtures: the Flask tutorial's chain `app` -> `client` -> `auth` (the plugin's Auth:
+headers for a customer, vendor, admin or service), and `shop`, a catalogue built through the API with them."""
 from __future__ import annotations
 
 import uuid
@@ -9,13 +11,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from storefront_common.testing.databases import fresh_database, migrated, truncate_all
-from storefront_common.testing.tokens import TEST_ISSUER, TokenFactory
-from storefront_products.app import create_app
 from storefront_common.dependencies import current
+from storefront_common.testing.databases import fresh_database, migrated, truncate_all
+from storefront_common.testing.tokens import TEST_ISSUER, Auth
+from storefront_products.app import create_app
 from storefront_products.dependencies import ProductsDependencies, db
 from storefront_products.settings import Settings
-
 
 
 @pytest.fixture(scope="session")
@@ -43,36 +44,28 @@ def client(app: Flask) -> Iterator[FlaskClient]:
 
 @dataclass
 class Shop:
-    """The callers a test needs, and short-cuts to build a catalogue through the API itself."""
+    """Two vendors and a customer of the shop, and short-cuts to build its catalogue through the API itself."""
 
     client: FlaskClient
-    tokens: TokenFactory
+    auth: Auth
     vendor_id: uuid.UUID = field(default_factory=uuid.uuid4)
     other_vendor_id: uuid.UUID = field(default_factory=uuid.uuid4)
     customer_id: uuid.UUID = field(default_factory=uuid.uuid4)
 
     @property
-    def admin(self) -> dict[str, str]:
-        return self.tokens.headers(uuid.uuid4(), ["admin"])
-
-    @property
     def vendor(self) -> dict[str, str]:
-        return self.tokens.headers(self.vendor_id, ["vendor"])
+        return self.auth.vendor(self.vendor_id)
 
     @property
     def other_vendor(self) -> dict[str, str]:
-        return self.tokens.headers(self.other_vendor_id, ["vendor"])
+        return self.auth.vendor(self.other_vendor_id)
 
     @property
     def customer(self) -> dict[str, str]:
-        return self.tokens.headers(self.customer_id, ["customer"])
-
-    @property
-    def service(self) -> dict[str, str]:
-        return self.tokens.headers("svc:orders", ["service"])
+        return self.auth.customer(self.customer_id)
 
     def category(self, name: str = "Phones", attributes: list[str] | None = None, **extra: Any) -> dict[str, Any]:
-        response = self.client.post("/api/v1/categories", headers=self.admin,
+        response = self.client.post("/api/v1/categories", headers=self.auth.admin(),
                                     json={"name": name, "attributes": attributes or [], **extra})
         assert response.status_code == 201, response.json
         return response.json  # type: ignore[no-any-return]
@@ -86,9 +79,9 @@ class Shop:
         return response.json  # type: ignore[no-any-return]
 
     def stock_of(self, product_id: str) -> int:
-        return int(self.client.get(f"/api/v1/products/{product_id}", headers=self.admin).json["stock"])
+        return int(self.client.get(f"/api/v1/products/{product_id}", headers=self.auth.admin()).json["stock"])
 
 
 @pytest.fixture()
-def shop(client: FlaskClient, tokens: TokenFactory) -> Shop:
-    return Shop(client, tokens)
+def shop(client: FlaskClient, auth: Auth) -> Shop:
+    return Shop(client, auth)

@@ -8,22 +8,24 @@ from flask.testing import FlaskClient
 
 from services.products.tests.conftest import Shop
 from storefront_common.testing.databases import recorded_statements
+from storefront_common.testing.tokens import Auth
 
 
-def test_statements_per_reserve_and_commit(app: Flask, client: FlaskClient, shop: Shop) -> None:
+def test_statements_per_reserve_and_commit(app: Flask, client: FlaskClient, shop: Shop, auth: Auth) -> None:
+    service = auth.service("orders")
     category = shop.category()
     products = [shop.product(category, name=name)["id"] for name in ("First", "Second")]
     reserved: list[str] = []
 
     def reserve(lines: int) -> int:
-        response = client.post("/internal/reservations", headers=shop.service, json={
+        response = client.post("/internal/reservations", headers=service, json={
             "order_id": str(uuid.uuid4()), "ttl_seconds": 600,
             "items": [{"product_id": product_id, "quantity": 1} for product_id in products[:lines]]})
         reserved.append(response.json["id"])
         return response.status_code
 
     def commit() -> int:
-        return client.post(f"/internal/reservations/{reserved.pop()}/commit", headers=shop.service).status_code
+        return client.post(f"/internal/reservations/{reserved.pop()}/commit", headers=service).status_code
 
     # A reservation is its row and one statement per product (the conditional UPDATE and the line's INSERT),
     # in one transaction; a commit is one statement, its conditional UPDATE and the read of the reservation with

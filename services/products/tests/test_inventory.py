@@ -9,15 +9,16 @@ from flask.testing import FlaskClient
 
 from services.products.tests.conftest import Shop
 from storefront_common.testing.servers import serve_wsgi
+from storefront_common.testing.tokens import Auth
 
 
-def test_delta_and_absolute_stock(client: FlaskClient, shop: Shop) -> None:
+def test_delta_and_absolute_stock(client: FlaskClient, shop: Shop, auth: Auth) -> None:
     product = shop.product(shop.category(), stock=10)
     path = f"/api/v1/products/{product['id']}/inventory"
     added = client.post(path, headers=shop.vendor, json={"delta": 5})
     assert added.status_code == 200 and added.json == {"product_id": product["id"], "stock": 15}
     assert client.post(path, headers=shop.vendor, json={"delta": -15}).json["stock"] == 0
-    assert client.post(path, headers=shop.admin, json={"stock": 42}).json["stock"] == 42
+    assert client.post(path, headers=auth.admin(), json={"stock": 42}).json["stock"] == 42
     assert shop.stock_of(product["id"]) == 42
 
 
@@ -31,7 +32,7 @@ def test_stock_never_goes_below_zero(client: FlaskClient, shop: Shop) -> None:
     assert shop.stock_of(product["id"]) == 3
 
 
-def test_inventory_validation_and_access(client: FlaskClient, shop: Shop) -> None:
+def test_inventory_validation_and_access(client: FlaskClient, shop: Shop, auth: Auth) -> None:
     product = shop.product(shop.category(), stock=3)
     path = f"/api/v1/products/{product['id']}/inventory"
     for body in ({}, {"delta": 1, "stock": 1}, {"delta": 1.5}, {"stock": "4"}, {"delta": None}, {"count": 1}):
@@ -42,7 +43,7 @@ def test_inventory_validation_and_access(client: FlaskClient, shop: Shop) -> Non
     assert client.post(path, headers=shop.customer, json={"delta": 1}).status_code == 403
     assert client.post(path, headers=shop.other_vendor, json={"delta": 1}).status_code == 403
     unknown = f"/api/v1/products/{uuid.uuid4()}/inventory"
-    assert client.post(unknown, headers=shop.admin, json={"delta": 1}).status_code == 404
+    assert client.post(unknown, headers=auth.admin(), json={"delta": 1}).status_code == 404
     assert shop.stock_of(product["id"]) == 3
 
 

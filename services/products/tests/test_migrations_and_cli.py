@@ -17,7 +17,7 @@ from services.products.tests.conftest import Shop
 from storefront_common.migrations import upgrade
 from storefront_common.testing.databases import fresh_database
 from storefront_common.testing.servers import serve_wsgi
-from storefront_common.testing.tokens import TEST_ISSUER, TokenFactory
+from storefront_common.testing.tokens import TEST_ISSUER, Auth
 from storefront_common.timeutil import utcnow
 from storefront_products.app import create_app
 from storefront_products.dependencies import db
@@ -81,32 +81,33 @@ def test_seed_demo_is_idempotent(app: Flask, client: FlaskClient, shop: Shop) ->
     assert runner.invoke(args=["seed-demo", "--vendor-id", "not-a-uuid"]).exit_code != 0
 
 
-def test_reservations_work_on_sqlite(tmp_path: Path, jwks_url: str, tokens: TokenFactory) -> None:
+def test_reservations_work_on_sqlite(tmp_path: Path, jwks_url: str, auth: Auth) -> None:
+    service = auth.service("orders")
     app = migrated_app(f"sqlite:///{tmp_path / 'products.db'}", jwks_url)
-    shop = Shop(app.test_client(), tokens)
+    shop = Shop(app.test_client(), auth)
     product = shop.product(shop.category(), stock=5)
 
     def reserve(quantity: int) -> dict[str, Any]:
         body = {"order_id": str(uuid.uuid4()), "ttl_seconds": 60,
                 "items": [{"product_id": product["id"], "quantity": quantity}]}
-        response = shop.client.post("/internal/reservations", headers=shop.service, json=body)
+        response = shop.client.post("/internal/reservations", headers=service, json=body)
         assert response.status_code == 201, response.json
         return response.json  # type: ignore[no-any-return]
 
     committed, released, expiring = reserve(1), reserve(1), reserve(2)
-    repeat = shop.client.post("/internal/reservations", headers=shop.service, json={
+    repeat = shop.client.post("/internal/reservations", headers=service, json={
         "order_id": committed["order_id"], "ttl_seconds": 60,
         "items": [{"product_id": product["id"], "quantity": 1}]})
     assert (repeat.status_code, repeat.json) == (200, committed)
-    assert shop.client.get(f"/internal/reservations/{expiring['id']}", headers=shop.service).json == expiring
-    assert shop.client.post("/internal/reservations", headers=shop.service, json={
+    assert shop.client.get(f"/internal/reservations/{expiring['id']}", headers=service).json == expiring
+    assert shop.client.post("/internal/reservations", headers=service, json={
         "order_id": str(uuid.uuid4()), "ttl_seconds": 60,
         "items": [{"product_id": product["id"], "quantity": 2}]}).json["insufficient"][0]["available"] == 1
     path = "/internal/reservations/{}/{}"
-    assert shop.client.post(path.format(committed["id"], "commit"), headers=shop.service).status_code == 200
-    assert shop.client.post(path.format(released["id"], "release"), headers=shop.service).status_code == 200
-    assert shop.client.post(path.format(released["id"], "commit"), headers=shop.service).status_code == 409
-    returned = shop.client.post(path.format(committed["id"], "return"), headers=shop.service)
+    assert shop.client.post(path.format(committed["id"], "commit"), headers=service).status_code == 200
+    assert shop.client.post(path.format(released["id"], "release"), headers=service).status_code == 200
+    assert shop.client.post(path.format(released["id"], "commit"), headers=service).status_code == 409
+    returned = shop.client.post(path.format(committed["id"], "return"), headers=service)
     assert returned.status_code == 200 and returned.json["status"] == "returned"
     with app.app_context():
         with db.engine.connect() as connection:
@@ -116,11 +117,11 @@ def test_reservations_work_on_sqlite(tmp_path: Path, jwks_url: str, tokens: Toke
 
 
 def test_concurrent_reservations_on_sqlite_reserve_exactly_the_stock(tmp_path: Path, jwks_url: str,
-                                                                    tokens: TokenFactory) -> None:
+                                                                    auth: Auth) -> None:
     app = migrated_app(f"sqlite:///{tmp_path / 'products.db'}", jwks_url)
-    shop = Shop(app.test_client(), tokens)
+    shop = Shop(app.test_client(), auth)
     product = shop.product(shop.category(), stock=10)
-    headers = shop.service
+    headers = auth.service("orders")
 
     def reserve_one(_: int) -> int:
         body = {"order_id": str(uuid.uuid4()), "ttl_seconds": 60,

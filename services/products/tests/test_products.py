@@ -8,6 +8,7 @@ from flask.testing import FlaskClient
 
 from services.products.tests.conftest import Shop
 from storefront_common.testing.currency import configured_currency
+from storefront_common.testing.tokens import Auth
 from storefront_products.schemas import ProductOut
 
 PRODUCT_KEYS = {"id", "name", "slug", "description", "price", "currency", "stock", "category", "vendor_id",
@@ -31,21 +32,21 @@ def test_create_returns_the_contract_product_object(client: FlaskClient, shop: S
     assert fetched.status_code == 200 and fetched.json == created
 
 
-def test_admin_may_create_and_sell_as_itself(client: FlaskClient, shop: Shop) -> None:
+def test_admin_may_create_and_sell_as_itself(client: FlaskClient, shop: Shop, auth: Auth) -> None:
     category = shop.category()
     admin_id = uuid.uuid4()
-    created = shop.product(category, headers=shop.tokens.headers(admin_id, ["admin"]))
+    created = shop.product(category, headers=auth.admin(admin_id))
     assert created["vendor_id"] == str(admin_id) and created["currency"] == "NGN"
 
 
-def test_create_needs_a_vendor_or_admin_access_token(client: FlaskClient, shop: Shop) -> None:
+def test_create_needs_a_vendor_or_admin_access_token(client: FlaskClient, shop: Shop, auth: Auth) -> None:
     category = shop.category()
     body = {"name": "Phone", "price": 100, "stock": 1, "category_id": category["id"]}
     assert client.post("/api/v1/products", json=body).status_code == 401
     assert client.post("/api/v1/products", headers=shop.customer, json=body).status_code == 403
-    refresh = shop.tokens.headers(shop.vendor_id, ["vendor"], type="refresh")
+    refresh = auth.tokens.headers(shop.vendor_id, ["vendor"], type="refresh")
     assert client.post("/api/v1/products", headers=refresh, json=body).status_code == 401
-    expired = shop.tokens.headers(shop.vendor_id, ["vendor"], exp=1)
+    expired = auth.tokens.headers(shop.vendor_id, ["vendor"], exp=1)
     assert client.post("/api/v1/products", headers=expired, json=body).status_code == 401
 
 
@@ -117,20 +118,20 @@ def test_a_product_is_changed_only_into_the_shops_currency(app: Flask, client: F
     assert repriced.status_code == 200 and (repriced.json["currency"], repriced.json["price"]) == ("NGN", 15_000)
 
 
-def test_inactive_product_is_visible_only_to_its_vendor_and_admins(client: FlaskClient, shop: Shop) -> None:
+def test_inactive_product_is_visible_only_to_its_vendor_and_admins(client: FlaskClient, shop: Shop, auth: Auth) -> None:
     product = shop.product(shop.category(), is_active=False)
     path = f"/api/v1/products/{product['id']}"
     assert client.get(path).status_code == 404
     assert client.get(path, headers=shop.other_vendor).status_code == 404
     assert client.get(path, headers=shop.customer).status_code == 404
     assert client.get(path, headers=shop.vendor).json["is_active"] is False
-    assert client.get(path, headers=shop.admin).status_code == 200
+    assert client.get(path, headers=auth.admin()).status_code == 200
     assert client.get(f"/api/v1/products/{uuid.uuid4()}").status_code == 404
     assert client.get("/api/v1/products/not-a-uuid").status_code == 404
     assert client.get(path, headers={"Authorization": "Bearer garbage"}).status_code == 401
 
 
-def test_patch_by_the_owner_changes_fields_and_slug(client: FlaskClient, shop: Shop) -> None:
+def test_patch_by_the_owner_changes_fields_and_slug(client: FlaskClient, shop: Shop, auth: Auth) -> None:
     phones = shop.category("Phones", ["brand"])
     fashion = shop.category("Fashion", ["size"])
     product = shop.product(phones, attributes={"brand": "Tecno"})
@@ -144,7 +145,7 @@ def test_patch_by_the_owner_changes_fields_and_slug(client: FlaskClient, shop: S
     assert client.patch(path, headers=shop.vendor, json={"category_id": fashion["id"]}).status_code == 422
     moved = client.patch(path, headers=shop.vendor, json={"category_id": fashion["id"], "attributes": {"size": "M"}})
     assert moved.json["category"]["slug"] == "fashion" and moved.json["attributes"] == {"size": "M"}
-    assert client.patch(path, headers=shop.admin, json={"description": "by admin"}).json["description"] == "by admin"
+    assert client.patch(path, headers=auth.admin(), json={"description": "by admin"}).json["description"] == "by admin"
 
 
 def test_patch_rules(client: FlaskClient, shop: Shop) -> None:
@@ -163,7 +164,7 @@ def test_patch_rules(client: FlaskClient, shop: Shop) -> None:
     assert client.delete(hidden_path, headers=shop.other_vendor).status_code == 404
 
 
-def test_delete_is_a_soft_delete(client: FlaskClient, shop: Shop) -> None:
+def test_delete_is_a_soft_delete(client: FlaskClient, shop: Shop, auth: Auth) -> None:
     product = shop.product(shop.category())
     path = f"/api/v1/products/{product['id']}"
     assert client.delete(path, headers=shop.other_vendor).status_code == 403
@@ -175,18 +176,19 @@ def test_delete_is_a_soft_delete(client: FlaskClient, shop: Shop) -> None:
     assert client.get("/api/v1/products").json["total"] == 0
     assert client.get(path, headers=shop.vendor).json["is_active"] is False
     assert client.delete(path, headers=shop.vendor).status_code == 204
-    assert client.delete(f"/api/v1/products/{uuid.uuid4()}", headers=shop.admin).status_code == 404
+    assert client.delete(f"/api/v1/products/{uuid.uuid4()}", headers=auth.admin()).status_code == 404
     restored = client.patch(path, headers=shop.vendor, json={"is_active": True})
     assert restored.status_code == 200 and client.get(path).status_code == 200
 
 
-def test_internal_batch_lookup(client: FlaskClient, shop: Shop) -> None:
+def test_internal_batch_lookup(client: FlaskClient, shop: Shop, auth: Auth) -> None:
+    service = auth.service("orders")
     category = shop.category()
     first = shop.product(category, name="First", price=500)
     second = shop.product(category, name="Second", is_active=False)
     unknown = str(uuid.uuid4())
     ids = f"{second['id']},{unknown},{first['id']}"
-    found = client.get(f"/internal/products?ids={ids}", headers=shop.service)
+    found = client.get(f"/internal/products?ids={ids}", headers=service)
     assert found.status_code == 200
     assert found.json == {
         "items": [
@@ -198,10 +200,10 @@ def test_internal_batch_lookup(client: FlaskClient, shop: Shop) -> None:
         "missing": [unknown],
     }
     assert client.get(f"/internal/products?ids={ids}").status_code == 401
-    assert client.get(f"/internal/products?ids={ids}", headers=shop.admin).status_code == 403
+    assert client.get(f"/internal/products?ids={ids}", headers=auth.admin()).status_code == 403
     too_many = ",".join(str(uuid.uuid4()) for _ in range(101))
     for bad in ("", "ids=", "ids=nope", f"ids={too_many}"):
-        assert client.get(f"/internal/products?{bad}", headers=shop.service).status_code == 422, bad
+        assert client.get(f"/internal/products?{bad}", headers=service).status_code == 422, bad
 
 
 def test_every_route_is_documented(client: FlaskClient) -> None:

@@ -5,16 +5,16 @@ import uuid
 from typing import Any
 
 from flask import Blueprint
-from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
 from storefront_common.auth import auth_required
 from storefront_common.errors import conflict, not_found, validation_error
 from storefront_common.openapi import operation
 
+from .. import store
 from ..dependencies import db
-from ..models import Category, Product
-from ..representations import category_json
+from ..json_bodies import category_json
+from ..models import Category
 from ..schemas import CategoryIn, CategoryList, CategoryOut, CategoryPatch
 from ..slugs import slugify
 
@@ -37,9 +37,8 @@ def _save(category: Category) -> None:
         raise conflict(f"A category with the slug '{category.slug}' already exists.") from None
 
 
-def _category_or_404(category_id: uuid.UUID, for_update: bool = False) -> Category:
-    statement = select(Category).where(Category.id == category_id)
-    category = db.session.scalar(statement.with_for_update() if for_update else statement)
+def _category_or_404(category_id: uuid.UUID, lock: bool = False) -> Category:
+    category = store.load_category(db.session, category_id, lock=lock)
     if category is None:
         raise not_found("category")
     return category
@@ -49,8 +48,7 @@ def _category_or_404(category_id: uuid.UUID, for_update: bool = False) -> Catego
 @operation("List every category, sorted by name (not paginated: the set is small and navigation needs all of it)",
            response=CategoryList)
 def list_categories() -> dict[str, Any]:
-    categories = db.session.scalars(select(Category).order_by(Category.name, Category.id)).all()
-    return {"items": [category_json(category) for category in categories]}
+    return {"items": [category_json(category) for category in store.categories_by_name(db.session)]}
 
 
 @blueprint.post("")
@@ -60,7 +58,7 @@ def list_categories() -> dict[str, Any]:
 def create_category(body: CategoryIn) -> tuple[dict[str, Any], int]:
     category = Category(name=body.name, slug=_slug_for(body.name), description=body.description,
                         attributes=body.attributes)
-    db.session.add(category)
+    store.add(db.session, category)
     _save(category)
     return category_json(category), 201
 
@@ -87,13 +85,10 @@ def update_category(category_id: uuid.UUID, body: CategoryPatch) -> dict[str, An
 @operation("Delete a category without active products (409 otherwise); its inactive products keep no "
            "category", status=204, errors=(404, 409))
 def delete_category(category_id: uuid.UUID) -> tuple[str, int]:
-    # The row lock makes a product created concurrently in this category wait, then fail its foreign key.
-    category = _category_or_404(category_id, for_update=True)
-    has_active_products = db.session.scalar(select(exists().where(
-        Product.category_id == category.id, Product.is_active)))
-    if has_active_products:
+    category = _category_or_404(category_id, lock=True)
+    if store.has_active_products(db.session, category.id):
         db.session.rollback()
         raise conflict("The category still has active products.")
-    db.session.delete(category)
+    store.delete_category(db.session, category)
     db.session.commit()
     return "", 204

@@ -5,17 +5,18 @@ import uuid
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify
-from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from storefront_common.auth import auth_required, current_user_id, service_required
 from storefront_common.currency import require_shop_currency
 from storefront_common.errors import not_found, validation_error
 from storefront_common.openapi import operation
+from storefront_common.pagination import envelope
 
+from .. import store
 from ..access import check_visible, managed_product, optional_auth
-from ..catalog import find_product_json, list_products
 from ..dependencies import db, deps
+from ..json_bodies import product_json
 from ..models import Category, Product
 from ..schemas import (InternalProductList, InternalProductsQuery, ProductIn, ProductOut, ProductPage,
                        ProductPatch, ProductQuery)
@@ -23,13 +24,10 @@ from ..slugs import slugify
 
 blueprint = Blueprint("products", __name__, url_prefix="/api/v1/products")
 internal_blueprint = Blueprint("internal_products", __name__, url_prefix="/internal/products")
-# Every add-to-cart asks for this: built once, as the reservation statements are.
-LOOKUP = select(Product.id, Product.name, Product.price, Product.currency, Product.stock, Product.is_active,
-                Product.vendor_id).where(Product.id.in_(bindparam("ids", expanding=True)))
 
 
 def _category_for(category_id: uuid.UUID) -> Category:
-    category = db.session.get(Category, category_id)
+    category = store.get_category(db.session, category_id)
     if category is None:
         raise validation_error([{"field": "category_id", "message": "No category has this id."}])
     return category
@@ -55,9 +53,9 @@ def _saved_product_json(product_id: uuid.UUID) -> dict[str, Any]:
         # Only a category deleted between our check and the commit can get here.
         db.session.rollback()
         raise validation_error([{"field": "category_id", "message": "No category has this id."}]) from None
-    found = find_product_json(db.session.connection(), product_id)
+    found = store.find_product(db.session.connection(), product_id)
     assert found is not None
-    return found
+    return product_json(found)
 
 
 def _apply_changes(product: Product, changes: dict[str, Any]) -> None:
@@ -67,7 +65,7 @@ def _apply_changes(product: Product, changes: dict[str, Any]) -> None:
     if "category_id" in changes:
         product.category_id = _category_for(changes["category_id"]).id
     if "category_id" in changes or "attributes" in changes:
-        category = db.session.get(Category, product.category_id) if product.category_id else None
+        category = store.get_category(db.session, product.category_id) if product.category_id else None
         _check_attributes(changes.get("attributes", product.attributes), category)
     if changes.get("is_active") and product.category_id is None:
         raise validation_error([{"field": "category_id",
@@ -93,7 +91,8 @@ def list_catalogue(query: ProductQuery) -> Response:
 
 
 def _render_listing(query: ProductQuery) -> dict[str, Any]:
-    return deps().catalog_reads.run(lambda connection: list_products(connection, query))
+    rows, total = deps().catalog_reads.run(lambda connection: store.listing_page(connection, query))
+    return envelope([product_json(row) for row in rows], query.page, query.per_page, total)
 
 
 @blueprint.post("")
@@ -106,10 +105,10 @@ def create_product(body: ProductIn) -> tuple[dict[str, Any], int]:
     category = _category_for(body.category_id)
     _check_attributes(body.attributes, category)
     product_id = uuid.uuid4()
-    db.session.add(Product(id=product_id, name=body.name, slug=_product_slug(body.name),
-                           description=body.description, price=body.price, currency=body.currency,
-                           stock=body.stock, category_id=category.id, vendor_id=vendor_id,
-                           attributes=body.attributes, images=body.images, is_active=body.is_active))
+    store.add(db.session, Product(id=product_id, name=body.name, slug=_product_slug(body.name),
+                                  description=body.description, price=body.price, currency=body.currency,
+                                  stock=body.stock, category_id=category.id, vendor_id=vendor_id,
+                                  attributes=body.attributes, images=body.images, is_active=body.is_active))
     return _saved_product_json(product_id), 201
 
 
@@ -118,11 +117,11 @@ def create_product(body: ProductIn) -> tuple[dict[str, Any], int]:
            response=ProductOut, errors=(401, 404))
 def read_product(product_id: uuid.UUID) -> dict[str, Any]:
     optional_auth()
-    found = deps().catalog_reads.run(lambda connection: find_product_json(connection, product_id))
+    found = deps().catalog_reads.run(lambda connection: store.find_product(connection, product_id))
     if found is None:
         raise not_found("product")
-    check_visible(found["is_active"], uuid.UUID(found["vendor_id"]))
-    return found
+    check_visible(found.is_active, found.vendor_id)
+    return product_json(found)
 
 
 @blueprint.patch("/<uuid:product_id>")
@@ -132,7 +131,7 @@ def read_product(product_id: uuid.UUID) -> dict[str, Any]:
            "another one is changed only together with `currency` set to the shop's",
            body=ProductPatch, response=ProductOut, errors=(404,))
 def update_product(product_id: uuid.UUID, body: ProductPatch) -> dict[str, Any]:
-    product = managed_product(db.session.get(Product, product_id))
+    product = managed_product(store.get_product(db.session, product_id))
     changes = body.model_dump(exclude_unset=True)
     # Nothing is written before the one commit, where a concurrently deleted category turns into 422.
     with db.session.no_autoflush:
@@ -144,7 +143,7 @@ def update_product(product_id: uuid.UUID, body: ProductPatch) -> dict[str, Any]:
 @auth_required("vendor", "admin")
 @operation("Deactivate a product (soft delete; repeating it is harmless)", status=204, errors=(404,))
 def deactivate_product(product_id: uuid.UUID) -> tuple[str, int]:
-    product = managed_product(db.session.get(Product, product_id))
+    product = managed_product(store.get_product(db.session, product_id))
     product.is_active = False
     db.session.commit()
     return "", 204
@@ -156,7 +155,7 @@ def deactivate_product(product_id: uuid.UUID) -> tuple[str, int]:
            "in one call, inactive ones included", query=InternalProductsQuery, response=InternalProductList)
 def lookup_products(query: InternalProductsQuery) -> dict[str, Any]:
     wanted = query.id_list()
-    rows = deps().catalog_reads.run(lambda connection: connection.execute(LOOKUP, {"ids": wanted}).all())
+    rows = deps().catalog_reads.run(lambda connection: store.lookup_products(connection, wanted))
     found = {row.id: row for row in rows}
     return {
         "items": [{"id": str(row.id), "name": row.name, "price": row.price, "currency": row.currency,

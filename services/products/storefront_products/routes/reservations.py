@@ -14,8 +14,8 @@ from storefront_common.openapi import operation
 
 from .. import reservations
 from ..dependencies import db, deps
-from ..representations import reservation_json
-from ..reservations import ReservationView
+from ..json_bodies import reservation_json
+from ..models import ReservationView
 from ..schemas import ReservationIn, ReservationOut
 
 blueprint = Blueprint("reservations", __name__, url_prefix="/internal/reservations")

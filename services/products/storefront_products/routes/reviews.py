@@ -5,17 +5,16 @@ import uuid
 from typing import Any
 
 from flask import Blueprint
-from sqlalchemy import select
 
 from storefront_common.auth import auth_required, current_user_id
 from storefront_common.errors import not_found
 from storefront_common.openapi import operation
 from storefront_common.pagination import PageQuery, paginate
 
+from .. import store
 from ..access import optional_auth, visible_product
 from ..dependencies import db
-from ..models import Product, Review
-from ..representations import review_json
+from ..json_bodies import review_json
 from ..reviews import add_review
 from ..schemas import ReviewIn, ReviewOut, ReviewPage
 
@@ -26,10 +25,8 @@ blueprint = Blueprint("reviews", __name__, url_prefix="/api/v1/products")
 @operation("List a product's reviews, newest first", query=PageQuery, response=ReviewPage, errors=(401, 404))
 def list_reviews(product_id: uuid.UUID, query: PageQuery) -> dict[str, Any]:
     optional_auth()
-    visible_product(db.session.get(Product, product_id))
-    statement = (select(Review).where(Review.product_id == product_id)
-                 .order_by(Review.created_at.desc(), Review.id.desc()))
-    return paginate(db.session, statement, query, review_json)
+    visible_product(store.get_product(db.session, product_id))
+    return paginate(db.session, store.newest_reviews(product_id), query, review_json)
 
 
 @blueprint.post("/<uuid:product_id>/reviews")
@@ -38,7 +35,7 @@ def list_reviews(product_id: uuid.UUID, query: PageQuery) -> dict[str, Any]:
            body=ReviewIn, response=ReviewOut, status=201, errors=(404, 409))
 def create_review(product_id: uuid.UUID, body: ReviewIn) -> tuple[dict[str, Any], int]:
     user_id = current_user_id()
-    product = db.session.get(Product, product_id)
+    product = store.get_product(db.session, product_id)
     if product is None or not product.is_active:
         raise not_found("product")
     review = add_review(db.session, product_id, user_id, body.rating, body.comment)

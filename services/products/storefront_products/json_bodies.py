@@ -1,4 +1,5 @@
-"""How the service's rows look in JSON (the shapes documented by schemas.py's *Out models)."""
+"""The JSON bodies the service answers with: categories, products, reviews and reservations (the shapes
+documented by schemas.py's *Out models)."""
 from __future__ import annotations
 
 from typing import Any
@@ -7,8 +8,7 @@ from sqlalchemy import Row
 
 from storefront_common.timeutil import isoformat
 
-from .models import Category, Review
-from .reservations import ReservationView
+from .models import Category, ReservationView, Review
 
 
 def category_json(category: Category) -> dict[str, Any]:
@@ -17,7 +17,7 @@ def category_json(category: Category) -> dict[str, Any]:
 
 
 def product_json(row: Row[Any]) -> dict[str, Any]:
-    """A row of catalog.product_select(): the product's columns plus its category's id, slug and name."""
+    """A row of store.find_product or store.listing_page: the product and its category's id, slug and name."""
     category = None
     if row.category_id is not None:
         category = {"id": str(row.category_id), "slug": row.category_slug, "name": row.category_name}
