@@ -35,11 +35,11 @@ from storefront_common.db import own_transaction
 from storefront_common.errors import ProblemError, conflict, validation_error
 from storefront_common.timeutil import utcnow
 
-from . import escrow, fulfilment
-from .clients import InsufficientFunds, InsufficientStock, Payment, Reservation, ReservationGone
+from . import fulfilment, vendor_splits
 from .dependencies import db, deps, end_transaction
 from .models import Order, OrderItem, OrderStatus, PaymentStatus, ReservationState
-from .status import move, set_fields
+from .service_clients import InsufficientFunds, InsufficientStock, Payment, Reservation, ReservationGone
+from .status_machine import move, set_fields
 
 logger = logging.getLogger("storefront.orders.checkout")
 ORDER_NAMESPACE = uuid.UUID("6f1d3f0e-7b54-5d3c-9a53-2f0c2b7e9a11")
@@ -240,7 +240,7 @@ def _pay(order: Order, email: str) -> Payment:
     if not order.payment_requested:
         set_fields(order.id, payment_requested=True)
     body = {"order_id": str(order.id), "user_id": str(order.user_id), "email": email, "amount": order.total,
-            "currency": order.currency, "method": order.payment_method, "splits": escrow.splits(order)}
+            "currency": order.currency, "method": order.payment_method, "splits": vendor_splits.splits(order)}
     end_transaction()
     try:
         return deps().payments.pay(body)

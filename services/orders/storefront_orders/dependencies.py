@@ -9,7 +9,7 @@ from storefront_common.client import ServiceTokenProvider
 from storefront_common.db import make_db
 from storefront_common.dependencies import Dependencies, Overrides, current, remote_jwks, service_client, service_tokens
 
-from .clients import CartsClient, PaymentsClient, ProductsClient, UsersClient
+from .service_clients import CartsClient, PaymentsClient, ProductsClient, UsersClient
 from .settings import Settings
 
 # A checkout commits a dozen times (each saga step is durable before the next HTTP call). Expiring

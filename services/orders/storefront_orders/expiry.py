@@ -10,10 +10,10 @@ from sqlalchemy import and_, or_, select
 
 from storefront_common.timeutil import utcnow
 
-from . import escrow, fulfilment
+from . import fulfilment, vendor_splits
 from .dependencies import db
 from .models import Order, OrderStatus, PaymentStatus, ReservationState
-from .status import move
+from .status_machine import move
 
 logger = logging.getLogger("storefront.orders.expiry")
 BATCH = 500
@@ -87,7 +87,7 @@ def _finish(order: Order) -> bool:
         return fulfilment.settle_cancelled(order)
     done = fulfilment.finish_paid(order)
     db.session.refresh(order)
-    return escrow.release(order) and done
+    return vendor_splits.release(order) and done
 
 
 def sweep(timeout_seconds: int) -> SweepReport:

@@ -12,7 +12,7 @@ from storefront_common.client import DependencyFailed
 
 from .dependencies import db, deps, end_transaction
 from .models import Order, OrderStatus, PaymentStatus, ReservationState
-from .status import set_fields
+from .status_machine import set_fields
 
 logger = logging.getLogger("storefront.orders.fulfilment")
 PAID_STATUSES = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED)

@@ -10,7 +10,7 @@ from services.orders.tests.conftest import Platform
 from services.orders.tests.shop import Shop
 from storefront_orders.dependencies import db
 from storefront_orders.models import Order, OrderStatus
-from storefront_orders.status import can_move, move, set_fields
+from storefront_orders.status_machine import can_move, move, set_fields
 
 ALLOWED = {("pending", "paid"), ("pending", "cancelled"), ("paid", "shipped"), ("paid", "cancelled"),
            ("shipped", "delivered")}

@@ -13,12 +13,12 @@ from storefront_common.idempotency import HEADER, idempotent
 from storefront_common.openapi import operation
 from storefront_common.pagination import paginate
 
-from .. import actions, checkout
-from ..access import require_canceller, require_shipper, visible_order
+from .. import checkout, status_changes
+from ..order_access import require_canceller, require_shipper, visible_order
 from ..dependencies import db
 from ..models import IdempotencyRecord, Order, OrderItem, OrderStatus
 from ..schemas import CheckoutIn, OrderList, OrderOut, OrderQuery, StatusIn
-from ..serialize import order_out
+from ..order_json import order_out
 
 blueprint = Blueprint("orders", __name__, url_prefix="/api/v1/orders")
 IDEMPOTENCY_HEADER_DOC = {"Idempotent-Replayed": {"description": "true when this is a stored earlier answer",
@@ -94,7 +94,7 @@ def read_order(order_id: uuid.UUID) -> dict[str, Any]:
 def cancel_order(order_id: uuid.UUID) -> dict[str, Any]:
     order = visible_order(order_id)
     require_canceller(order)
-    return order_out(actions.cancel(order))
+    return order_out(status_changes.cancel(order))
 
 
 @blueprint.patch("/<uuid:order_id>/status")
@@ -105,4 +105,4 @@ def cancel_order(order_id: uuid.UUID) -> dict[str, Any]:
 def update_status(order_id: uuid.UUID, body: StatusIn) -> dict[str, Any]:
     order = visible_order(order_id)
     require_shipper(order)
-    return order_out(actions.advance(order, OrderStatus(body.status)))
+    return order_out(status_changes.advance(order, OrderStatus(body.status)))

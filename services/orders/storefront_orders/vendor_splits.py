@@ -9,7 +9,7 @@ from storefront_common.client import DependencyFailed
 
 from .dependencies import deps, end_transaction
 from .models import Order, OrderStatus
-from .status import set_fields
+from .status_machine import set_fields
 
 logger = logging.getLogger("storefront.orders.escrow")
 

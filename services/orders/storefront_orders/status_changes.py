@@ -5,10 +5,10 @@ import uuid
 
 from storefront_common.errors import ProblemError, conflict
 
-from . import escrow, fulfilment
+from . import fulfilment, vendor_splits
 from .dependencies import db
 from .models import Order, OrderStatus, PaymentStatus
-from .status import can_move, move, set_fields
+from .status_machine import can_move, move, set_fields
 
 MAX_RACES = 3
 
@@ -39,7 +39,7 @@ def cancel(order: Order) -> Order:
 def advance(order: Order, target: OrderStatus) -> Order:
     change_status(order, target)
     if target == OrderStatus.DELIVERED:
-        escrow.release(order)
+        vendor_splits.release(order)
     db.session.refresh(order)
     return order
 
