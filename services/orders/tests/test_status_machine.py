@@ -10,7 +10,8 @@ from services.orders.tests.conftest import Platform
 from services.orders.tests.shop import Shop
 from storefront_orders.dependencies import db
 from storefront_orders.models import Order, OrderStatus
-from storefront_orders.status_machine import can_move, move, set_fields
+from storefront_orders.status_machine import can_move, move
+from storefront_orders.store import set_order_fields
 
 ALLOWED = {("pending", "paid"), ("pending", "cancelled"), ("paid", "shipped"), ("paid", "cancelled"),
            ("shipped", "delivered")}
@@ -29,7 +30,7 @@ def test_a_loaded_order_follows_its_own_writes_and_sees_a_move_it_lost(shop: Sho
     with platform.orders_app.app_context():
         order = db.session.get(Order, order_id)
         assert order is not None and order.status == "pending"
-        set_fields(order_id, authorization_url="https://pay.example/again")
+        set_order_fields(order_id, authorization_url="https://pay.example/again")
         assert order.authorization_url == "https://pay.example/again"  # our write, without a re-read
 
         with db.engine.begin() as elsewhere:  # another worker cancels it meanwhile

@@ -10,8 +10,8 @@ from storefront_common.auth import service_required
 from storefront_common.openapi import operation
 
 from .. import status_changes
-from ..schemas import OrderOut, PaymentEventIn
 from ..order_json import order_out
+from ..schemas import OrderOut, PaymentEventIn
 
 blueprint = Blueprint("internal_orders", __name__, url_prefix="/internal/orders")
 
