@@ -4,9 +4,9 @@ from __future__ import annotations
 import itertools
 import uuid
 
+from flask import Flask
 from sqlalchemy import update
 
-from services.orders.tests.conftest import Platform
 from services.orders.tests.shop import Shop
 from storefront_orders.dependencies import db
 from storefront_orders.models import Order, OrderStatus
@@ -22,12 +22,12 @@ def test_only_the_contracts_moves_are_allowed() -> None:
         assert can_move(source, target) == ((source.value, target.value) in ALLOWED), (source, target)
 
 
-def test_a_loaded_order_follows_its_own_writes_and_sees_a_move_it_lost(shop: Shop, platform: Platform) -> None:
+def test_a_loaded_order_follows_its_own_writes_and_sees_a_move_it_lost(shop: Shop, app: Flask) -> None:
     vendor = shop.user("vendor")
     buyer, _ = shop.buyer_with_cart(vendor, price=4_000, quantity=1)
     order_id = uuid.UUID(shop.checkout(buyer, "paystack").json()["id"])
 
-    with platform.orders_app.app_context():
+    with app.app_context():
         order = db.session.get(Order, order_id)
         assert order is not None and order.status == "pending"
         set_order_fields(order_id, authorization_url="https://pay.example/again")
