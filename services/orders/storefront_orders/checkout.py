@@ -24,50 +24,20 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import TextClause, bindparam, insert, select, text
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import make_transient_to_detached
-
 from storefront_common.client import DependencyFailed, DependencyRefused, DependencyUnavailable
 from storefront_common.currency import currency_refusal
-from storefront_common.db import own_transaction
 from storefront_common.errors import ProblemError, conflict, validation_error
 from storefront_common.timeutil import utcnow
 
-from . import escrow, fulfilment
-from .clients import InsufficientFunds, InsufficientStock, Payment, Reservation, ReservationGone
-from .dependencies import db, deps, end_transaction
-from .models import Order, OrderItem, OrderStatus, PaymentStatus, ReservationState
-from .status import move, set_fields
+from . import fulfilment, store, vendor_splits
+from .dependencies import deps, end_transaction
+from .models import PAID_STATUSES, Order, OrderStatus, PaymentStatus, ReservationState
+from .service_clients import InsufficientFunds, InsufficientStock, Payment, Reservation, ReservationGone
+from .status_machine import move
 
 logger = logging.getLogger("storefront.orders.checkout")
 ORDER_NAMESPACE = uuid.UUID("6f1d3f0e-7b54-5d3c-9a53-2f0c2b7e9a11")
 MAX_RESERVATION_ATTEMPTS = 3
-# A checkout's own writes are Core statements built once: the ORM's unit of work and identity lookups cost
-# more CPU than the statements themselves on the hot path (about 0.5 ms per checkout, measured).
-ORDERS, ORDER_ITEMS = Order.__table__, OrderItem.__table__
-ORDER_EXISTS = select(ORDERS.c.id).where(ORDERS.c.id == bindparam("order_id"))
-INSERT_ORDER, INSERT_ITEMS = insert(ORDERS), insert(ORDER_ITEMS)  # SQLite: two INSERTs in a transaction
-ORDER_COLUMNS = tuple(ORDERS.columns.keys())
-LINE_COLUMNS = tuple(name for name in ORDER_ITEMS.columns.keys() if name != "order_id")
-
-
-def _place_order() -> TextClause:
-    """PostgreSQL: the order and its lines in one statement, so one round trip in autocommit instead of four
-    (BEGIN, two INSERTs, COMMIT); a statement stands or falls whole, as the transaction did. The lines
-    travel as one array per column, typed as the column is."""
-    arrays = ", ".join(f"CAST(:lines_{name} AS {ORDER_ITEMS.c[name].type.compile(dialect=postgresql.dialect())}[])"
-                       for name in LINE_COLUMNS)
-    return text(
-        f"WITH placed AS (INSERT INTO {ORDERS.name} ({', '.join(ORDER_COLUMNS)}) "
-        f"VALUES ({', '.join(':' + name for name in ORDER_COLUMNS)}) RETURNING id) "
-        f"INSERT INTO {ORDER_ITEMS.name} (order_id, {', '.join(LINE_COLUMNS)}) "
-        f"SELECT placed.id, line.* FROM placed, unnest({arrays}) AS line"
-    ).bindparams(*(bindparam(name, type_=ORDERS.c[name].type) for name in ORDER_COLUMNS))
-
-
-PLACE_ORDER = _place_order()
 
 
 @dataclass(frozen=True)
@@ -93,7 +63,7 @@ def reservation_key(order_id: uuid.UUID, attempt: int) -> uuid.UUID:
 
 
 def run(request: CheckoutRequest) -> Order:
-    order = _find(request.order_id)
+    order = store.recorded_order(request.order_id)
     # A recorded order is what the buyer checked out; a cart edited since does not change it.
     recorded = [(item.product_id, item.quantity) for item in order.items] if order is not None else None
     if order is not None and _already_decided(order):
@@ -105,14 +75,6 @@ def run(request: CheckoutRequest) -> Order:
     order = _record(request, order, reservation, attempt, lines)
     payment = _pay(order, email)
     return _apply_payment(order, payment)
-
-
-def _find(order_id: uuid.UUID) -> Order | None:
-    """The recorded order, if any; most checkouts are new, and finding none costs one Core SELECT."""
-    with own_transaction(db.session):
-        if db.session.execute(ORDER_EXISTS, {"order_id": order_id}).first() is None:
-            return None
-        return db.session.get(Order, order_id)
 
 
 def _already_decided(order: Order) -> bool:
@@ -158,15 +120,15 @@ def _reserve(request: CheckoutRequest, order: Order | None,
 def _record(request: CheckoutRequest, order: Order | None, reservation: Reservation, attempt: int,
             lines: list[tuple[uuid.UUID, int]]) -> Order:
     if order is not None:
-        set_fields(order.id, reservation_id=reservation.id, reservation_state=ReservationState.HELD,
-                   reservation_attempt=attempt)
+        store.set_order_fields(order.id, reservation_id=reservation.id, reservation_state=ReservationState.HELD,
+                               reservation_attempt=attempt)
         return order
     # Products reserves only the shop's currency; should it be configured otherwise, nothing is recorded.
     refusal = currency_refusal(((line.name, line.currency) for line in reservation.items), "cart")
     if refusal is not None:
         _give_back(reservation.id)
         raise refusal
-    return _insert(*_rows(request, reservation, attempt, lines))
+    return store.place_order(*_rows(request, reservation, attempt, lines))
 
 
 def _rows(request: CheckoutRequest, reservation: Reservation, attempt: int,
@@ -195,40 +157,6 @@ def _rows(request: CheckoutRequest, reservation: Reservation, attempt: int,
     return order_row, item_rows
 
 
-def _insert(order_row: dict[str, Any], item_rows: list[dict[str, Any]]) -> Order:
-    try:
-        if db.session.get_bind().dialect.name == "postgresql":
-            with own_transaction(db.session):
-                db.session.execute(PLACE_ORDER, {**order_row, **_line_arrays(item_rows)})
-        else:
-            db.session.execute(INSERT_ORDER, order_row)
-            db.session.execute(INSERT_ITEMS, item_rows)
-            db.session.commit()
-    except IntegrityError:
-        # A takeover of an abandoned Idempotency-Key raced the original request: use its row.
-        db.session.rollback()
-        order = db.session.get(Order, order_row["id"])
-        if order is None:
-            raise
-        return order
-    return _attach(order_row, item_rows)
-
-
-def _line_arrays(item_rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
-    """PLACE_ORDER's parameters for the lines: `lines_product_id`, `lines_position`, … (UUIDs as text)."""
-    return {f"lines_{name}": [str(row[name]) if isinstance(row[name], uuid.UUID) else row[name] for row in item_rows]
-            for name in LINE_COLUMNS}
-
-
-def _attach(order_row: dict[str, Any], item_rows: list[dict[str, Any]]) -> Order:
-    """The order as just written, made persistent in the session without reading it back."""
-    order = Order(**order_row, items=[OrderItem(**row) for row in item_rows])
-    for instance in (order, *order.items):
-        make_transient_to_detached(instance)
-    db.session.add(order)
-    return order
-
-
 def _give_back(reservation_id: uuid.UUID) -> None:
     try:
         deps().products.release(reservation_id)
@@ -238,9 +166,9 @@ def _give_back(reservation_id: uuid.UUID) -> None:
 
 def _pay(order: Order, email: str) -> Payment:
     if not order.payment_requested:
-        set_fields(order.id, payment_requested=True)
+        store.set_order_fields(order.id, payment_requested=True)
     body = {"order_id": str(order.id), "user_id": str(order.user_id), "email": email, "amount": order.total,
-            "currency": order.currency, "method": order.payment_method, "splits": escrow.splits(order)}
+            "currency": order.currency, "method": order.payment_method, "splits": vendor_splits.splits(order)}
     end_transaction()
     try:
         return deps().payments.pay(body)
@@ -265,26 +193,27 @@ def _refused_payment_status(refused: DependencyRefused) -> PaymentStatus:
 
 def _release_for_retry(order: Order) -> None:
     """Stock goes back while we cannot pay; the order stays pending so the client's retry resumes it."""
-    db.session.refresh(order)
+    store.reload(order)
     if order.reservation_state == ReservationState.HELD and fulfilment.release_reservation(order):
-        set_fields(order.id, reservation_id=None, reservation_state=ReservationState.NONE,
-                   reservation_attempt=order.reservation_attempt + 1)
+        store.set_order_fields(order.id, reservation_id=None, reservation_state=ReservationState.NONE,
+                               reservation_attempt=order.reservation_attempt + 1)
 
 
 def _apply_payment(order: Order, payment: Payment) -> Order:
     if payment.status == "success":
         moved = move(order.id, OrderStatus.PAID, only_from={OrderStatus.PENDING},
                      payment_status=PaymentStatus.SUCCESS, payment_reference=payment.reference)
-        if moved or order.status in fulfilment.PAID_STATUSES:
+        if moved or order.status in PAID_STATUSES:
             fulfilment.finish_paid(order)
         elif order.status == OrderStatus.CANCELLED:
             # Cancelled (by the buyer or the expiry job) while we were paying: the money goes back.
             # A refund asked for before the payment existed found nothing, so it is asked again.
-            set_fields(order.id, payment_status=PaymentStatus.SUCCESS, payment_reference=payment.reference,
+            store.set_order_fields(order.id, payment_status=PaymentStatus.SUCCESS, payment_reference=payment.reference,
                        refund_requested=False)
             fulfilment.settle_cancelled(order)
     elif payment.status == "pending":
-        set_fields(order.id, payment_reference=payment.reference, authorization_url=payment.authorization_url)
+        store.set_order_fields(order.id, payment_reference=payment.reference,
+                               authorization_url=payment.authorization_url)
     else:
         _cancel(order, PaymentStatus.FAILED)
         raise ProblemError(402, "The payment was declined; nothing was charged.",

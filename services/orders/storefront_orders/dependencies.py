@@ -9,12 +9,12 @@ from storefront_common.client import ServiceTokenProvider
 from storefront_common.db import make_db
 from storefront_common.dependencies import Dependencies, Overrides, current, remote_jwks, service_client, service_tokens
 
-from .clients import CartsClient, PaymentsClient, ProductsClient, UsersClient
+from .service_clients import CartsClient, PaymentsClient, ProductsClient, UsersClient
 from .settings import Settings
 
 # A checkout commits a dozen times (each saga step is durable before the next HTTP call). Expiring
 # every loaded row at each commit made it re-read the order and its lines four times; instead, every
-# write goes through status.py, which updates the loaded order from the row it wrote (or expires it).
+# write goes through store.py, which updates the loaded order from the row it wrote (or expires it).
 db = make_db(expire_on_commit=False)
 
 

@@ -10,12 +10,11 @@ from typing import Any
 
 from storefront_common.client import DependencyFailed
 
-from .dependencies import db, deps, end_transaction
+from . import store
+from .dependencies import deps, end_transaction
 from .models import Order, OrderStatus, PaymentStatus, ReservationState
-from .status import set_fields
 
 logger = logging.getLogger("storefront.orders.fulfilment")
-PAID_STATUSES = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
 
 
 def finish_paid(order: Order) -> bool:
@@ -42,7 +41,7 @@ def finish_paid(order: Order) -> bool:
         return False
     finally:
         if done:
-            set_fields(order_id, **done)
+            store.set_order_fields(order_id, **done)
     return True
 
 
@@ -57,7 +56,7 @@ def release_reservation(order: Order) -> bool:
         logger.warning("reservation release deferred", extra={"order_id": str(order_id)})
         return False
     # Refused means products no longer holds it (expired): the units are back on the shelf either way.
-    set_fields(order_id, reservation_state=ReservationState.RELEASED)
+    store.set_order_fields(order_id, reservation_state=ReservationState.RELEASED)
     return True
 
 
@@ -73,7 +72,7 @@ def restock(order: Order) -> bool:
         logger.warning("restock skipped: products unavailable", extra={"order_id": str(order_id)})
         return True  # best effort: the sale stands, as it would if products refused
     if returned:
-        set_fields(order_id, reservation_state=ReservationState.RELEASED)
+        store.set_order_fields(order_id, reservation_state=ReservationState.RELEASED)
     else:
         logger.info("products keeps the units of a cancelled paid order", extra={"order_id": str(order_id)})
     return True
@@ -99,15 +98,14 @@ def refund(order: Order) -> bool:
         logger.warning("refund deferred", extra={"order_id": str(order_id)})
         return False
     if status is None:
-        set_fields(order_id, refund_requested=True)
+        store.set_order_fields(order_id, refund_requested=True)
     elif status == "refunded":
         # A wallet refund is done at once; a Paystack one is on its way until payment.refunded arrives.
-        set_fields(order_id, refund_requested=True, payment_status=PaymentStatus.REFUNDED)
+        store.set_order_fields(order_id, refund_requested=True, payment_status=PaymentStatus.REFUNDED)
     else:
-        set_fields(order_id, refund_requested=True)
+        store.set_order_fields(order_id, refund_requested=True)
         # payment.refunded may have overtaken this answer; it has the last word.
-        set_fields(order_id, Order.payment_status != PaymentStatus.REFUNDED,
-                   payment_status=PaymentStatus.REFUND_PENDING)
+        store.set_refund_pending_unless_refunded(order_id)
     return True
 
 
@@ -116,5 +114,5 @@ def settle_cancelled(order: Order) -> bool:
     if order.status != OrderStatus.CANCELLED:
         return True
     released = release_reservation(order)
-    db.session.refresh(order)
+    store.reload(order)
     return refund(order) and released

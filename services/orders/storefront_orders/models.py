@@ -23,6 +23,9 @@ class OrderStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+PAID_STATUSES = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
+
+
 class PaymentStatus(StrEnum):
     PENDING = "pending"          # not settled yet (Paystack awaiting the customer, or not initialised)
     SUCCESS = "success"

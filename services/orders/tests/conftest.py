@@ -5,24 +5,32 @@ Each service runs its own app on its own fresh PostgreSQL database with its own 
 The users service is stood in for by a tiny HTTP endpoint answering /api/v1/users/me from the token
 (orders asks it for the email of a buyer whose token lacks the `email` claim); the real users service
 issues tokens with its own keys, while these suites sign them with the plugin's key.
+
+Tests take the Flask tutorial's chain: `app` (the orders app the platform serves) -> `client` (orders over
+HTTP) -> `auth` (the plugin's Auth: headers per caller); `shop` (shop.py) drives journeys on top of them.
 """
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
 import pytest
+import requests
 from flask import Flask, jsonify, request
 
 from storefront_common.dependencies import Dependencies, current
 from storefront_common.testing.databases import fresh_database
 from storefront_common.testing.servers import free_port, serve_wsgi
-from storefront_common.testing.tokens import TEST_ISSUER, SignedServiceTokens, TokenFactory
+from storefront_common.testing.tokens import TEST_ISSUER, Auth, SignedServiceTokens, TokenFactory
+
+if TYPE_CHECKING:
+    from services.orders.tests.shop import Shop
 
 PAYSTACK_SECRET = "sk_test_orders_suite"
+TIMEOUT = 30
 
 
 def users_stand_in() -> Flask:
@@ -64,9 +72,32 @@ class Server:
             self.start()
 
 
+class OrdersClient:
+    """The orders API over HTTP, at whichever server `platform.orders` is now."""
+
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+
+    @property
+    def url(self) -> str:
+        return self.platform.orders.url
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", TIMEOUT)
+        return requests.request(method, f"{self.url}{path}", **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("POST", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("PATCH", path, **kwargs)
+
+
 @dataclass
 class Platform:
-    tokens: TokenFactory
     orders_app: Flask
     orders: Server
     products: Server
@@ -129,17 +160,27 @@ def platform(postgres_admin_url: str, jwks_url: str, tokens: TokenFactory) -> It
         for server in servers.values():
             server.start()
             stack.callback(server.stop)
-        yield Platform(tokens=tokens, orders_app=orders_app, apps={
+        yield Platform(orders_app=orders_app, apps={
             "products": products_app, "carts": carts_app, "payments": payments_app}, **servers)
         for app in (orders_app, products_app, carts_app, payments_app):
             with app.app_context():
                 current(Dependencies, app).db.engine.dispose()
 
 
+@pytest.fixture()
+def app(platform: Platform) -> Flask:
+    """The orders app the platform serves (test_sqlite.py overrides it with one on SQLite)."""
+    return platform.orders_app
+
 
 @pytest.fixture()
-def shop(platform: Platform) -> Iterator[Any]:
+def client(platform: Platform, app: Flask) -> OrdersClient:
+    """How tests call orders: over HTTP, at the server that serves `app` (an overridden `app` swaps it in)."""
+    return OrdersClient(platform)
+
+
+@pytest.fixture()
+def shop(platform: Platform, client: OrdersClient, auth: Auth) -> Shop:
     from services.orders.tests.shop import Shop
 
-    yield Shop(platform)
-
+    return Shop(platform, client, auth)

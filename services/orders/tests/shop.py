@@ -9,12 +9,12 @@ from typing import Any
 
 import requests
 
-from services.orders.tests.conftest import Platform
+from services.orders.tests.conftest import TIMEOUT, OrdersClient, Platform
 from storefront_common.testing.currency import configured_currency
+from storefront_common.testing.tokens import Auth
 
 ADDRESS = {"line1": "12 Marina Road", "city": "Lagos", "state": "Lagos", "country": "NG",
            "phone": "+234 801 234 5678"}
-TIMEOUT = 30
 
 
 @dataclass(frozen=True)
@@ -24,22 +24,22 @@ class User:
 
 
 class Shop:
-    def __init__(self, platform: Platform) -> None:
+    """Journeys through the platform: orders through `client`, the other services over HTTP, callers from `auth`."""
+
+    def __init__(self, platform: Platform, client: OrdersClient, auth: Auth) -> None:
         self.platform = platform
-        self.tokens = platform.tokens
+        self.client = client
+        self.auth = auth
         self._category_id: str | None = None
 
     # --- people -----------------------------------------------------------------------------------
 
     def user(self, *roles: str) -> User:
         user_id = uuid.uuid4()
-        return User(user_id, self.tokens.headers(user_id, list(roles) or ["customer"]))
+        return User(user_id, self.auth.user(*(roles or ("customer",)), user_id=user_id))
 
     def admin(self) -> User:
         return self.user("admin")
-
-    def service_headers(self, name: str = "payments") -> dict[str, str]:
-        return self.tokens.headers(f"svc:{name}", ["service"])
 
     # --- catalog ----------------------------------------------------------------------------------
 
@@ -117,25 +117,21 @@ class Shop:
         headers = {**buyer.headers, "Idempotency-Key": key or uuid.uuid4().hex}
         if request_id is not None:
             headers["X-Request-ID"] = request_id
-        return requests.post(f"{self.platform.orders.url}/api/v1/orders",
-                             json={"shipping_address": address or ADDRESS, "payment_method": method},
-                             headers=headers, timeout=60)
+        body = {"shipping_address": address or ADDRESS, "payment_method": method}
+        return self.client.post("/api/v1/orders", json=body, headers=headers, timeout=60)
 
     def get(self, user: User, path: str = "", **params: Any) -> requests.Response:
-        return requests.get(f"{self.platform.orders.url}/api/v1/orders{path}", params=params,
-                            headers=user.headers, timeout=TIMEOUT)
+        return self.client.get(f"/api/v1/orders{path}", params=params, headers=user.headers)
 
     def cancel(self, user: User, order_id: str) -> requests.Response:
-        return requests.post(f"{self.platform.orders.url}/api/v1/orders/{order_id}/cancel",
-                             headers=user.headers, timeout=TIMEOUT)
+        return self.client.post(f"/api/v1/orders/{order_id}/cancel", headers=user.headers)
 
     def set_status(self, user: User, order_id: str, status: str) -> requests.Response:
-        return requests.patch(f"{self.platform.orders.url}/api/v1/orders/{order_id}/status",
-                              json={"status": status}, headers=user.headers, timeout=TIMEOUT)
+        return self.client.patch(f"/api/v1/orders/{order_id}/status", json={"status": status}, headers=user.headers)
 
     def event(self, order_id: str, body: dict[str, Any]) -> requests.Response:
-        return requests.post(f"{self.platform.orders.url}/internal/orders/{order_id}/payment-events",
-                             json=body, headers=self.service_headers(), timeout=TIMEOUT)
+        return self.client.post(f"/internal/orders/{order_id}/payment-events", json=body,
+                                headers=self.auth.service("payments"))
 
     # --- a ready buyer ----------------------------------------------------------------------------
 

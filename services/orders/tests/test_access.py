@@ -1,12 +1,12 @@
 """Who sees which orders: mine, vendor and all scopes, and 404 for anyone else's order."""
 from __future__ import annotations
 
-import requests
-
+from services.orders.tests.conftest import OrdersClient
 from services.orders.tests.shop import Shop
+from storefront_common.testing.tokens import Auth
 
 
-def test_scopes_and_who_may_read_an_order(shop: Shop) -> None:
+def test_scopes_and_who_may_read_an_order(shop: Shop, client: OrdersClient, auth: Auth) -> None:
     vendor, stranger_vendor = shop.user("vendor"), shop.user("vendor")
     buyer, _ = shop.buyer_with_cart(vendor, quantity=1, funds=5_000)
     order = shop.checkout(buyer).json()
@@ -43,6 +43,6 @@ def test_scopes_and_who_may_read_an_order(shop: Shop) -> None:
         assert response.status_code == 404 and response.headers["Content-Type"] == "application/problem+json"
     assert shop.get(buyer, "/00000000-0000-4000-8000-000000000000").status_code == 404
     assert shop.get(buyer, "/not-a-uuid").status_code == 404
-    assert requests.get(f"{shop.platform.orders.url}/api/v1/orders", timeout=10).status_code == 401
-    service = requests.get(f"{shop.platform.orders.url}/api/v1/orders", headers=shop.service_headers(), timeout=10)
+    assert client.get("/api/v1/orders", timeout=10).status_code == 401
+    service = client.get("/api/v1/orders", headers=auth.service("payments"), timeout=10)
     assert service.status_code == 403

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import uuid
 
-import requests
+from flask import Flask
 
-from services.orders.tests.conftest import Platform
+from services.orders.tests.conftest import OrdersClient, Platform
 from services.orders.tests.shop import Shop, User
 from storefront_common.testing.databases import recorded_statements
+from storefront_common.testing.tokens import Auth
 from storefront_orders.schemas import OrderOut
 
 
@@ -149,22 +150,21 @@ def test_the_same_idempotency_key_returns_the_same_order_and_charges_once(shop: 
     assert different.status_code == 409
 
 
-def test_the_idempotency_key_is_required_and_the_body_validated(shop: Shop) -> None:
-    buyer = shop.user("customer")
-    url = f"{shop.platform.orders.url}/api/v1/orders"
+def test_the_idempotency_key_is_required_and_the_body_validated(client: OrdersClient, auth: Auth) -> None:
+    buyer = auth.customer()
+    url = "/api/v1/orders"
     body = {"shipping_address": {"line1": "1 A St", "city": "Lagos", "country": "NG"}, "payment_method": "wallet"}
 
-    assert requests.post(url, json=body, headers=buyer.headers, timeout=10).status_code == 422
+    assert client.post(url, json=body, headers=buyer, timeout=10).status_code == 422
     for bad in ({**body, "payment_method": "cash"},
                 {**body, "shipping_address": {**body["shipping_address"], "country": "ZZ"}},
                 {**body, "shipping_address": {"city": "Lagos", "country": "NG"}},
                 {**body, "total": 1}):
-        response = requests.post(url, json=bad, headers={**buyer.headers, "Idempotency-Key": uuid.uuid4().hex},
-                                 timeout=10)
+        response = client.post(url, json=bad, headers={**buyer, "Idempotency-Key": uuid.uuid4().hex}, timeout=10)
         assert response.status_code == 422, bad
-    assert requests.post(url, json=body, timeout=10).status_code == 401
-    broken = requests.post(url, data="{", timeout=10,
-                           headers={**buyer.headers, "Idempotency-Key": "x", "Content-Type": "application/json"})
+    assert client.post(url, json=body, timeout=10).status_code == 401
+    broken = client.post(url, data="{", timeout=10,
+                         headers={**buyer, "Idempotency-Key": "x", "Content-Type": "application/json"})
     assert broken.status_code == 400
 
 
@@ -215,10 +215,11 @@ def test_users_down_is_503_before_anything_is_reserved(shop: Shop, platform: Pla
     assert shop.checkout(buyer, key="users-down").json()["status"] == "paid"
 
 
-def test_a_token_carrying_the_email_checks_out_without_asking_users(shop: Shop, platform: Platform) -> None:
+def test_a_token_carrying_the_email_checks_out_without_asking_users(shop: Shop, platform: Platform,
+                                                                    auth: Auth) -> None:
     vendor = shop.user("vendor")
     buyer, product_id = shop.buyer_with_cart(vendor, price=4_000, quantity=1, funds=10_000)
-    with_email = User(buyer.id, shop.tokens.headers(buyer.id, ["customer"], email="ada@example.test"))
+    with_email = User(buyer.id, auth.tokens.headers(buyer.id, ["customer"], email="ada@example.test"))
 
     with platform.users.down():
         response = shop.checkout(with_email)
@@ -226,11 +227,11 @@ def test_a_token_carrying_the_email_checks_out_without_asking_users(shop: Shop, 
     assert shop.stock(product_id) == 9
 
 
-def test_a_wallet_checkout_costs_orders_six_round_trips(shop: Shop, platform: Platform) -> None:
+def test_a_wallet_checkout_costs_orders_six_round_trips(shop: Shop, app: Flask) -> None:
     """The checkout's hot path: single statements in autocommit, the order and its lines in one of them."""
     vendor = shop.user("vendor")
     buyer, _ = shop.buyer_with_cart(vendor, price=4_000, quantity=1, funds=10_000)
-    with recorded_statements(platform.orders_app, words=1, transactions=True) as seen:
+    with recorded_statements(app, words=1, transactions=True) as seen:
         response = shop.checkout(buyer)
     assert response.status_code == 201 and response.json()["status"] == "paid"
     # claim the key, look for the order, record it with its lines, paid, stock kept and cart emptied, settle

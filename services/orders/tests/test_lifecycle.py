@@ -5,6 +5,7 @@ from typing import Any
 
 import requests
 
+from services.orders.tests.conftest import OrdersClient
 from services.orders.tests.shop import Shop, User
 
 
@@ -109,7 +110,7 @@ def test_only_admin_or_the_vendor_of_every_item_moves_an_order(shop: Shop) -> No
     assert shop.balance(vendor) == 1_000 and shop.balance(other_vendor) == 4_000
 
 
-def test_payment_events_are_checked_and_idempotent(shop: Shop) -> None:
+def test_payment_events_are_checked_and_idempotent(shop: Shop, client: OrdersClient) -> None:
     vendor = shop.user("vendor")
     buyer, product_id = shop.buyer_with_cart(vendor, price=2_500, quantity=2)
     order = shop.checkout(buyer, "paystack").json()
@@ -128,9 +129,9 @@ def test_payment_events_are_checked_and_idempotent(shop: Shop) -> None:
     assert shop.event(order["id"], {**event, "event": "payment.failed"}).status_code == 409
     unknown = "00000000-0000-4000-8000-000000000000"
     assert shop.event(unknown, event).status_code == 404
-    url = f"{shop.platform.orders.url}/internal/orders/{order['id']}/payment-events"
-    assert requests.post(url, json=event, headers=buyer.headers, timeout=10).status_code == 403
-    assert requests.post(url, json=event, timeout=10).status_code == 401
+    path = f"/internal/orders/{order['id']}/payment-events"
+    assert client.post(path, json=event, headers=buyer.headers, timeout=10).status_code == 403
+    assert client.post(path, json=event, timeout=10).status_code == 401
 
 
 def test_a_failed_paystack_payment_cancels_the_order_and_returns_the_stock(shop: Shop) -> None:

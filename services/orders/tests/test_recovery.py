@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import requests
+from flask import Flask
 
 from services.orders.tests.conftest import Platform
 from services.orders.tests.shop import Shop
@@ -53,16 +54,15 @@ def succeed_then_lose_the_answer(original: Callable[..., Any]) -> Callable[..., 
     return lose
 
 
-def payments_client(platform: Platform) -> Any:
-    return current(OrdersDependencies, platform.orders_app).payments
+def payments_client(app: Flask) -> Any:
+    return current(OrdersDependencies, app).payments
 
 
 @pytest.mark.parametrize("where", ["after reserving", "after recording"])
-def test_a_crash_mid_checkout_then_a_retry_sells_the_stock_once(shop: Shop, platform: Platform,
-                                                                where: str) -> None:
+def test_a_crash_mid_checkout_then_a_retry_sells_the_stock_once(shop: Shop, app: Flask, where: str) -> None:
     vendor = shop.user("vendor")
     buyer, product_id = shop.buyer_with_cart(vendor, price=1_000, quantity=3, funds=5_000)
-    target, name = (checkout, "_record") if where == "after reserving" else (payments_client(platform), "pay")
+    target, name = (checkout, "_record") if where == "after reserving" else (payments_client(app), "pay")
 
     with failing_once(target, name, crash):
         assert shop.checkout(buyer, key="crashy").status_code == 500
@@ -76,11 +76,11 @@ def test_a_crash_mid_checkout_then_a_retry_sells_the_stock_once(shop: Shop, plat
     assert shop.get(buyer).json()["total"] == 1
 
 
-def test_a_payment_whose_answer_was_lost_is_charged_once_on_retry(shop: Shop, platform: Platform) -> None:
+def test_a_payment_whose_answer_was_lost_is_charged_once_on_retry(shop: Shop, app: Flask) -> None:
     vendor = shop.user("vendor")
     buyer, product_id = shop.buyer_with_cart(vendor, price=1_000, quantity=2, funds=5_000)
 
-    with failing_once(payments_client(platform), "pay", succeed_then_lose_the_answer):
+    with failing_once(payments_client(app), "pay", succeed_then_lose_the_answer):
         assert shop.checkout(buyer, key="lost").status_code == 503
     assert shop.stock(product_id) == 10  # released while the outcome is unknown
 
@@ -90,26 +90,25 @@ def test_a_payment_whose_answer_was_lost_is_charged_once_on_retry(shop: Shop, pl
     assert shop.stock(product_id) == 8
 
 
-def test_a_lost_payment_answer_never_retried_is_refunded_by_the_job(shop: Shop, platform: Platform) -> None:
+def test_a_lost_payment_answer_never_retried_is_refunded_by_the_job(shop: Shop, app: Flask) -> None:
     vendor = shop.user("vendor")
     buyer, product_id = shop.buyer_with_cart(vendor, price=1_000, quantity=2, funds=5_000)
 
-    with failing_once(payments_client(platform), "pay", succeed_then_lose_the_answer):
+    with failing_once(payments_client(app), "pay", succeed_then_lose_the_answer):
         response = shop.checkout(buyer, key="abandoned")
     assert response.status_code == 503
     assert shop.balance(buyer) == 3_000  # the debit went through; the client never came back
     [order] = shop.get(buyer).json()["items"]
-    backdate(platform, order["id"], 3600)
+    backdate(app, order["id"], 3600)
 
-    assert run_job(platform)["expired"] >= 1
+    assert run_job(app)["expired"] >= 1
 
     assert shop.get(buyer, f"/{order['id']}").json()["status"] == "cancelled"
     assert shop.balance(buyer) == 5_000
     assert shop.stock(product_id) == 10
 
 
-def test_an_order_cancelled_while_its_wallet_payment_runs_gets_the_money_back(
-        shop: Shop, platform: Platform) -> None:
+def test_an_order_cancelled_while_its_wallet_payment_runs_gets_the_money_back(shop: Shop, app: Flask) -> None:
     vendor = shop.user("vendor")
     buyer, product_id = shop.buyer_with_cart(vendor, price=1_000, quantity=2, funds=5_000)
 
@@ -119,7 +118,7 @@ def test_an_order_cancelled_while_its_wallet_payment_runs_gets_the_money_back(
             return original(body)
         return pay
 
-    with failing_once(payments_client(platform), "pay", cancel_first):
+    with failing_once(payments_client(app), "pay", cancel_first):
         response = shop.checkout(buyer)
 
     assert response.status_code == 201, response.text

@@ -5,34 +5,35 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
 
 from services.orders.tests.conftest import Platform, Server, common_settings
 from services.orders.tests.shop import Shop
-from storefront_common.testing.tokens import SignedServiceTokens
+from storefront_common.testing.tokens import SignedServiceTokens, TokenFactory
 from storefront_orders.app import create_app
 from storefront_orders.dependencies import db
 from storefront_orders.settings import Settings
 
 
 @pytest.fixture()
-def sqlite_shop(platform: Platform, shop: Shop, tmp_path: Path, jwks_url: str) -> Iterator[Shop]:
+def app(platform: Platform, tmp_path: Path, jwks_url: str, tokens: TokenFactory) -> Iterator[Flask]:
+    """An orders app on SQLite, served in the platform's place for orders while the test runs."""
     settings = Settings(**common_settings(jwks_url, f"sqlite:///{tmp_path / 'orders.db'}", platform.urls()))
-    app = create_app(settings, tokens=SignedServiceTokens(shop.tokens, "orders"))
-    server = Server(app)
+    sqlite_app = create_app(settings, tokens=SignedServiceTokens(tokens, "orders"))
+    server = Server(sqlite_app)
     server.start()
     original = platform.orders
     platform.orders = server
     try:
-        yield shop
+        yield sqlite_app
     finally:
         platform.orders = original
         server.stop()
-        with app.app_context():
+        with sqlite_app.app_context():
             db.engine.dispose()
 
 
-def test_checkout_cancel_and_delivery_on_sqlite(sqlite_shop: Shop) -> None:
-    shop = sqlite_shop
+def test_checkout_cancel_and_delivery_on_sqlite(shop: Shop) -> None:
     vendor = shop.user("vendor")
     buyer, product_id = shop.buyer_with_cart(vendor, price=2_000, quantity=2, funds=8_000)
 

@@ -9,9 +9,9 @@ from flask import Blueprint
 from storefront_common.auth import service_required
 from storefront_common.openapi import operation
 
-from .. import actions
+from .. import status_changes
+from ..order_json import order_out
 from ..schemas import OrderOut, PaymentEventIn
-from ..serialize import order_out
 
 blueprint = Blueprint("internal_orders", __name__, url_prefix="/internal/orders")
 
@@ -24,5 +24,5 @@ blueprint = Blueprint("internal_orders", __name__, url_prefix="/internal/orders"
            "refunded: payment marked refunded. Amount or currency unlike the order's: 409.",
            body=PaymentEventIn, response=OrderOut, errors=(409,))
 def payment_event(order_id: uuid.UUID, body: PaymentEventIn) -> dict[str, Any]:
-    order = actions.payment_event(order_id, body.event, body.reference, body.amount, body.currency)
+    order = status_changes.payment_event(order_id, body.event, body.reference, body.amount, body.currency)
     return order_out(order)

@@ -5,20 +5,18 @@ import uuid
 from typing import Any
 
 from flask import Blueprint, request
-from sqlalchemy import Select, exists, select
 
 from storefront_common.auth import auth_required, current_claims, current_user_id, has_role
 from storefront_common.errors import ProblemError
 from storefront_common.idempotency import HEADER, idempotent
 from storefront_common.openapi import operation
-from storefront_common.pagination import paginate
 
-from .. import actions, checkout
-from ..access import require_canceller, require_shipper, visible_order
+from .. import checkout, status_changes, store
 from ..dependencies import db
-from ..models import IdempotencyRecord, Order, OrderItem, OrderStatus
+from ..models import IdempotencyRecord, OrderStatus
+from ..order_access import require_canceller, require_shipper, visible_order
+from ..order_json import order_out
 from ..schemas import CheckoutIn, OrderList, OrderOut, OrderQuery, StatusIn
-from ..serialize import order_out
 
 blueprint = Blueprint("orders", __name__, url_prefix="/api/v1/orders")
 IDEMPOTENCY_HEADER_DOC = {"Idempotent-Replayed": {"description": "true when this is a stored earlier answer",
@@ -58,25 +56,20 @@ def _bearer() -> str:
 @operation("List orders: scope=mine (default), vendor (vendor role: orders with the caller's products) "
            "or all (admin); newest first", query=OrderQuery, response=OrderList, errors=(403,))
 def list_orders(query: OrderQuery) -> dict[str, Any]:
-    statement = _scoped(query.scope)
-    if query.status is not None:
-        statement = statement.where(Order.status == query.status)
-    statement = statement.order_by(Order.created_at.desc(), Order.id.desc())
-    return paginate(db.session, statement, query, order_out)
+    return store.orders_page(query, order_out, **_scope(query.scope))
 
 
-def _scoped(scope: str) -> Select[Any]:
+def _scope(scope: str) -> dict[str, uuid.UUID]:
+    """Whose orders `scope` lists, as store.orders_page's filter (none: every order)."""
     if scope == "all":
         if not has_role("admin"):
             raise ProblemError(403, "Only an admin can list every order.")
-        return select(Order)
+        return {}
     if scope == "vendor":
         if not has_role("vendor"):
             raise ProblemError(403, "Only a vendor can list the orders of its products.")
-        vendor_id = current_user_id()
-        return select(Order).where(exists().where(OrderItem.order_id == Order.id,
-                                                  OrderItem.vendor_id == vendor_id))
-    return select(Order).where(Order.user_id == current_user_id())
+        return {"vendor_id": current_user_id()}
+    return {"buyer_id": current_user_id()}
 
 
 @blueprint.get("/<uuid:order_id>")
@@ -94,7 +87,7 @@ def read_order(order_id: uuid.UUID) -> dict[str, Any]:
 def cancel_order(order_id: uuid.UUID) -> dict[str, Any]:
     order = visible_order(order_id)
     require_canceller(order)
-    return order_out(actions.cancel(order))
+    return order_out(status_changes.cancel(order))
 
 
 @blueprint.patch("/<uuid:order_id>/status")
@@ -105,4 +98,4 @@ def cancel_order(order_id: uuid.UUID) -> dict[str, Any]:
 def update_status(order_id: uuid.UUID, body: StatusIn) -> dict[str, Any]:
     order = visible_order(order_id)
     require_shipper(order)
-    return order_out(actions.advance(order, OrderStatus(body.status)))
+    return order_out(status_changes.advance(order, OrderStatus(body.status)))

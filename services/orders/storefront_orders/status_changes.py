@@ -5,10 +5,9 @@ import uuid
 
 from storefront_common.errors import ProblemError, conflict
 
-from . import escrow, fulfilment
-from .dependencies import db
+from . import fulfilment, store, vendor_splits
 from .models import Order, OrderStatus, PaymentStatus
-from .status import can_move, move, set_fields
+from .status_machine import can_move, move
 
 MAX_RACES = 3
 
@@ -20,9 +19,9 @@ def change_status(order: Order, target: OrderStatus, **values: object) -> None:
         if not can_move(current, target):
             break
         if move(order.id, target, only_from={current}, **values):
-            db.session.refresh(order)
+            store.reload(order)
             return
-        db.session.refresh(order)
+        store.reload(order)
     raise conflict(f"An order that is {order.status} cannot become {target.value}.",
                    current_status=order.status)
 
@@ -30,22 +29,22 @@ def change_status(order: Order, target: OrderStatus, **values: object) -> None:
 def cancel(order: Order) -> Order:
     change_status(order, OrderStatus.CANCELLED)
     fulfilment.settle_cancelled(order)
-    db.session.refresh(order)
+    store.reload(order)
     fulfilment.restock(order)
-    db.session.refresh(order)
+    store.reload(order)
     return order
 
 
 def advance(order: Order, target: OrderStatus) -> Order:
     change_status(order, target)
     if target == OrderStatus.DELIVERED:
-        escrow.release(order)
-    db.session.refresh(order)
+        vendor_splits.release(order)
+    store.reload(order)
     return order
 
 
 def payment_event(order_id: uuid.UUID, event: str, reference: str, amount: int, currency: str) -> Order:
-    order = db.session.get(Order, order_id)
+    order = store.order(order_id)
     if order is None:
         raise ProblemError(404, "The order was not found.")
     if currency != order.currency or amount != order.total:
@@ -59,7 +58,7 @@ def payment_event(order_id: uuid.UUID, event: str, reference: str, amount: int, 
         _failed(order)
     else:
         _refunded(order)
-    db.session.refresh(order)
+    store.reload(order)
     return order
 
 
@@ -86,4 +85,4 @@ def _refunded(order: Order) -> None:
         change_status(order, OrderStatus.CANCELLED)
     if order.status != OrderStatus.CANCELLED:
         raise conflict("Only a cancelled order can be refunded.", current_status=order.status)
-    set_fields(order.id, payment_status=PaymentStatus.REFUNDED, refund_requested=True)
+    store.set_order_fields(order.id, payment_status=PaymentStatus.REFUNDED, refund_requested=True)

@@ -6,7 +6,7 @@ import uuid
 from storefront_common.auth import current_user_id, has_role
 from storefront_common.errors import ProblemError, not_found
 
-from .dependencies import db
+from . import store
 from .models import Order
 
 
@@ -23,7 +23,7 @@ def is_vendor_of(order: Order) -> bool:
 
 
 def visible_order(order_id: uuid.UUID) -> Order:
-    order = db.session.get(Order, order_id)
+    order = store.order(order_id)
     if order is None or not (is_buyer(order) or has_role("admin") or is_vendor_of(order)):
         raise not_found("order")
     return order

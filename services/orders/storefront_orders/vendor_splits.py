@@ -7,9 +7,9 @@ from typing import Any
 
 from storefront_common.client import DependencyFailed
 
+from . import store
 from .dependencies import deps, end_transaction
 from .models import Order, OrderStatus
-from .status import set_fields
 
 logger = logging.getLogger("storefront.orders.escrow")
 
@@ -33,5 +33,5 @@ def release(order: Order) -> bool:
     except DependencyFailed:
         logger.warning("escrow release deferred", extra={"order_id": str(order_id)})
         return False
-    set_fields(order_id, escrow_released=True)
+    store.set_order_fields(order_id, escrow_released=True)
     return True
