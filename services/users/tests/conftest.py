@@ -23,8 +23,8 @@ from storefront_common.testing.servers import free_port
 from storefront_common.testing.tokens import TEST_ISSUER
 from storefront_users.app import create_app
 from storefront_users.dependencies import db
-from storefront_users.keys import public_jwk, thumbprint
 from storefront_users.settings import Settings
+from storefront_users.signing_keys import public_jwk, thumbprint
 
 
 ADMIN_EMAIL = "root@storefront.test"

@@ -18,9 +18,9 @@ from storefront_common.timeutil import utcnow
 from storefront_users import passwords
 from storefront_users.app import create_app
 from storefront_users.dependencies import db, deps
-from storefront_users.keys import thumbprint
 from storefront_users.models import LoginFailure, User
 from storefront_users.settings import Settings
+from storefront_users.signing_keys import thumbprint
 from services.users.tests.support import PASSWORD, bearer, claims_of, login, register
 
 WRONG = "wrong password!"

@@ -24,9 +24,9 @@ from storefront_common.testing.tokens import TEST_ISSUER
 from storefront_common.timeutil import utcnow
 from storefront_users.app import create_app
 from storefront_users.dependencies import db
-from storefront_users.keys import thumbprint
 from storefront_users.models import User
 from storefront_users.settings import Settings
+from storefront_users.signing_keys import thumbprint
 from services.users.tests.conftest import jwks_of, private_pem
 from services.users.tests.support import bearer, claims_of, login, register, registered_session
 
