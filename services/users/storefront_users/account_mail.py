@@ -4,8 +4,9 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import quote
 
-from .dependencies import db, deps
-from .mail import Mail
+from . import store
+from .dependencies import deps
+from .mailer import Mail
 from .models import RESET_PASSWORD, VERIFY_EMAIL, User
 from .one_time_tokens import create_one_time_token
 
@@ -19,7 +20,7 @@ def send_verification_mail(user: User) -> None:
     service = deps()
     ttl = timedelta(seconds=service.settings.verification_token_ttl_seconds)
     token = create_one_time_token(user.id, VERIFY_EMAIL, ttl)
-    db.session.commit()
+    store.commit()
     text = (f"Hello {user.first_name},\n\n"
             f"Confirm your email address for Storefront by opening this link:\n{_link('/verify-email', token)}\n\n"
             f"Or send this token to POST /api/v1/auth/verify-email:\n{token}\n\n"
@@ -31,7 +32,7 @@ def send_password_reset_mail(user: User) -> None:
     service = deps()
     ttl = timedelta(seconds=service.settings.reset_token_ttl_seconds)
     token = create_one_time_token(user.id, RESET_PASSWORD, ttl)
-    db.session.commit()
+    store.commit()
     text = (f"Hello {user.first_name},\n\n"
             f"Someone asked to reset your Storefront password. If it was you, open this link:\n"
             f"{_link('/reset-password', token)}\n\n"

@@ -6,19 +6,17 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from storefront_common.auth import current_user_id
 from storefront_common.errors import ProblemError, conflict, validation_error
 from storefront_common.timeutil import isoformat
 
-from .dependencies import db
+from . import store
+from .login_throttle import clear_failures, reserve_attempt
 from .models import User
 from .passwords import hash_password, needs_rehash, spend_verification_time, verify_password
 from .settings import Settings
-from .throttle import clear_failures, reserve_attempt
-from .tokens import revoke_user_sessions
 
 logger = logging.getLogger("storefront.users.accounts")
 VENDOR = "vendor"
@@ -29,12 +27,12 @@ def normalize_email(email: str) -> str:
 
 
 def find_user_by_email(email: str) -> User | None:
-    return db.session.scalar(select(User).where(User.email_normalized == normalize_email(email)))
+    return store.find_user_by_email(normalize_email(email))
 
 
 def current_account() -> User:
     """The account behind the access token; a deleted or deactivated account's token no longer works here."""
-    user = db.session.get(User, current_user_id())
+    user = store.get_user(current_user_id())
     if user is None or not user.is_active:
         raise ProblemError(401, "The account does not exist or is deactivated.",
                            headers={"WWW-Authenticate": 'Bearer realm="storefront"'})
@@ -57,11 +55,11 @@ def create_user(*, email: str, password: str, first_name: str, last_name: str, r
                 first_name=first_name, last_name=last_name, phone=phone, business_name=business_name,
                 email_verified=email_verified, is_active=True)
     user.set_roles(roles)
-    db.session.add(user)
+    store.add(user)
     try:
-        db.session.commit()
+        store.commit()
     except IntegrityError:
-        db.session.rollback()
+        store.rollback()
         raise conflict("An account with this email already exists.") from None
     return user
 
@@ -87,7 +85,7 @@ def authenticate(email: str, password: str, settings: Settings) -> User:
         raise ProblemError(403, "Verify your email address before logging in.")
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-        db.session.commit()
+        store.commit()
     return user
 
 
@@ -100,8 +98,8 @@ def change_password(user: User, current_password: str, new_password: str, settin
         raise ProblemError(403, "The current password is wrong.")
     clear_failures(user.email_normalized)
     user.password_hash = hash_password(new_password)
-    revoke_user_sessions(user.id, keep_family=keep_session)
-    db.session.commit()
+    store.revoke_user_refresh_tokens(user.id, keep_family=keep_session)
+    store.commit()
 
 
 def ensure_first_admin(settings: Settings) -> None:

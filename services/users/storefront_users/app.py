@@ -12,12 +12,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from storefront_common.app import create_service_app
 
+from . import store
 from .accounts import ensure_first_admin
 from .cli import register_commands
-from .dependencies import build_dependencies, db
-from .keys import SigningKeys
+from .dependencies import build_dependencies
 from .routes import auth, internal, jwks, users
 from .settings import Settings
+from .signing_keys import SigningKeys
 
 VERSIONS_DIR = Path(__file__).resolve().parent.parent / "migrations" / "versions"
 logger = logging.getLogger("storefront.users")
@@ -40,7 +41,7 @@ def _ensure_first_admin(app: Flask, settings: Settings) -> None:
             ensure_first_admin(settings)
         except SQLAlchemyError as error:
             # Typically the schema is not migrated yet; `flask create-first-admin` can be run afterwards.
-            db.session.rollback()
+            store.rollback()
             logger.warning("first admin not ensured at start-up", extra={"error": type(error).__name__})
 
 

@@ -6,13 +6,12 @@ from datetime import timedelta
 import click
 from flask import Flask
 from flask.cli import with_appcontext
-from sqlalchemy import delete, or_
 
 from storefront_common.timeutil import utcnow
 
+from . import store
 from .accounts import ensure_first_admin
-from .dependencies import db, deps
-from .models import LoginFailure, OneTimeToken, RefreshToken
+from .dependencies import deps
 
 
 def purge_expired_tokens() -> dict[str, int]:
@@ -20,14 +19,9 @@ def purge_expired_tokens() -> dict[str, int]:
     and login failures older than the throttling window."""
     now = utcnow()
     window = timedelta(seconds=deps().settings.login_failure_window_seconds)
-    deleted = {
-        "refresh_tokens": db.session.execute(delete(RefreshToken).where(RefreshToken.expires_at <= now)),
-        "one_time_tokens": db.session.execute(delete(OneTimeToken).where(
-            or_(OneTimeToken.expires_at <= now, OneTimeToken.used_at.is_not(None)))),
-        "login_failures": db.session.execute(delete(LoginFailure).where(LoginFailure.failed_at <= now - window)),
-    }
-    db.session.commit()
-    return {table: result.rowcount for table, result in deleted.items()}  # type: ignore[attr-defined]
+    deleted = store.delete_unusable_rows(now, failures_before=now - window)
+    store.commit()
+    return deleted
 
 
 @click.command("purge-expired-tokens")

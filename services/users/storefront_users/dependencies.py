@@ -9,10 +9,10 @@ from storefront_common.auth import StaticKeys
 from storefront_common.db import make_db
 from storefront_common.dependencies import Dependencies, Overrides, current
 
-from .keys import SigningKeys, load_signing_keys
-from .mail import Mailer
+from .mailer import Mailer
 from .service_clients import parse_service_clients
 from .settings import Settings
+from .signing_keys import SigningKeys, load_signing_keys
 
 db = make_db()
 

@@ -9,8 +9,7 @@ from sqlalchemy import func, select, update
 from storefront_common.timeutil import utcnow
 from storefront_users.dependencies import db
 from storefront_users.models import LoginFailure, OneTimeToken, RefreshToken
-from services.users.tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
-from services.users.tests.support import bearer, login, register, registered_session
+from services.users.tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, AuthActions
 
 
 def _count(app: Flask, model: type) -> int:
@@ -18,10 +17,10 @@ def _count(app: Flask, model: type) -> int:
         return db.session.scalar(select(func.count()).select_from(model)) or 0
 
 
-def test_purge_deletes_only_what_can_no_longer_be_used(app: Flask, client: FlaskClient) -> None:
-    registered_session(client, "ada@example.com")  # one live refresh token, one live verification token
-    expiring = login(client, "ada@example.com")
-    register(client, "bob@example.com")  # a second verification token, used below
+def test_purge_deletes_only_what_can_no_longer_be_used(app: Flask, client: FlaskClient, auth: AuthActions) -> None:
+    auth.registered_session("ada@example.com")  # one live refresh token, one live verification token
+    expiring = auth.login("ada@example.com")
+    auth.register("bob@example.com")  # a second verification token, used below
     client.post("/api/v1/auth/login", json={"email": "ada@example.com", "password": "wrong password"})
     client.post("/api/v1/auth/login", json={"email": "bob@example.com", "password": "wrong password"})
     past = utcnow() - timedelta(seconds=1)
@@ -40,10 +39,10 @@ def test_purge_deletes_only_what_can_no_longer_be_used(app: Flask, client: Flask
     assert result.exit_code == 0, result.output
     assert "refresh_tokens: 1 deleted" in result.output
     assert (_count(app, RefreshToken), _count(app, OneTimeToken), _count(app, LoginFailure)) == (1, 1, 1)
-    assert client.post("/api/v1/auth/refresh", headers=bearer(expiring["refresh_token"])).status_code == 401
+    assert client.post("/api/v1/auth/refresh", headers=auth.bearer(expiring["refresh_token"])).status_code == 401
 
 
-def test_create_first_admin_command_is_idempotent(app: Flask, client: FlaskClient) -> None:
+def test_create_first_admin_command_is_idempotent(app: Flask, auth: AuthActions) -> None:
     for _ in range(2):
         assert app.test_cli_runner().invoke(args=["create-first-admin"]).exit_code == 0
-    login(client, ADMIN_EMAIL, ADMIN_PASSWORD)
+    auth.login(ADMIN_EMAIL, ADMIN_PASSWORD)

@@ -7,9 +7,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from storefront_common.auth import public_key_from_jwk
-from storefront_users.keys import LOCAL_KEY_FILE, SigningKeyError, load_signing_keys, thumbprint
 from storefront_users.service_clients import ServiceClientsError, parse_service_clients
 from storefront_users.settings import Settings
+from storefront_users.signing_keys import LOCAL_KEY_FILE, SigningKeyError, load_signing_keys, thumbprint
 from services.users.tests.conftest import jwks_of, private_pem
 
 RFC7638_KEY = {

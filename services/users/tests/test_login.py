@@ -18,10 +18,10 @@ from storefront_common.timeutil import utcnow
 from storefront_users import passwords
 from storefront_users.app import create_app
 from storefront_users.dependencies import db, deps
-from storefront_users.keys import thumbprint
 from storefront_users.models import LoginFailure, User
 from storefront_users.settings import Settings
-from services.users.tests.support import PASSWORD, bearer, claims_of, login, register
+from storefront_users.signing_keys import thumbprint
+from services.users.tests.conftest import PASSWORD, AuthActions, claims_of
 
 WRONG = "wrong password!"
 
@@ -31,10 +31,10 @@ def _login(client: FlaskClient, email: str, password: str) -> tuple[int, dict[st
     return response.status_code, response.json, dict(response.headers)
 
 
-def test_login_returns_a_token_pair_with_the_contract_claims(client: FlaskClient,
+def test_login_returns_a_token_pair_with_the_contract_claims(client: FlaskClient, auth: AuthActions,
                                                              active_key: rsa.RSAPrivateKey) -> None:
-    user = register(client, "ada@example.com")
-    pair = login(client, "ADA@example.com")
+    user = auth.register("ada@example.com")
+    pair = auth.login("ADA@example.com")
     assert set(pair) == {"access_token", "refresh_token", "token_type", "expires_in"}
     assert pair["token_type"] == "Bearer" and pair["expires_in"] == 900
     header = jwt.get_unverified_header(pair["access_token"])
@@ -47,11 +47,11 @@ def test_login_returns_a_token_pair_with_the_contract_claims(client: FlaskClient
     assert access["exp"] - access["iat"] == 900
     assert "csrf" not in access and "nbf" not in access
     assert refresh["exp"] - refresh["iat"] == 2_592_000
-    assert client.get("/api/v1/users/me", headers=bearer(pair["access_token"])).json["id"] == user["id"]
+    assert client.get("/api/v1/users/me", headers=auth.bearer(pair["access_token"])).json["id"] == user["id"]
 
 
-def test_wrong_password_and_unknown_email_get_the_same_401(client: FlaskClient) -> None:
-    register(client, "ada@example.com")
+def test_wrong_password_and_unknown_email_get_the_same_401(client: FlaskClient, auth: AuthActions) -> None:
+    auth.register("ada@example.com")
     wrong_password = _login(client, "ada@example.com", WRONG)
     unknown_email = _login(client, "nobody@example.com", WRONG)
     assert wrong_password[0] == unknown_email[0] == 401
@@ -76,8 +76,8 @@ def test_an_unknown_email_costs_a_password_verification_too(client: FlaskClient,
     assert len(verified) == 1 and verified[0].startswith("$argon2id$v=19$m=19456,t=2,p=1$")
 
 
-def test_a_deactivated_account_cannot_log_in(app: Flask, client: FlaskClient) -> None:
-    register(client, "ada@example.com")
+def test_a_deactivated_account_cannot_log_in(app: Flask, client: FlaskClient, auth: AuthActions) -> None:
+    auth.register("ada@example.com")
     with app.app_context():
         db.session.execute(update(User).values(is_active=False))
         db.session.commit()
@@ -86,8 +86,8 @@ def test_a_deactivated_account_cannot_log_in(app: Flask, client: FlaskClient) ->
 
 
 def test_unverified_email_is_refused_when_verification_is_required(
-        app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    register(client, "ada@example.com")
+        app: Flask, client: FlaskClient, auth: AuthActions, monkeypatch: pytest.MonkeyPatch) -> None:
+    auth.register("ada@example.com")
     with app.app_context():
         monkeypatch.setattr(deps().settings, "require_verified_email", True)
     assert _login(client, "ada@example.com", PASSWORD)[0] == 403
@@ -98,15 +98,15 @@ def test_unverified_email_is_refused_when_verification_is_required(
     assert _login(client, "ada@example.com", PASSWORD)[0] == 200
 
 
-def test_five_failures_in_15_minutes_throttle_the_email(client: FlaskClient) -> None:
-    register(client, "ada@example.com")
+def test_five_failures_in_15_minutes_throttle_the_email(client: FlaskClient, auth: AuthActions) -> None:
+    auth.register("ada@example.com")
     for attempt in range(5):
         assert _login(client, "ada@example.com" if attempt % 2 else "ADA@example.com", WRONG)[0] == 401
     status, problem, headers = _login(client, "Ada@Example.com", PASSWORD)
     assert status == 429 and problem["status"] == 429
     assert 890 <= int(headers["Retry-After"]) <= 900
     # Another account is not affected, and unknown emails are throttled alike (no enumeration).
-    register(client, "bob@example.com")
+    auth.register("bob@example.com")
     assert _login(client, "bob@example.com", PASSWORD)[0] == 200
     for _ in range(5):
         assert _login(client, "ghost@example.com", WRONG)[0] == 401
@@ -114,8 +114,8 @@ def test_five_failures_in_15_minutes_throttle_the_email(client: FlaskClient) -> 
 
 
 def test_retry_after_counts_down_to_when_the_oldest_failure_leaves_the_window(
-        app: Flask, client: FlaskClient) -> None:
-    register(client, "ada@example.com")
+        app: Flask, client: FlaskClient, auth: AuthActions) -> None:
+    auth.register("ada@example.com")
     for _ in range(5):
         _login(client, "ada@example.com", WRONG)
     with app.app_context():
@@ -131,8 +131,9 @@ def test_retry_after_counts_down_to_when_the_oldest_failure_leaves_the_window(
     assert _login(client, "ada@example.com", PASSWORD)[0] == 200
 
 
-def test_concurrent_guesses_from_many_replicas_get_at_most_five_tries(app: Flask, client: FlaskClient) -> None:
-    register(client, "ada@example.com")
+def test_concurrent_guesses_from_many_replicas_get_at_most_five_tries(
+        app: Flask, client: FlaskClient, auth: AuthActions) -> None:
+    auth.register("ada@example.com")
     statuses: list[int] = []
     barrier = threading.Barrier(10)
 
@@ -156,8 +157,8 @@ def test_concurrent_guesses_from_many_replicas_get_at_most_five_tries(app: Flask
     assert status == 429 and wrong_guesses == 5
 
 
-def test_the_throttle_holds_across_replicas(client: FlaskClient, settings: Settings) -> None:
-    register(client, "ada@example.com")
+def test_the_throttle_holds_across_replicas(client: FlaskClient, auth: AuthActions, settings: Settings) -> None:
+    auth.register("ada@example.com")
     for _ in range(5):
         assert _login(client, "ada@example.com", WRONG)[0] == 401
     replica = create_app(settings)
@@ -170,8 +171,8 @@ def test_the_throttle_holds_across_replicas(client: FlaskClient, settings: Setti
             db.engine.dispose()
 
 
-def test_a_successful_login_clears_earlier_failures(client: FlaskClient) -> None:
-    register(client, "ada@example.com")
+def test_a_successful_login_clears_earlier_failures(client: FlaskClient, auth: AuthActions) -> None:
+    auth.register("ada@example.com")
     for _ in range(4):
         _login(client, "ada@example.com", WRONG)
     assert _login(client, "ada@example.com", PASSWORD)[0] == 200
@@ -180,18 +181,18 @@ def test_a_successful_login_clears_earlier_failures(client: FlaskClient) -> None
     assert _login(client, "ada@example.com", PASSWORD)[0] == 200
 
 
-def test_an_outdated_hash_is_upgraded_at_login(app: Flask, client: FlaskClient) -> None:
-    register(client, "ada@example.com")
+def test_an_outdated_hash_is_upgraded_at_login(app: Flask, auth: AuthActions) -> None:
+    auth.register("ada@example.com")
     from argon2 import PasswordHasher
     weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
     with app.app_context():
         db.session.execute(update(User).values(password_hash=weak))
         db.session.commit()
-    login(client, "ada@example.com")
+    auth.login("ada@example.com")
     with app.app_context():
         upgraded = db.session.scalars(db.select(User.password_hash)).one()
     assert upgraded.startswith("$argon2id$v=19$m=19456,t=2,p=1$") and upgraded != weak
-    login(client, "ada@example.com")
+    auth.login("ada@example.com")
 
 
 def test_login_validation(client: FlaskClient) -> None:

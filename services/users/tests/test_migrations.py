@@ -10,8 +10,7 @@ from storefront_common.testing.databases import fresh_database
 from storefront_users.app import create_app
 from storefront_users.dependencies import db
 from storefront_users.settings import Settings
-from services.users.tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
-from services.users.tests.support import login, register
+from services.users.tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, AuthActions
 
 TABLES = {"users", "user_roles", "refresh_tokens", "one_time_tokens", "login_failures", "alembic_version"}
 
@@ -50,9 +49,10 @@ def test_migrations_upgrade_sqlite_and_the_service_works_there(tmp_path: Path, s
     app = _migrated_app(local)
     assert _tables(url) == TABLES
     client = app.test_client()
-    register(client, "ada@example.com")
-    register(client, "bob@example.com")
-    pair = login(client, "ADA@example.com")
+    auth = AuthActions(client)
+    auth.register("ada@example.com")
+    auth.register("bob@example.com")
+    pair = auth.login("ADA@example.com")
     assert client.post("/api/v1/auth/refresh", headers={"Authorization": f"Bearer {pair['refresh_token']}"}) \
         .status_code == 200
     assert client.post("/api/v1/auth/register", json={"email": "ADA@example.com", "password": "long enough",
@@ -67,7 +67,7 @@ def test_a_service_started_before_its_migrations_gets_its_first_admin_from_them(
     with fresh_database(postgres_admin_url, "users_admin_after_migrate") as url:
         app = create_app(settings.model_copy(update={"database_url": url}))
         assert app.test_cli_runner().invoke(args=["migrate"]).exit_code == 0
-        pair = login(app.test_client(), ADMIN_EMAIL, ADMIN_PASSWORD)
+        pair = AuthActions(app.test_client()).login(ADMIN_EMAIL, ADMIN_PASSWORD)
         assert pair["access_token"]
         with app.app_context():
             db.engine.dispose()

@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 from storefront_common.logging_setup import log_handler
 from storefront_users.dependencies import db, deps
 from storefront_users.models import User
-from services.users.tests.conftest import RESET_LINK, SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET, Mailbox
-from services.users.tests.support import PASSWORD, bearer, login, register
+from services.users.tests.conftest import (PASSWORD, RESET_LINK, SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET, AuthActions,
+                                           Mailbox)
 
 
 @pytest.fixture()
@@ -26,14 +26,15 @@ def log_lines() -> Iterator[io.StringIO]:
 
 
 def test_no_password_hash_token_or_secret_reaches_a_log_line_or_response(
-        app: Flask, client: FlaskClient, mailbox: Mailbox, log_lines: io.StringIO) -> None:
+        app: Flask, client: FlaskClient, auth: AuthActions, mailbox: Mailbox, log_lines: io.StringIO) -> None:
     responses: list[str] = []
-    register(client, "ada@example.com")
+    auth.register("ada@example.com")
     verification_token = mailbox.token_for("ada@example.com")
-    pair = login(client, "ada@example.com")
-    refreshed = client.post("/api/v1/auth/refresh", headers=bearer(pair["refresh_token"]))
+    pair = auth.login("ada@example.com")
+    refreshed = client.post("/api/v1/auth/refresh", headers=auth.bearer(pair["refresh_token"]))
     responses.append(refreshed.get_data(as_text=True))
-    responses.append(client.post("/api/v1/auth/refresh", headers=bearer(pair["refresh_token"])).get_data(as_text=True))
+    reused = client.post("/api/v1/auth/refresh", headers=auth.bearer(pair["refresh_token"]))
+    responses.append(reused.get_data(as_text=True))
     client.post("/api/v1/auth/password-reset", json={"email": "ada@example.com"})
     reset_token = mailbox.token_for("ada@example.com", RESET_LINK)
     responses.append(client.post("/api/v1/auth/password-reset/confirm",
@@ -55,18 +56,18 @@ def test_no_password_hash_token_or_secret_reaches_a_log_line_or_response(
 
 
 def test_without_smtp_outside_local_mode_the_mail_is_dropped_not_logged(
-        app: Flask, client: FlaskClient, log_lines: io.StringIO, monkeypatch: pytest.MonkeyPatch) -> None:
+        app: Flask, auth: AuthActions, log_lines: io.StringIO, monkeypatch: pytest.MonkeyPatch) -> None:
     with app.app_context():
         monkeypatch.setattr(deps().settings, "smtp_host", "")
-    register(client, "ada@example.com")
+    auth.register("ada@example.com")
     logged = log_lines.getvalue()
     assert "mail dropped" in logged and "token=" not in logged
 
 
 def test_in_local_mode_without_smtp_the_mail_and_its_link_go_to_the_log(
-        app: Flask, client: FlaskClient, log_lines: io.StringIO, monkeypatch: pytest.MonkeyPatch) -> None:
+        app: Flask, auth: AuthActions, log_lines: io.StringIO, monkeypatch: pytest.MonkeyPatch) -> None:
     with app.app_context():
         monkeypatch.setattr(deps().settings, "smtp_host", "")
         monkeypatch.setattr(deps().settings, "environment", "local")
-    register(client, "ada@example.com")
+    auth.register("ada@example.com")
     assert "https://shop.storefront.test/verify-email?token=" in log_lines.getvalue()

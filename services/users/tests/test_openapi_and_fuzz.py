@@ -10,8 +10,8 @@ from storefront_common.testing.fuzz import ANONYMOUS, FuzzReport, HeadersFor, fu
 from storefront_common.testing.servers import serve_wsgi
 from storefront_users.accounts import ensure_first_admin
 from storefront_users.dependencies import deps
-from services.users.tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET
-from services.users.tests.support import bearer, login, registered_session
+from services.users.tests.conftest import (ADMIN_EMAIL, ADMIN_PASSWORD, SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET,
+                                           AuthActions)
 
 OPERATIONS = {
     "POST /api/v1/auth/register", "POST /api/v1/auth/login", "POST /api/v1/auth/refresh",
@@ -40,18 +40,18 @@ def test_every_endpoint_is_documented_with_its_models(client: FlaskClient) -> No
     assert spec["paths"]["/api/v1/users"]["get"]["security"] == [{"bearerAuth": []}]
 
 
-def test_every_answer_is_documented_for_every_caller(app: Flask, client: FlaskClient,
+def test_every_answer_is_documented_for_every_caller(app: Flask, client: FlaskClient, auth: AuthActions,
                                                      fuzz_note: Callable[[str, FuzzReport], None]) -> None:
     with app.app_context():
         ensure_first_admin(deps().settings)
-    service = bearer(client.post("/internal/auth/token", json={
+    service = auth.bearer(client.post("/internal/auth/token", json={
         "grant_type": "client_credentials", "client_id": SERVICE_CLIENT_ID,
         "client_secret": SERVICE_CLIENT_SECRET}).json["access_token"])
     callers = {"anonymous": ANONYMOUS,
-               "customer": _user(registered_session(client, "fuzz@example.com")[1]),
-               "vendor": _user(registered_session(client, "fuzz-vendor@example.com", role="vendor",
-                                                  business_name="Fuzz Goods")[1]),
-               "admin": _user(login(client, ADMIN_EMAIL, ADMIN_PASSWORD)),
+               "customer": _user(auth.registered_session("fuzz@example.com")[1]),
+               "vendor": _user(auth.registered_session("fuzz-vendor@example.com", role="vendor",
+                                                       business_name="Fuzz Goods")[1]),
+               "admin": _user(auth.login(ADMIN_EMAIL, ADMIN_PASSWORD)),
                "service": lambda method, path: service}
     with serve_wsgi(app) as base_url:
         report = fuzz_service(base_url, callers)
@@ -61,5 +61,5 @@ def test_every_answer_is_documented_for_every_caller(app: Flask, client: FlaskCl
 
 def _user(pair: dict[str, Any]) -> HeadersFor:
     """A user's headers: its refresh token where one is wanted, else its access token."""
-    access, refresh = bearer(pair["access_token"]), bearer(pair["refresh_token"])
+    access, refresh = AuthActions.bearer(pair["access_token"]), AuthActions.bearer(pair["refresh_token"])
     return lambda method, path: refresh if path in REFRESH_TOKEN_PATHS else access

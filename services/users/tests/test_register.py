@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from storefront_common.testing.servers import serve_wsgi
 from storefront_users.dependencies import db
 from storefront_users.models import User
-from services.users.tests.support import PASSWORD, register
+from services.users.tests.conftest import PASSWORD, AuthActions
 
 USER_FIELDS = {"id", "email", "first_name", "last_name", "phone", "roles", "business_name", "email_verified",
                "created_at"}
@@ -51,8 +51,8 @@ def test_nobody_registers_as_admin(client: FlaskClient) -> None:
     assert status == 422 and problem["errors"][0]["field"] == "role"
 
 
-def test_email_is_unique_case_insensitively(client: FlaskClient) -> None:
-    register(client, "Ada@Example.com")
+def test_email_is_unique_case_insensitively(client: FlaskClient, auth: AuthActions) -> None:
+    auth.register("Ada@Example.com")
     status, problem = _register(client, email="ada@EXAMPLE.com")
     assert status == 409 and problem["status"] == 409
 
@@ -76,8 +76,8 @@ def test_invalid_bodies(client: FlaskClient) -> None:
     assert client.post("/api/v1/auth/register", json=["a list"]).status_code == 400
 
 
-def test_the_password_is_stored_as_an_argon2id_hash(app: Flask, client: FlaskClient) -> None:
-    register(client, "ada@example.com")
+def test_the_password_is_stored_as_an_argon2id_hash(app: Flask, auth: AuthActions) -> None:
+    auth.register("ada@example.com")
     with app.app_context():
         stored = db.session.scalars(db.select(User)).one().password_hash
     assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")

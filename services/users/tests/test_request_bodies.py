@@ -8,8 +8,8 @@ from flask.testing import FlaskClient
 
 from storefront_users.accounts import ensure_first_admin
 from storefront_users.dependencies import deps
-from services.users.tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET
-from services.users.tests.support import bearer, login, registered_session
+from services.users.tests.conftest import (ADMIN_EMAIL, ADMIN_PASSWORD, SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET,
+                                           AuthActions)
 
 # (method, path, who calls it): every operation that takes a JSON body.
 BODY_OPERATIONS = [
@@ -22,12 +22,13 @@ BODY_OPERATIONS = [
 
 
 @pytest.fixture()
-def callers(app: Flask, client: FlaskClient) -> dict[str, Any]:
-    user, pair = registered_session(client, "ada@example.com")
+def callers(app: Flask, auth: AuthActions) -> dict[str, Any]:
+    user, pair = auth.registered_session("ada@example.com")
     with app.app_context():
         ensure_first_admin(deps().settings)
-    admin = login(client, ADMIN_EMAIL, ADMIN_PASSWORD)
-    return {"user": bearer(pair["access_token"]), "admin": bearer(admin["access_token"]), "user_id": user["id"]}
+    admin = auth.login(ADMIN_EMAIL, ADMIN_PASSWORD)
+    return {"user": auth.bearer(pair["access_token"]), "admin": auth.bearer(admin["access_token"]),
+            "user_id": user["id"]}
 
 
 @pytest.mark.parametrize(("method", "path", "caller"), BODY_OPERATIONS)
@@ -44,15 +45,15 @@ def test_bodies_that_are_not_json_objects_are_400_and_bad_fields_422(
     assert response.status_code == 422 and response.json["errors"]
 
 
-def test_a_service_token_cannot_act_as_a_user(client: FlaskClient) -> None:
+def test_a_service_token_cannot_act_as_a_user(client: FlaskClient, auth: AuthActions) -> None:
     token = client.post("/internal/auth/token", json={
         "grant_type": "client_credentials", "client_id": SERVICE_CLIENT_ID,
         "client_secret": SERVICE_CLIENT_SECRET}).json["access_token"]
-    assert client.post("/api/v1/auth/verify-email/request", headers=bearer(token)).status_code == 403
-    response = client.put("/api/v1/users/me/password", headers=bearer(token),
+    assert client.post("/api/v1/auth/verify-email/request", headers=auth.bearer(token)).status_code == 403
+    response = client.put("/api/v1/users/me/password", headers=auth.bearer(token),
                           json={"current_password": "whatever1", "new_password": "whatever2"})
     assert response.status_code == 403
-    assert client.patch("/api/v1/users/me", json={"first_name": "Bot"}, headers=bearer(token)).status_code == 403
+    assert client.patch("/api/v1/users/me", json={"first_name": "Bot"}, headers=auth.bearer(token)).status_code == 403
 
 
 def test_a_password_reset_needs_a_plausible_email(client: FlaskClient) -> None:

@@ -6,8 +6,7 @@ import jwt
 from flask.testing import FlaskClient
 
 from storefront_common.testing.tokens import TEST_ISSUER
-from services.users.tests.conftest import SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET
-from services.users.tests.support import bearer
+from services.users.tests.conftest import SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET, AuthActions
 
 
 def _token(client: FlaskClient, **overrides: str) -> tuple[int, dict[str, Any]]:
@@ -40,13 +39,13 @@ def test_only_the_client_credentials_grant_exists(client: FlaskClient) -> None:
     assert client.post("/internal/auth/token", json={"grant_type": "client_credentials"}).status_code == 422
 
 
-def test_a_service_token_is_not_a_user(client: FlaskClient) -> None:
+def test_a_service_token_is_not_a_user(client: FlaskClient, auth: AuthActions) -> None:
     _, body = _token(client)
-    response = client.get("/api/v1/users/me", headers=bearer(body["access_token"]))
+    response = client.get("/api/v1/users/me", headers=auth.bearer(body["access_token"]))
     assert response.status_code == 403
     assert response.json["detail"] == "This endpoint is for user accounts."
-    assert client.get("/api/v1/users", headers=bearer(body["access_token"])).status_code == 403
-    request = client.post("/api/v1/auth/verify-email/request", headers=bearer(body["access_token"]))
+    assert client.get("/api/v1/users", headers=auth.bearer(body["access_token"])).status_code == 403
+    request = client.post("/api/v1/auth/verify-email/request", headers=auth.bearer(body["access_token"]))
     assert request.status_code == 403
     paths = client.get("/openapi.json").json["paths"]
     assert "403" in paths["/api/v1/users/me"]["get"]["responses"]

@@ -24,11 +24,10 @@ from storefront_common.testing.tokens import TEST_ISSUER
 from storefront_common.timeutil import utcnow
 from storefront_users.app import create_app
 from storefront_users.dependencies import db
-from storefront_users.keys import thumbprint
 from storefront_users.models import User
 from storefront_users.settings import Settings
-from services.users.tests.conftest import jwks_of, private_pem
-from services.users.tests.support import bearer, claims_of, login, register, registered_session
+from storefront_users.signing_keys import thumbprint
+from services.users.tests.conftest import AuthActions, claims_of, jwks_of, private_pem
 
 
 def _b64(data: bytes) -> str:
@@ -86,17 +85,19 @@ BAD_ACCESS_TOKENS = {
 }
 
 
-def test_a_well_formed_token_signed_with_the_active_key_is_accepted(client: FlaskClient,
+def test_a_well_formed_token_signed_with_the_active_key_is_accepted(client: FlaskClient, auth: AuthActions,
                                                                     active_key: rsa.RSAPrivateKey) -> None:
-    user = register(client, "ada@example.com")
-    assert client.get("/api/v1/users/me", headers=bearer(_sign(_claims(user["id"]), active_key))).status_code == 200
+    user = auth.register("ada@example.com")
+    token = _sign(_claims(user["id"]), active_key)
+    assert client.get("/api/v1/users/me", headers=auth.bearer(token)).status_code == 200
 
 
 @pytest.mark.parametrize("name", BAD_ACCESS_TOKENS)
-def test_bad_access_tokens_get_401(client: FlaskClient, active_key: rsa.RSAPrivateKey, name: str) -> None:
-    user = register(client, "ada@example.com")
+def test_bad_access_tokens_get_401(
+        client: FlaskClient, auth: AuthActions, active_key: rsa.RSAPrivateKey, name: str) -> None:
+    user = auth.register("ada@example.com")
     token = BAD_ACCESS_TOKENS[name](user["id"], active_key)
-    response = client.get("/api/v1/users/me", headers=bearer(token))
+    response = client.get("/api/v1/users/me", headers=auth.bearer(token))
     assert response.status_code == 401 and response.mimetype == "application/problem+json"
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
@@ -106,32 +107,32 @@ def test_a_missing_token_gets_401(client: FlaskClient) -> None:
     assert client.post("/api/v1/auth/refresh").status_code == 401
 
 
-def test_an_access_token_is_not_a_refresh_token(client: FlaskClient) -> None:
-    _, pair = registered_session(client, "ada@example.com")
-    assert client.post("/api/v1/auth/refresh", headers=bearer(pair["access_token"])).status_code == 401
-    assert client.post("/api/v1/auth/logout", headers=bearer(pair["access_token"])).status_code == 401
-    assert client.get("/api/v1/users/me", headers=bearer(pair["refresh_token"])).status_code == 401
+def test_an_access_token_is_not_a_refresh_token(client: FlaskClient, auth: AuthActions) -> None:
+    _, pair = auth.registered_session("ada@example.com")
+    assert client.post("/api/v1/auth/refresh", headers=auth.bearer(pair["access_token"])).status_code == 401
+    assert client.post("/api/v1/auth/logout", headers=auth.bearer(pair["access_token"])).status_code == 401
+    assert client.get("/api/v1/users/me", headers=auth.bearer(pair["refresh_token"])).status_code == 401
 
 
 def _refresh(client: FlaskClient, refresh_token: str) -> tuple[int, dict[str, Any]]:
-    response = client.post("/api/v1/auth/refresh", headers=bearer(refresh_token))
+    response = client.post("/api/v1/auth/refresh", headers=AuthActions.bearer(refresh_token))
     return response.status_code, response.json
 
 
-def test_refresh_rotates_the_pair(client: FlaskClient) -> None:
-    user, first = registered_session(client, "ada@example.com")
+def test_refresh_rotates_the_pair(client: FlaskClient, auth: AuthActions) -> None:
+    user, first = auth.registered_session("ada@example.com")
     status, second = _refresh(client, first["refresh_token"])
     assert status == 200 and set(second) == {"access_token", "refresh_token", "token_type", "expires_in"}
     assert second["refresh_token"] != first["refresh_token"]
     assert claims_of(second["access_token"])["sub"] == user["id"]
-    assert client.get("/api/v1/users/me", headers=bearer(second["access_token"])).status_code == 200
+    assert client.get("/api/v1/users/me", headers=auth.bearer(second["access_token"])).status_code == 200
     assert _refresh(client, second["refresh_token"])[0] == 200
 
 
-def test_reusing_a_refresh_token_revokes_the_whole_family(client: FlaskClient) -> None:
-    registered_session(client, "ada@example.com")
-    other_session = login(client, "ada@example.com")
-    first = login(client, "ada@example.com")
+def test_reusing_a_refresh_token_revokes_the_whole_family(client: FlaskClient, auth: AuthActions) -> None:
+    auth.registered_session("ada@example.com")
+    other_session = auth.login("ada@example.com")
+    first = auth.login("ada@example.com")
     _, second = _refresh(client, first["refresh_token"])
     status, problem = _refresh(client, first["refresh_token"])
     assert status == 401 and problem["status"] == 401
@@ -140,14 +141,15 @@ def test_reusing_a_refresh_token_revokes_the_whole_family(client: FlaskClient) -
     assert _refresh(client, other_session["refresh_token"])[0] == 200
 
 
-def test_a_concurrent_double_refresh_lets_exactly_one_through(app: Flask, client: FlaskClient) -> None:
-    _, pair = registered_session(client, "ada@example.com")
+def test_a_concurrent_double_refresh_lets_exactly_one_through(
+        app: Flask, client: FlaskClient, auth: AuthActions) -> None:
+    _, pair = auth.registered_session("ada@example.com")
     results: list[requests.Response] = []
     barrier = threading.Barrier(2)
 
     def refresh(base_url: str) -> None:
         barrier.wait()
-        results.append(requests.post(f"{base_url}/api/v1/auth/refresh", headers=bearer(pair["refresh_token"]),
+        results.append(requests.post(f"{base_url}/api/v1/auth/refresh", headers=auth.bearer(pair["refresh_token"]),
                                      timeout=30))
 
     with serve_wsgi(app) as base_url:
@@ -162,32 +164,32 @@ def test_a_concurrent_double_refresh_lets_exactly_one_through(app: Flask, client
     assert _refresh(client, winner["refresh_token"])[0] == 401
 
 
-def test_logout_kills_the_refresh_token(client: FlaskClient) -> None:
-    _, pair = registered_session(client, "ada@example.com")
-    response = client.post("/api/v1/auth/logout", headers=bearer(pair["refresh_token"]))
+def test_logout_kills_the_refresh_token(client: FlaskClient, auth: AuthActions) -> None:
+    _, pair = auth.registered_session("ada@example.com")
+    response = client.post("/api/v1/auth/logout", headers=auth.bearer(pair["refresh_token"]))
     assert response.status_code == 204 and response.data == b""
     assert _refresh(client, pair["refresh_token"])[0] == 401
-    assert client.post("/api/v1/auth/logout", headers=bearer(pair["refresh_token"])).status_code == 204
+    assert client.post("/api/v1/auth/logout", headers=auth.bearer(pair["refresh_token"])).status_code == 204
 
 
-def test_logout_after_rotation_ends_the_session(client: FlaskClient) -> None:
-    _, first = registered_session(client, "ada@example.com")
+def test_logout_after_rotation_ends_the_session(client: FlaskClient, auth: AuthActions) -> None:
+    _, first = auth.registered_session("ada@example.com")
     _, second = _refresh(client, first["refresh_token"])
-    assert client.post("/api/v1/auth/logout", headers=bearer(second["refresh_token"])).status_code == 204
+    assert client.post("/api/v1/auth/logout", headers=auth.bearer(second["refresh_token"])).status_code == 204
     assert _refresh(client, second["refresh_token"])[0] == 401
 
 
-def test_a_deactivated_account_cannot_refresh(app: Flask, client: FlaskClient) -> None:
-    _, pair = registered_session(client, "ada@example.com")
+def test_a_deactivated_account_cannot_refresh(app: Flask, client: FlaskClient, auth: AuthActions) -> None:
+    _, pair = auth.registered_session("ada@example.com")
     with app.app_context():
         db.session.execute(update(User).values(is_active=False))
         db.session.commit()
     assert _refresh(client, pair["refresh_token"])[0] == 401
-    assert client.get("/api/v1/users/me", headers=bearer(pair["access_token"])).status_code == 401
+    assert client.get("/api/v1/users/me", headers=auth.bearer(pair["access_token"])).status_code == 401
 
 
-def test_refresh_carries_the_current_roles(app: Flask, client: FlaskClient) -> None:
-    _, pair = registered_session(client, "ada@example.com")
+def test_refresh_carries_the_current_roles(app: Flask, client: FlaskClient, auth: AuthActions) -> None:
+    _, pair = auth.registered_session("ada@example.com")
     with app.app_context():
         user = db.session.scalars(db.select(User)).one()
         user.set_roles(["customer", "vendor"])
@@ -196,16 +198,16 @@ def test_refresh_carries_the_current_roles(app: Flask, client: FlaskClient) -> N
     assert claims_of(renewed["access_token"])["roles"] == ["customer", "vendor"]
 
 
-def test_the_access_token_carries_the_email_so_checkout_need_not_ask(client: FlaskClient) -> None:
-    user, pair = registered_session(client, "ada@example.com")
+def test_the_access_token_carries_the_email_so_checkout_need_not_ask(auth: AuthActions) -> None:
+    user, pair = auth.registered_session("ada@example.com")
     assert claims_of(pair["access_token"])["email"] == user["email"] == "ada@example.com"
 
 
-def test_a_token_signed_with_the_previous_key_still_verifies(client: FlaskClient, active_key: rsa.RSAPrivateKey,
-                                                             previous_key: rsa.RSAPrivateKey) -> None:
-    user = register(client, "ada@example.com")
+def test_a_token_signed_with_the_previous_key_still_verifies(
+        client: FlaskClient, auth: AuthActions, active_key: rsa.RSAPrivateKey, previous_key: rsa.RSAPrivateKey) -> None:
+    user = auth.register("ada@example.com")
     token = _sign(_claims(user["id"]), previous_key)
-    assert client.get("/api/v1/users/me", headers=bearer(token)).status_code == 200
+    assert client.get("/api/v1/users/me", headers=auth.bearer(token)).status_code == 200
     kids = [key["kid"] for key in client.get("/.well-known/jwks.json").json["keys"]]
     assert kids == [thumbprint(active_key.public_key()), thumbprint(previous_key.public_key())]
 
@@ -218,30 +220,29 @@ def test_the_jwks_follows_the_contract(client: FlaskClient) -> None:
         assert (key["kty"], key["use"], key["alg"]) == ("RSA", "sig", "RS256")
 
 
-def test_rotating_the_key_keeps_issued_tokens_valid(app: Flask, client: FlaskClient, settings: Settings,
-                                                     active_key: rsa.RSAPrivateKey) -> None:
-    register(client, "ada@example.com")
-    old_pair = login(client, "ada@example.com")
+def test_rotating_the_key_keeps_issued_tokens_valid(
+        app: Flask, auth: AuthActions, settings: Settings, active_key: rsa.RSAPrivateKey) -> None:
+    auth.register("ada@example.com")
+    old_pair = auth.login("ada@example.com")
     new_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     rotated = create_app(settings.model_copy(update={"jwt_private_key": private_pem(new_key),
                                                      "jwt_previous_public_keys": jwks_of(active_key)}))
     try:
         rotated_client = rotated.test_client()
-        assert rotated_client.get("/api/v1/users/me", headers=bearer(old_pair["access_token"])).status_code == 200
-        status = rotated_client.post("/api/v1/auth/refresh", headers=bearer(old_pair["refresh_token"]))
+        assert rotated_client.get("/api/v1/users/me", headers=auth.bearer(old_pair["access_token"])).status_code == 200
+        status = rotated_client.post("/api/v1/auth/refresh", headers=auth.bearer(old_pair["refresh_token"]))
         assert status.status_code == 200
         new_access = status.json["access_token"]
         assert jwt.get_unverified_header(new_access)["kid"] == thumbprint(new_key.public_key())
-        assert rotated_client.get("/api/v1/users/me", headers=bearer(new_access)).status_code == 200
+        assert rotated_client.get("/api/v1/users/me", headers=auth.bearer(new_access)).status_code == 200
         assert len(rotated_client.get("/.well-known/jwks.json").json["keys"]) == 2
     finally:
         with rotated.app_context():
             db.engine.dispose()
 
 
-def test_a_verifier_fetching_the_jwks_over_http_accepts_this_services_tokens(app: Flask,
-                                                                              client: FlaskClient) -> None:
-    user, pair = registered_session(client, "ada@example.com")
+def test_a_verifier_fetching_the_jwks_over_http_accepts_this_services_tokens(app: Flask, auth: AuthActions) -> None:
+    user, pair = auth.registered_session("ada@example.com")
     with serve_wsgi(app) as base_url:
         verifier = RemoteJwks(f"{base_url}/.well-known/jwks.json")
         header = jwt.get_unverified_header(pair["access_token"])

@@ -10,17 +10,18 @@ from storefront_common.auth import auth_required, current_claims
 from storefront_common.errors import ProblemError, conflict, unavailable, validation_error
 from storefront_common.openapi import operation
 
+from .. import store
 from ..account_mail import send_password_reset_mail, send_verification_mail
 from ..accounts import authenticate, check_business_name, create_user, current_account, find_user_by_email, user_out
-from ..dependencies import db, deps
-from ..mail import MailError
-from ..models import RESET_PASSWORD, VERIFY_EMAIL, User
-from ..one_time_tokens import consume_one_time_token, retire_user_tokens
+from ..dependencies import deps
+from ..issued_tokens import consume_refresh_token, end_session, issue_token_pair
+from ..login_throttle import clear_failures
+from ..mailer import MailError
+from ..models import RESET_PASSWORD, VERIFY_EMAIL
+from ..one_time_tokens import consume_one_time_token
 from ..passwords import hash_password
 from ..schemas import (LoginIn, PasswordResetConfirmIn, PasswordResetIn, RegisterIn, TokenPairOut, UserOut,
                        VerifyEmailIn)
-from ..throttle import clear_failures
-from ..tokens import consume_refresh_token, end_session, issue_token_pair, revoke_family, revoke_user_sessions
 
 logger = logging.getLogger("storefront.users.auth")
 blueprint = Blueprint("auth", __name__, url_prefix="/api/v1/auth")
@@ -55,7 +56,7 @@ def register(body: RegisterIn) -> tuple[dict[str, Any], int]:
 def login(body: LoginIn) -> dict[str, Any]:
     user = authenticate(body.email, body.password, deps().settings)
     pair = issue_token_pair(user)
-    db.session.commit()
+    store.commit()
     return pair
 
 
@@ -65,13 +66,13 @@ def login(body: LoginIn) -> dict[str, Any]:
            response=TokenPairOut)
 def refresh() -> dict[str, Any]:
     used = consume_refresh_token(current_claims())
-    user = db.session.get(User, used.user_id)
+    user = store.get_user(used.user_id)
     if user is None or not user.is_active:
-        revoke_family(used.family_id)
-        db.session.commit()
+        store.revoke_refresh_family(used.family_id)
+        store.commit()
         raise ProblemError(401, "This account is deactivated.")
     pair = issue_token_pair(user, used.family_id)
-    db.session.commit()
+    store.commit()
     return pair
 
 
@@ -104,13 +105,13 @@ def request_email_verification() -> tuple[dict[str, Any], int]:
            body=VerifyEmailIn, status=204)
 def verify_email(body: VerifyEmailIn) -> tuple[str, int]:
     user_id = consume_one_time_token(body.token, VERIFY_EMAIL)
-    user = db.session.get(User, user_id) if user_id else None
+    user = store.get_user(user_id) if user_id else None
     if user is None:
-        db.session.rollback()
+        store.rollback()
         raise _invalid_one_time_token()
     user.email_verified = True
-    retire_user_tokens(user.id, VERIFY_EMAIL)
-    db.session.commit()
+    store.retire_one_time_tokens(user.id, VERIFY_EMAIL)
+    store.commit()
     return "", 204
 
 
@@ -129,15 +130,15 @@ def request_password_reset(body: PasswordResetIn) -> tuple[dict[str, Any], int]:
            "session of the account ends, and the email counts as verified", body=PasswordResetConfirmIn, status=204)
 def confirm_password_reset(body: PasswordResetConfirmIn) -> tuple[str, int]:
     user_id = consume_one_time_token(body.token, RESET_PASSWORD)
-    user = db.session.get(User, user_id) if user_id else None
+    user = store.get_user(user_id) if user_id else None
     if user is None:
-        db.session.rollback()
+        store.rollback()
         raise _invalid_one_time_token()
     user.password_hash = hash_password(body.new_password)
     # The mail reached its owner, so the address is proven too.
     user.email_verified = True
-    retire_user_tokens(user.id, RESET_PASSWORD)
-    revoke_user_sessions(user.id)
-    db.session.commit()
+    store.retire_one_time_tokens(user.id, RESET_PASSWORD)
+    store.revoke_user_refresh_tokens(user.id)
+    store.commit()
     clear_failures(user.email_normalized)
     return "", 204

@@ -9,9 +9,9 @@ from storefront_common.errors import ProblemError
 from storefront_common.openapi import operation
 
 from ..dependencies import deps
+from ..issued_tokens import issue_service_token
 from ..schemas import ServiceTokenIn, ServiceTokenOut
 from ..service_clients import credentials_valid
-from ..tokens import issue_service_token
 
 blueprint = Blueprint("internal", __name__, url_prefix="/internal/auth")
 

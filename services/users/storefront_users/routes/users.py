@@ -5,19 +5,18 @@ import uuid
 from typing import Any
 
 from flask import Blueprint
-from sqlalchemy import Select, or_, select
 
 from storefront_common.auth import auth_required, current_claims, current_user_id
 from storefront_common.errors import conflict, not_found, validation_error
 from storefront_common.openapi import operation
-from storefront_common.pagination import paginate
 
+from .. import store
 from ..accounts import VENDOR, admin_user_out, change_password, current_account, user_out
-from ..dependencies import db, deps
-from ..models import User, UserRole
+from ..dependencies import deps
+from ..issued_tokens import session_family
+from ..models import User
 from ..schemas import AdminUserOut, AdminUserPatchIn, PasswordChangeIn, ProfilePatchIn, UserListQuery, UserOut, \
     UserPageOut
-from ..tokens import revoke_user_sessions, session_family
 
 blueprint = Blueprint("users", __name__, url_prefix="/api/v1/users")
 ADMIN = "admin"
@@ -50,7 +49,7 @@ def update_me(body: ProfilePatchIn) -> dict[str, Any]:
     for field in ("first_name", "last_name", "phone"):
         if field in sent:
             setattr(user, field, getattr(body, field))
-    db.session.commit()
+    store.commit()
     return user_out(user)
 
 
@@ -66,28 +65,12 @@ def update_my_password(body: PasswordChangeIn) -> tuple[str, int]:
     return "", 204
 
 
-def _like(text: str) -> str:
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def _user_search(query: UserListQuery) -> Select[Any]:
-    statement = select(User).order_by(User.created_at.desc(), User.id)
-    if query.q:
-        pattern = _like(query.q)
-        statement = statement.where(or_(*(column.ilike(pattern, escape="\\") for column in (
-            User.email_normalized, User.first_name, User.last_name, User.business_name))))
-    if query.role:
-        statement = statement.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == query.role)))
-    return statement
-
-
 @blueprint.get("")
 @auth_required(ADMIN)
 @operation("Admin: list accounts, newest first; items are the user object plus is_active", query=UserListQuery,
            response=UserPageOut)
 def list_users(query: UserListQuery) -> dict[str, Any]:
-    return paginate(db.session, _user_search(query), query, admin_user_out)
+    return store.user_page(query, admin_user_out)
 
 
 @blueprint.patch("/<uuid:user_id>")
@@ -95,7 +78,7 @@ def list_users(query: UserListQuery) -> dict[str, Any]:
 @operation("Admin: change an account's roles or deactivate/reactivate it; admins cannot demote or "
            "deactivate themselves (409)", body=AdminUserPatchIn, response=AdminUserOut, errors=(404, 409))
 def update_user(user_id: uuid.UUID, body: AdminUserPatchIn) -> dict[str, Any]:
-    user = db.session.get(User, user_id)
+    user = store.get_user(user_id)
     if user is None:
         raise not_found("user")
     sent = body.model_fields_set
@@ -109,6 +92,6 @@ def update_user(user_id: uuid.UUID, body: AdminUserPatchIn) -> dict[str, Any]:
     if "is_active" in sent:
         user.is_active = body.is_active
         if not body.is_active:
-            revoke_user_sessions(user.id)
-    db.session.commit()
+            store.revoke_user_refresh_tokens(user.id)
+    store.commit()
     return admin_user_out(user)

@@ -10,13 +10,12 @@ from typing import Any
 
 from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token
-from sqlalchemy import select, update
 
 from storefront_common.auth import SERVICE_ROLE
 from storefront_common.errors import ProblemError
 from storefront_common.timeutil import utcnow
 
-from .dependencies import db
+from . import store
 from .models import RefreshToken, User
 
 SESSION_CLAIM = "sid"
@@ -37,7 +36,7 @@ def issue_token_pair(user: User, family_id: uuid.UUID | None = None) -> dict[str
     access_token = create_access_token(identity=str(user.id), additional_claims={**claims, "email": user.email})
     refresh_token = create_refresh_token(identity=str(user.id), additional_claims={**claims, "jti": str(jti)})
     refresh_ttl = _ttl("JWT_REFRESH_TOKEN_EXPIRES")
-    db.session.add(RefreshToken(jti=jti, family_id=family_id, user_id=user.id, expires_at=utcnow() + refresh_ttl))
+    store.add(RefreshToken(jti=jti, family_id=family_id, user_id=user.id, expires_at=utcnow() + refresh_ttl))
     access_ttl = _ttl("JWT_ACCESS_TOKEN_EXPIRES")
     return {"access_token": access_token, "refresh_token": refresh_token, "token_type": "Bearer",
             "expires_in": int(access_ttl.total_seconds())}
@@ -59,51 +58,30 @@ def _refresh_jti(claims: dict[str, Any]) -> uuid.UUID:
 def consume_refresh_token(claims: dict[str, Any]) -> RefreshToken:
     """Mark the presented refresh token used, exactly once.
 
-    The conditional UPDATE is the guard: of two concurrent refreshes with one token, the second finds
-    the row already used (rowcount 0), which is indistinguishable from theft, so the family dies.
+    A token found already used is indistinguishable from theft (or from the loser of two concurrent
+    refreshes with one token), so its family dies.
     """
     jti = _refresh_jti(claims)
-    now = utcnow()
-    marked = db.session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.jti == jti, RefreshToken.used_at.is_(None), RefreshToken.revoked_at.is_(None),
-               RefreshToken.expires_at > now)
-        .values(used_at=now)
-        .execution_options(synchronize_session=False))
-    if marked.rowcount == 1:  # type: ignore[attr-defined]
-        token = db.session.get(RefreshToken, jti)
+    if store.mark_refresh_token_used(jti):
+        token = store.get_refresh_token(jti)
         assert token is not None
         return token
-    family_id = db.session.scalar(select(RefreshToken.family_id).where(RefreshToken.jti == jti))
-    if family_id is not None:
-        revoke_family(family_id)
-    db.session.commit()
+    _revoke_family_of(jti)
+    store.commit()
     raise ProblemError(401, "Refresh token is no longer valid; please log in again.",
                        headers={"WWW-Authenticate": 'Bearer realm="storefront"'})
 
 
 def end_session(claims: dict[str, Any]) -> None:
     """Logout: the presented token's family is revoked, which kills that token and any rotated from it."""
-    jti = _refresh_jti(claims)
-    family_id = db.session.scalar(select(RefreshToken.family_id).where(RefreshToken.jti == jti))
+    _revoke_family_of(_refresh_jti(claims))
+    store.commit()
+
+
+def _revoke_family_of(jti: uuid.UUID) -> None:
+    family_id = store.refresh_token_family(jti)
     if family_id is not None:
-        revoke_family(family_id)
-    db.session.commit()
-
-
-def revoke_family(family_id: uuid.UUID) -> None:
-    db.session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-        .execution_options(synchronize_session=False))
-
-
-def revoke_user_sessions(user_id: uuid.UUID, keep_family: uuid.UUID | None = None) -> None:
-    statement = update(RefreshToken).where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
-    if keep_family is not None:
-        statement = statement.where(RefreshToken.family_id != keep_family)
-    db.session.execute(statement.values(revoked_at=utcnow()).execution_options(synchronize_session=False))
+        store.revoke_refresh_family(family_id)
 
 
 def session_family(claims: dict[str, Any]) -> uuid.UUID | None:

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import math
 import uuid
-from datetime import datetime, timedelta
-
-from sqlalchemy import delete, select
+from datetime import timedelta
 
 from storefront_common.errors import ProblemError
 from storefront_common.timeutil import utcnow
 
-from .dependencies import db
+from . import store
 from .models import LoginFailure
 
 
@@ -23,11 +21,12 @@ def reserve_attempt(email_normalized: str, max_failures: int, window: timedelta)
     """Record the attempt as a failure; 429 with Retry-After when the window is already full."""
     now = utcnow()
     attempt = LoginFailure(email_normalized=email_normalized, failed_at=now)
-    db.session.add(attempt)
-    db.session.commit()
-    earlier = _failures_since(email_normalized, now - window, excluding=attempt.id)
+    store.add(attempt)
+    store.commit()
+    earlier = store.login_failures_since(email_normalized, now - window, excluding=attempt.id)
     if len(earlier) >= max_failures:
-        _delete(attempt.id)
+        store.delete_login_failure(attempt.id)
+        store.commit()
         # The attempt is allowed again once enough of the oldest failures have left the window.
         frees_at = earlier[len(earlier) - max_failures] + window
         retry_after = max(1, math.ceil((frees_at - now).total_seconds()))
@@ -38,18 +37,5 @@ def reserve_attempt(email_normalized: str, max_failures: int, window: timedelta)
 
 def clear_failures(email_normalized: str) -> None:
     """After a success (or a password reset) the email starts with a clean slate."""
-    db.session.execute(delete(LoginFailure).where(LoginFailure.email_normalized == email_normalized))
-    db.session.commit()
-
-
-def _failures_since(email_normalized: str, since: datetime, excluding: uuid.UUID) -> list[datetime]:
-    statement = (select(LoginFailure.failed_at)
-                 .where(LoginFailure.email_normalized == email_normalized, LoginFailure.failed_at > since,
-                        LoginFailure.id != excluding)
-                 .order_by(LoginFailure.failed_at))
-    return list(db.session.scalars(statement))
-
-
-def _delete(attempt_id: uuid.UUID) -> None:
-    db.session.execute(delete(LoginFailure).where(LoginFailure.id == attempt_id))
-    db.session.commit()
+    store.delete_login_failures(email_normalized)
+    store.commit()
