@@ -7,13 +7,11 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from storefront_common.timeutil import utcnow
 
-from . import charges, outbox, payouts, refunds, webhooks
+from . import charges, outbox, payouts, refunds, store, webhooks
 from .dependencies import db, deps
-from .models import PAYOUT_PENDING, PENDING, REFUND_PENDING, SUCCESS, Payment, Payout
+from .models import REFUND_PENDING, SUCCESS, Payment
 from .paystack import PaystackError
 
 logger = logging.getLogger("storefront.payments.reconcile")
@@ -96,20 +94,13 @@ def settle_refund_if_reversed(payment: Payment) -> None:
 
 def reverify(older_than_seconds: int, limit: int = 200) -> dict[str, int]:
     cutoff = utcnow() - timedelta(seconds=older_than_seconds)
-    pending = db.session.scalars(
-        select(Payment).where(Payment.status == PENDING, Payment.method == charges.PAYSTACK_METHOD,
-                              Payment.authorization_url.is_not(None), Payment.created_at <= cutoff)
-        .order_by(Payment.created_at).limit(limit)).all()
+    pending = store.payments_to_reverify(db.session, charges.PAYSTACK_METHOD, cutoff, limit)
     for payment in pending:
         settle_pending(payment)
-    refunding = db.session.scalars(
-        select(Payment).where(Payment.status == SUCCESS, Payment.refund_state == REFUND_PENDING,
-                              Payment.updated_at <= cutoff).order_by(Payment.updated_at).limit(limit)).all()
+    refunding = store.refunds_to_reverify(db.session, cutoff, limit)
     for payment in refunding:
         settle_refund(payment)
-    pending_payouts = db.session.scalars(
-        select(Payout).where(Payout.status == PAYOUT_PENDING, Payout.created_at <= cutoff)
-        .order_by(Payout.created_at).limit(limit)).all()
+    pending_payouts = store.payouts_to_reverify(db.session, cutoff, limit)
     for payout in pending_payouts:
         payouts.reconcile(payout)
     delivered = outbox.deliver(db.session, deps().orders, outbox.undelivered_ids(db.session, limit),
