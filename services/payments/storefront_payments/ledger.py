@@ -1,4 +1,4 @@
-"""The double-entry ledger: accounts, balanced postings, and the check that everything adds up.
+"""The double-entry ledger: accounts, balanced postings, and the ledger balance check.
 
 Every movement of money is one `LedgerTransaction` whose entries sum to zero. Balances live on the account
 rows and are changed only by `post`, with one conditional UPDATE under row locks taken in id order, so two

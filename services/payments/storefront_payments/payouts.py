@@ -68,7 +68,7 @@ def create_payout(user_id: uuid.UUID, amount: int) -> Payout:
     except Exception:
         # The wallet is debited and committed: answering 5xx would invite a retry that debits again.
         db.session.rollback()
-        logger.exception("transfer not sent; the reconcile job will finish it", extra={"reference": payout.reference})
+        logger.exception("transfer not sent; the reverify job will finish it", extra={"reference": payout.reference})
     return payout
 
 
@@ -80,11 +80,11 @@ def _initiate(payout: Payout) -> None:
     try:
         data = deps().paystack.transfer(**transfer, reason="Storefront vendor payout")
     except PaystackUnavailable:
-        logger.warning("transfer not sent; the reconcile job will retry", extra={"reference": reference})
+        logger.warning("transfer not sent; the reverify job will retry", extra={"reference": reference})
         return
     except PaystackError as error:
         if error.code == "duplicate_reference":
-            return  # sent before; the webhook or the reconcile job settles it
+            return  # sent before; the webhook or the reverify job settles it
         logger.error("paystack refused the transfer", extra={"reference": reference})
         settle_transfer(reference, PAYOUT_FAILED, reason=error.message)
         db.session.commit()
@@ -132,7 +132,7 @@ def _settle(payout: Payout, to: str, from_statuses: tuple[str, ...], source_kind
     return True
 
 
-def reconcile(payout: Payout) -> None:
+def reverify_payout(payout: Payout) -> None:
     """A pending payout whose webhook never came (or whose transfer was never sent): ask Paystack."""
     reference = payout.reference
     db.session.commit()  # no connection idles in a transaction while Paystack answers

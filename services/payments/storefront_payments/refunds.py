@@ -52,7 +52,7 @@ def _refund_to_wallet(payment: Payment) -> Payment:
 def _refund_through_paystack(payment: Payment) -> Payment:
     if payment.refund_state == REFUND_PENDING:
         return payment
-    # A failed earlier refund's id must not be asked about (by reconcile) as if it were this one's.
+    # A failed earlier refund's id must not be asked about (by the reverify job) as if it were this one's.
     if not store.claim_refund(db.session, payment, refund_state=REFUND_PENDING, paystack_refund_id=None):
         db.session.rollback()
         return _after_lost_race(payment)

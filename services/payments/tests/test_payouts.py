@@ -77,7 +77,7 @@ def test_a_transfer_reversed_after_success_comes_back_to_the_wallet(stack: Stack
     assert vendor.balance() == 10_000
 
 
-def test_a_lost_transfer_webhook_is_reconciled_by_the_job(stack: Stack) -> None:
+def test_a_lost_transfer_webhook_is_reverified_by_the_job(stack: Stack) -> None:
     vendor = vendor_with_money(stack, 10_000)
     payout = vendor.post("/api/v1/wallet/payouts", {"amount": 4_000}, key="p").json()
     stack.simulator_config.webhook_url = None

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 
 from services.payments.tests.conftest import Stack, User
 from storefront_common.timeutil import utcnow
-from storefront_payments import ledger, reconcile
+from storefront_payments import ledger, reverification
 from storefront_payments.dependencies import db
 from storefront_payments.models import ESCROW, LedgerTransaction, Payment
 
@@ -165,7 +165,7 @@ def test_the_webhook_reads_and_reverify_racing_for_one_refund_apply_it_once(
     def job() -> int:
         with stack.app.app_context():
             barrier.wait()
-            return reconcile.reverify(0)["refunds_checked"]
+            return reverification.reverify_pending(0)["refunds_checked"]
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         answers = [pool.submit(work) for work in (webhook, read, webhook, read, webhook, read)]

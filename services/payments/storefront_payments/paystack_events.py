@@ -1,4 +1,4 @@
-"""Paystack webhooks: signature over the raw body, then each event applied once.
+"""Verified Paystack webhook events applied: the signature over the raw body, then each event applied once.
 
 The event's de-duplication row is inserted first, in the same database transaction as its effect: a
 concurrent copy of the same event waits on that row's unique key and then finds it taken, and a copy
@@ -19,7 +19,7 @@ from . import charges, payouts, refunds, store
 from .dependencies import db
 from .models import PAYOUT_FAILED, PAYOUT_REVERSED, PAYOUT_SUCCESS
 
-logger = logging.getLogger("storefront.payments.webhooks")
+logger = logging.getLogger("storefront.payments.paystack_events")
 SIGNATURE_HEADER = "x-paystack-signature"
 
 
