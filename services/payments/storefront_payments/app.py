@@ -12,7 +12,7 @@ from storefront_common.errors import ProblemError
 from .cli import check_ledger_command, reverify_payments_command
 from .dependencies import build_dependencies
 from .paystack import PaystackError, PaystackUnavailable
-from .routes import internal, payments, wallet, webhook
+from .routes import internal, payments, paystack_webhook, wallet
 from .settings import Settings
 
 VERSIONS_DIR = Path(__file__).resolve().parent.parent / "migrations" / "versions"
@@ -22,7 +22,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     """`overrides` replace fields of PaymentsDependencies (e.g. `tokens`, a `key_source`)."""
     deps = build_dependencies(settings or Settings(), **overrides)
     app = create_service_app(deps, versions_dir=VERSIONS_DIR, title="Storefront payments API",
-                             blueprints=[wallet.blueprint, payments.blueprint, webhook.blueprint, internal.blueprint])
+                             blueprints=[wallet.blueprint, payments.blueprint, paystack_webhook.blueprint,
+                                         internal.blueprint])
     app.register_error_handler(PaystackError, _paystack_problem)
     app.cli.add_command(reverify_payments_command)
     app.cli.add_command(check_ledger_command)

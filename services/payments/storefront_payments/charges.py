@@ -15,17 +15,14 @@ from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
-
 from storefront_common.currency import shop_currency
-from storefront_common.db import insert_on_conflict
 from storefront_common.errors import ProblemError, conflict
 from storefront_common.timeutil import utcnow
 
-from . import ledger, outbox
+from . import ledger, outbox, store
 from .dependencies import db, deps
 from .models import (ABANDONED, ESCROW, WALLET, FAILED, NO_REFUND, PAYSTACK_CLEARING, PENDING, REVIEW, SUCCESS,
-                     Payment, PaymentSplit)
+                     Payment)
 from .paystack import PaystackError
 
 logger = logging.getLogger("storefront.payments.charges")
@@ -33,11 +30,9 @@ ORDER, TOPUP = "order", "topup"
 WALLET_METHOD, PAYSTACK_METHOD = "wallet", "paystack"
 # A charge Paystack reports as successful still counts after we gave up on it: the money was taken.
 SETTLEABLE = (PENDING, FAILED, ABANDONED)
-# What a Paystack transaction or transfer reference may contain; anything else cannot be one of ours.
 STUCK_AFTER = timedelta(seconds=60)
+# What a Paystack transaction or transfer reference may contain; anything else cannot be one of ours.
 REFERENCE_PATTERN = re.compile(r"^[A-Za-z0-9._=-]{1,100}$")
-PAYMENTS, SPLITS = Payment.__table__, PaymentSplit.__table__
-INSERT_SPLITS = insert(SPLITS)
 
 
 class InsufficientWalletFunds(ProblemError):
@@ -58,7 +53,7 @@ def is_reference(value: object) -> bool:
 def find_by_reference(reference: str) -> Payment | None:
     if not is_reference(reference):
         return None
-    return db.session.scalar(select(Payment).where(Payment.reference == reference))
+    return store.payment_by_reference(db.session, reference)
 
 
 def public_status(payment: Payment) -> str:
@@ -67,7 +62,7 @@ def public_status(payment: Payment) -> str:
 
 
 def find_by_order(order_id: uuid.UUID) -> Payment | None:
-    return db.session.scalar(select(Payment).where(Payment.order_id == order_id))
+    return store.payment_by_order(db.session, order_id)
 
 
 # --- order payments -------------------------------------------------------------------------------------
@@ -97,11 +92,7 @@ def _order_payment_row(order_id: uuid.UUID, user_id: uuid.UUID, email: str, amou
 
 def _insert_or_find(row: dict[str, Any], splits: list[tuple[uuid.UUID, int]]) -> Payment | None:
     """Insert the order's payment, or return the one the order has (a concurrent call's, once that commits)."""
-    session = db.session
-    if session.execute(insert_on_conflict(PAYMENTS, tuple(row), returning=("id",)), row).first() is not None:
-        if splits:
-            session.execute(INSERT_SPLITS, [{"id": uuid.uuid4(), "payment_id": row["id"], "vendor_id": vendor_id,
-                                              "amount": part} for vendor_id, part in _merge(splits)])
+    if store.insert_order_payment(db.session, row, _merge(splits)):
         return None
     existing = find_by_order(row["order_id"])
     if existing is None:
@@ -115,12 +106,11 @@ def _forget_if_stuck(payment: Payment) -> bool:
         return False
     if utcnow() - payment.created_at < STUCK_AFTER:
         return False
-    stuck = db.session.scalar(select(Payment).where(Payment.id == payment.id, Payment.authorization_url.is_(None))
-                              .with_for_update())
+    stuck = store.lock_payment_without_checkout(db.session, payment.id)
     if stuck is None:
         db.session.rollback()
         return False
-    db.session.delete(stuck)
+    store.remove(db.session, stuck)
     db.session.commit()
     return True
 
@@ -158,7 +148,7 @@ def _pay_from_wallet(row: dict[str, Any]) -> Payment:
 
 def _pay_with_paystack(payment_id: uuid.UUID) -> Payment:
     db.session.commit()
-    return _initialize(db.session.get_one(Payment, payment_id))
+    return _initialize(store.payment(db.session, payment_id))
 
 
 # --- top-ups --------------------------------------------------------------------------------------------
@@ -167,7 +157,7 @@ def _pay_with_paystack(payment_id: uuid.UUID) -> Payment:
 def start_topup(user_id: uuid.UUID, email: str, amount: int) -> Payment:
     payment = Payment(user_id=user_id, email=email, amount=amount, currency=shop_currency(), method=PAYSTACK_METHOD,
                       purpose=TOPUP, status=PENDING, reference=new_reference("top"))
-    db.session.add(payment)
+    store.add(db.session, payment)
     db.session.commit()
     return _initialize(payment)
 
@@ -186,7 +176,7 @@ def _initialize(payment: Payment) -> Payment:
     except Exception:
         # Nobody has a checkout link for it, so nobody can pay it: forget it; a retry starts afresh.
         db.session.rollback()
-        db.session.delete(payment)
+        store.remove(db.session, payment)
         db.session.commit()
         raise
     payment.authorization_url = str(data.get("authorization_url") or "")
@@ -212,17 +202,8 @@ def apply_paystack_transaction(payment: Payment, data: dict[str, Any]) -> list[u
     return []
 
 
-def _transition(payment: Payment, to: str, from_statuses: tuple[str, ...], **values: Any) -> bool:
-    """Move the payment's status only if it is still in one of `from_statuses`: exactly one caller wins."""
-    result = db.session.execute(
-        update(Payment).where(Payment.id == payment.id, Payment.status.in_(from_statuses))
-        .values(status=to, updated_at=utcnow(), **values).execution_options(synchronize_session=False))
-    db.session.expire(payment)
-    return result.rowcount == 1
-
-
 def _settle_as(payment: Payment, status: str, from_statuses: tuple[str, ...]) -> list[uuid.UUID]:
-    if not _transition(payment, status, from_statuses):
+    if not store.move_payment_status(db.session, payment, status, from_statuses):
         return []
     logger.info("payment settled", extra={"reference": payment.reference, "status": status})
     return _notify(payment, outbox.FAILED)
@@ -234,7 +215,7 @@ def _settle_success(payment: Payment, data: dict[str, Any]) -> list[uuid.UUID]:
     amount, currency = data.get("amount"), data.get("currency")
     if type(amount) is not int or amount != payment.amount or currency != payment.currency:
         return _hold_for_review(payment, amount, currency)
-    if not _transition(payment, SUCCESS, SETTLEABLE, paid_at=utcnow()):
+    if not store.move_payment_status(db.session, payment, SUCCESS, SETTLEABLE, paid_at=utcnow()):
         return []
     session = db.session
     clearing = ledger.AccountRef(PAYSTACK_CLEARING, payment.currency)
@@ -250,7 +231,7 @@ def _settle_success(payment: Payment, data: dict[str, Any]) -> list[uuid.UUID]:
 
 def _hold_for_review(payment: Payment, amount: Any, currency: Any) -> list[uuid.UUID]:
     reason = f"charged {amount!r} {currency!r}, asked {payment.amount} {payment.currency}"[:200]
-    if not _transition(payment, REVIEW, SETTLEABLE, review_reason=reason):
+    if not store.move_payment_status(db.session, payment, REVIEW, SETTLEABLE, review_reason=reason):
         return []
     logger.error("paystack charge does not match the payment; held for review",
                  extra={"reference": payment.reference, "reason": reason})
@@ -260,10 +241,7 @@ def _hold_for_review(payment: Payment, amount: Any, currency: Any) -> list[uuid.
 
 def _notify(payment: Payment, event: str) -> list[uuid.UUID]:
     message = outbox.enqueue(db.session, payment, event)
-    if message is None:
-        return []
-    db.session.flush()
-    return [message.id]
+    return [] if message is None else [message.id]
 
 
 def verify_and_apply(payment: Payment) -> list[uuid.UUID]:

@@ -6,7 +6,7 @@ import json
 import click
 from flask.cli import with_appcontext
 
-from .reconcile import reverify
+from .reverification import reverify_pending
 
 
 @click.command("reverify-payments")
@@ -20,7 +20,7 @@ def reverify_payments_command(older_than: int | None, limit: int) -> None:
     from .dependencies import deps
 
     seconds = deps().settings.reverify_older_than_seconds if older_than is None else older_than
-    click.echo(json.dumps(reverify(seconds, limit)))
+    click.echo(json.dumps(reverify_pending(seconds, limit)))
 
 
 @click.command("check-ledger")

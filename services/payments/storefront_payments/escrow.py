@@ -5,15 +5,12 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import func, select, update
-
 from storefront_common.errors import conflict, not_found, validation_error
-from storefront_common.timeutil import utcnow
 
-from . import ledger
+from . import ledger, store
 from .charges import find_by_order
 from .dependencies import db, deps
-from .models import ESCROW, PLATFORM_FEES, REFUND_PENDING, SUCCESS, WALLET, Payment, PaymentSplit
+from .models import ESCROW, PLATFORM_FEES, REFUND_PENDING, SUCCESS, WALLET, Payment
 
 
 def fee_for(amount: int, fee_bps: int) -> int:
@@ -33,16 +30,15 @@ def release(order_id: uuid.UUID, splits: list[tuple[uuid.UUID, int]]) -> dict[st
     if sum(merged.values()) != payment.amount:
         raise validation_error([{"field": "splits", "message": f"The splits must sum to the escrowed amount, "
                                                                f"{payment.amount}."}])
-    if not _claim(payment):
+    if not store.claim_release(db.session, payment):
         db.session.rollback()
-        db.session.refresh(payment)
+        store.reload(db.session, payment)
         if payment.released_at is not None:
             return payment.release_result
         _check_releasable(payment)
         raise conflict("The payment changed while it was being released; try again.")
     result = _post_release(payment, merged)
-    db.session.execute(update(Payment).where(Payment.id == payment.id).values(release_result=result)
-                       .execution_options(synchronize_session=False))
+    store.save_release_result(db.session, payment.id, result)
     db.session.commit()
     return result
 
@@ -59,16 +55,6 @@ def _merge(splits: list[tuple[uuid.UUID, int]]) -> dict[uuid.UUID, int]:
     for vendor_id, amount in splits:
         merged[vendor_id] += amount
     return dict(sorted(merged.items()))
-
-
-def _claim(payment: Payment) -> bool:
-    result = db.session.execute(
-        update(Payment)
-        .where(Payment.id == payment.id, Payment.status == SUCCESS, Payment.released_at.is_(None),
-               Payment.refund_state != REFUND_PENDING)
-        .values(released_at=utcnow(), updated_at=utcnow()).execution_options(synchronize_session=False))
-    db.session.expire(payment)
-    return result.rowcount == 1
 
 
 def _post_release(payment: Payment, splits: dict[uuid.UUID, int]) -> dict[str, Any]:
@@ -94,11 +80,3 @@ def _post_release(payment: Payment, splits: dict[uuid.UUID, int]) -> dict[str, A
                     "net": amount - fees[vendor_id]} for vendor_id, amount in splits.items()],
     }
 
-
-def escrow_pending_for(vendor_id: uuid.UUID) -> int:
-    """Money held for the vendor's paid, undelivered orders (not released, not being refunded)."""
-    total = db.session.scalar(
-        select(func.coalesce(func.sum(PaymentSplit.amount), 0)).join(Payment)
-        .where(PaymentSplit.vendor_id == vendor_id, Payment.status == SUCCESS, Payment.released_at.is_(None),
-               Payment.refund_state != REFUND_PENDING))
-    return int(total or 0)

@@ -130,7 +130,7 @@ class PayoutAccount(Model):
     updated_at: Mapped[datetime] = updated_at_column()
 
 
-# Payout statuses: pending until Paystack's transfer webhook (or the reconcile job) settles it.
+# Payout statuses: pending until Paystack's transfer webhook (or the reverify job) settles it.
 PAYOUT_PENDING, PAYOUT_SUCCESS, PAYOUT_FAILED, PAYOUT_REVERSED = "pending", "success", "failed", "reversed"
 
 

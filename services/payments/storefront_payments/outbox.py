@@ -11,12 +11,12 @@ import uuid
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 
-from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from storefront_common.client import DependencyUnavailable, ServiceClient
 from storefront_common.timeutil import utcnow
 
+from . import store
 from .models import OutboxMessage, Payment
 
 logger = logging.getLogger("storefront.payments.outbox")
@@ -28,22 +28,15 @@ RejectedHandler = Callable[[uuid.UUID], None]
 
 
 def enqueue(session: Session, payment: Payment, event: str) -> OutboxMessage | None:
-    """Queue `event` for the payment's order (topups have no order and tell nobody)."""
+    """Queue `event` for the payment's order, once (topups have no order and tell nobody)."""
     if payment.order_id is None:
         return None
-    key = f"{event}:{payment.reference}"
-    existing = session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
-    if existing is not None:
-        return existing
-    message = OutboxMessage(key=key, order_id=payment.order_id, payload={
+    return store.queue_message(session, f"{event}:{payment.reference}", payment.order_id, {
         "event": event, "reference": payment.reference, "amount": payment.amount, "currency": payment.currency})
-    session.add(message)
-    return message
 
 
 def undelivered_ids(session: Session, limit: int = 100) -> list[uuid.UUID]:
-    return list(session.scalars(select(OutboxMessage.id).where(OutboxMessage.delivered_at.is_(None))
-                                .order_by(OutboxMessage.created_at).limit(limit)).all())
+    return store.undelivered_message_ids(session, limit)
 
 
 def deliver(session: Session, orders: ServiceClient, ids: Iterable[uuid.UUID],
@@ -62,16 +55,11 @@ def deliver(session: Session, orders: ServiceClient, ids: Iterable[uuid.UUID],
 def _claim(session: Session, message_id: uuid.UUID) -> OutboxMessage | None:
     """Lease the message so two workers do not send it at the same moment (a repeat would be harmless)."""
     now = utcnow()
-    claimed = session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.delivered_at.is_(None),
-               or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now))
-        .values(locked_until=now + LEASE, attempts=OutboxMessage.attempts + 1)
-        .execution_options(synchronize_session=False))
+    claimed = store.lease_message(session, message_id, now, now + LEASE)
     session.commit()
-    if claimed.rowcount != 1:
+    if not claimed:
         return None
-    return session.get(OutboxMessage, message_id, populate_existing=True)
+    return store.message(session, message_id)
 
 
 def _deliver_one(session: Session, orders: ServiceClient, message_id: uuid.UUID,

@@ -11,13 +11,11 @@ import logging
 import uuid
 from typing import Any
 
-from sqlalchemy import select, update
-
 from storefront_common.currency import shop_currency
 from storefront_common.errors import conflict, validation_error
 from storefront_common.timeutil import utcnow
 
-from . import ledger
+from . import ledger, store
 from .charges import InsufficientWalletFunds, is_reference
 from .dependencies import db, deps
 from .models import (PAYOUT_FAILED, PAYOUT_PENDING, PAYOUT_REVERSED, PAYOUT_SUCCESS, PAYOUTS, PAYOUTS_IN_FLIGHT,
@@ -39,24 +37,24 @@ def set_payout_account(user_id: uuid.UUID, account_number: str, bank_code: str) 
     name = str(resolved.get("account_name") or "")
     recipient = paystack.create_recipient(name=name, account_number=account_number, bank_code=bank_code,
                                           currency=shop_currency())
-    account = db.session.get(PayoutAccount, user_id) or PayoutAccount(user_id=user_id)
+    account = store.payout_account(db.session, user_id) or PayoutAccount(user_id=user_id)
     account.account_number, account.bank_code, account.account_name = account_number, bank_code, name
     account.recipient_code = str(recipient.get("recipient_code") or "")
     account.updated_at = utcnow()
-    db.session.add(account)
+    store.add(db.session, account)
     db.session.commit()
     return account
 
 
 def create_payout(user_id: uuid.UUID, amount: int) -> Payout:
-    destination = db.session.get(PayoutAccount, user_id)
+    destination = store.payout_account(db.session, user_id)
     if destination is None:
         raise conflict("Set a payout account first (PUT /api/v1/wallet/payout-account).")
     currency = shop_currency()
     payout = Payout(user_id=user_id, amount=amount, currency=currency, recipient_code=destination.recipient_code,
                     status=PAYOUT_PENDING, reference=f"payout_{uuid.uuid4().hex}")
-    db.session.add(payout)
     session = db.session
+    store.add(session, payout)
     wallet = ledger.AccountRef(WALLET, currency, user_id)
     in_flight = ledger.AccountRef(PAYOUTS_IN_FLIGHT, currency)
     try:
@@ -70,7 +68,7 @@ def create_payout(user_id: uuid.UUID, amount: int) -> Payout:
     except Exception:
         # The wallet is debited and committed: answering 5xx would invite a retry that debits again.
         db.session.rollback()
-        logger.exception("transfer not sent; the reconcile job will finish it", extra={"reference": payout.reference})
+        logger.exception("transfer not sent; the reverify job will finish it", extra={"reference": payout.reference})
     return payout
 
 
@@ -82,18 +80,16 @@ def _initiate(payout: Payout) -> None:
     try:
         data = deps().paystack.transfer(**transfer, reason="Storefront vendor payout")
     except PaystackUnavailable:
-        logger.warning("transfer not sent; the reconcile job will retry", extra={"reference": reference})
+        logger.warning("transfer not sent; the reverify job will retry", extra={"reference": reference})
         return
     except PaystackError as error:
         if error.code == "duplicate_reference":
-            return  # sent before; the webhook or the reconcile job settles it
+            return  # sent before; the webhook or the reverify job settles it
         logger.error("paystack refused the transfer", extra={"reference": reference})
         settle_transfer(reference, PAYOUT_FAILED, reason=error.message)
         db.session.commit()
         return
-    db.session.execute(update(Payout).where(Payout.reference == reference)
-                       .values(transfer_code=str(data.get("transfer_code") or "") or None)
-                       .execution_options(synchronize_session=False))
+    store.save_transfer_code(db.session, reference, str(data.get("transfer_code") or "") or None)
     db.session.commit()
     _apply_transfer_status(reference, data)
 
@@ -109,7 +105,7 @@ def settle_transfer(reference: str, outcome: str, reason: str | None = None) -> 
     """Apply a transfer's outcome once; the caller commits. False when there was nothing to do."""
     payout = None
     if is_reference(reference):
-        payout = db.session.scalar(select(Payout).where(Payout.reference == reference))
+        payout = store.payout_by_reference(db.session, reference)
     if payout is None:
         logger.warning("transfer event for an unknown payout")
         return False
@@ -125,12 +121,7 @@ def settle_transfer(reference: str, outcome: str, reason: str | None = None) -> 
 
 def _settle(payout: Payout, to: str, from_statuses: tuple[str, ...], source_kind: str, target_kind: str,
             kind: str, reason: str | None) -> bool:
-    result = db.session.execute(
-        update(Payout).where(Payout.id == payout.id, Payout.status.in_(from_statuses))
-        .values(status=to, updated_at=utcnow(), failure_reason=reason[:200] if reason else None)
-        .execution_options(synchronize_session=False))
-    db.session.expire(payout)
-    if result.rowcount != 1:
+    if not store.move_payout_status(db.session, payout, to, from_statuses, reason):
         return False
     session = db.session
     owner = payout.user_id if target_kind == WALLET else None
@@ -141,7 +132,7 @@ def _settle(payout: Payout, to: str, from_statuses: tuple[str, ...], source_kind
     return True
 
 
-def reconcile(payout: Payout) -> None:
+def reverify_payout(payout: Payout) -> None:
     """A pending payout whose webhook never came (or whose transfer was never sent): ask Paystack."""
     reference = payout.reference
     db.session.commit()  # no connection idles in a transaction while Paystack answers

@@ -5,16 +5,12 @@ import logging
 import uuid
 from typing import Any
 
-from sqlalchemy import update
-
 from storefront_common.errors import conflict, not_found
-from storefront_common.timeutil import utcnow
 
-from . import ledger, outbox
+from . import ledger, outbox, store
 from .charges import PAYSTACK_METHOD, find_by_order, find_by_reference
 from .dependencies import db, deps
-from .models import (ESCROW, NO_REFUND, PAYSTACK_CLEARING, REFUND_FAILED, REFUND_PENDING, REFUNDED, SUCCESS,
-                     WALLET, Payment)
+from .models import ESCROW, PAYSTACK_CLEARING, REFUND_PENDING, REFUNDED, SUCCESS, WALLET, Payment
 from .paystack import PaystackError
 
 logger = logging.getLogger("storefront.payments.refunds")
@@ -40,19 +36,8 @@ def _check_refundable(payment: Payment) -> None:
         raise conflict("The escrow was already released to the vendors.")
 
 
-def _claim_refund(payment: Payment, **values: Any) -> bool:
-    """Mark the payment as being refunded, unless it was released or refunded meanwhile."""
-    result = db.session.execute(
-        update(Payment)
-        .where(Payment.id == payment.id, Payment.status == SUCCESS, Payment.released_at.is_(None),
-               Payment.refund_state.in_((NO_REFUND, REFUND_FAILED)))
-        .values(updated_at=utcnow(), **values).execution_options(synchronize_session=False))
-    db.session.expire(payment)
-    return result.rowcount == 1
-
-
 def _refund_to_wallet(payment: Payment) -> Payment:
-    if not _claim_refund(payment, status=REFUNDED):
+    if not store.claim_refund(db.session, payment, status=REFUNDED):
         db.session.rollback()
         return _after_lost_race(payment)
     session = db.session
@@ -67,8 +52,8 @@ def _refund_to_wallet(payment: Payment) -> Payment:
 def _refund_through_paystack(payment: Payment) -> Payment:
     if payment.refund_state == REFUND_PENDING:
         return payment
-    # A failed earlier refund's id must not be asked about (by reconcile) as if it were this one's.
-    if not _claim_refund(payment, refund_state=REFUND_PENDING, paystack_refund_id=None):
+    # A failed earlier refund's id must not be asked about (by the reverify job) as if it were this one's.
+    if not store.claim_refund(db.session, payment, refund_state=REFUND_PENDING, paystack_refund_id=None):
         db.session.rollback()
         return _after_lost_race(payment)
     db.session.commit()
@@ -76,18 +61,17 @@ def _refund_through_paystack(payment: Payment) -> Payment:
         data = deps().paystack.refund(payment.reference)
     except PaystackError:
         # Paystack did not take it: the refund may be asked again.
-        db.session.execute(update(Payment).where(Payment.id == payment.id, Payment.refund_state == REFUND_PENDING)
-                           .values(refund_state=NO_REFUND).execution_options(synchronize_session=False))
+        store.reopen_refund(db.session, payment.id)
         db.session.commit()
         raise
-    db.session.refresh(payment)
+    store.reload(db.session, payment)
     payment.paystack_refund_id = str(data.get("id") or "")
     db.session.commit()
     return payment
 
 
 def _after_lost_race(payment: Payment) -> Payment:
-    db.session.refresh(payment)
+    store.reload(db.session, payment)
     if payment.status == REFUNDED or payment.refund_state == REFUND_PENDING:
         return payment
     _check_refundable(payment)
@@ -113,12 +97,7 @@ def settle_refund_processed(data: dict[str, Any]) -> list[uuid.UUID]:
     if payment.order_id is None:
         logger.error("refund.processed for a top-up; needs a person", extra={"reference": payment.reference})
         return []
-    result = db.session.execute(
-        update(Payment).where(Payment.id == payment.id, Payment.status == SUCCESS, Payment.released_at.is_(None))
-        .values(status=REFUNDED, refund_state=NO_REFUND, updated_at=utcnow())
-        .execution_options(synchronize_session=False))
-    db.session.expire(payment)
-    if result.rowcount != 1:
+    if not store.mark_refunded(db.session, payment):
         return []
     session = db.session
     escrow = ledger.AccountRef(ESCROW, payment.currency, payment.order_id)
@@ -126,7 +105,6 @@ def settle_refund_processed(data: dict[str, Any]) -> list[uuid.UUID]:
     ledger.post(session, ledger.REFUND, payment.reference, [(escrow, -payment.amount), (clearing, payment.amount)],
                 order_id=payment.order_id)
     message = outbox.enqueue(session, payment, outbox.REFUNDED)
-    session.flush()
     return [message.id] if message else []
 
 
@@ -134,9 +112,7 @@ def settle_refund_failed(data: dict[str, Any]) -> list[uuid.UUID]:
     payment = find_by_reference(str(data.get("transaction_reference") or ""))
     if payment is None:
         return []
-    db.session.execute(update(Payment).where(Payment.id == payment.id, Payment.refund_state == REFUND_PENDING)
-                       .values(refund_state=REFUND_FAILED, updated_at=utcnow())
-                       .execution_options(synchronize_session=False))
+    store.mark_refund_failed(db.session, payment.id)
     logger.error("paystack refund failed; it may be asked again", extra={"reference": payment.reference})
     return []
 

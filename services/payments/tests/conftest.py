@@ -1,5 +1,8 @@
 """The payments service over real HTTP, against the private PostgreSQL and the real Paystack simulator.
 
+Tests take the Flask tutorial's chain: `app` (the payments app) -> `client` (requests on its base URL) ->
+`auth` (the plugin's headers per kind of caller); `stack` only when they drive the simulator or the stand-ins.
+
 Everything talks over real sockets on 127.0.0.1: the simulator calls the service's webhook, the service calls
 the simulator. Two small stand-ins replace the other services in these unit tests only: a users stand-in
 (service tokens and `GET /api/v1/users/me`) and an orders stand-in that records payment events. The
@@ -21,7 +24,7 @@ from flask import Flask, jsonify, request
 
 from storefront_common.testing.databases import fresh_database, truncate_all
 from storefront_common.testing.servers import free_port, serve_wsgi
-from storefront_common.testing.tokens import TEST_ISSUER, SigningKey, TokenFactory
+from storefront_common.testing.tokens import TEST_ISSUER, Auth, SigningKey, TokenFactory
 from storefront_dev.paystack_sim import SimulatorConfig
 from storefront_dev.paystack_sim import create_app as create_simulator
 from storefront_common.dependencies import current
@@ -33,6 +36,7 @@ from storefront_payments.settings import Settings
 
 SECRET_KEY = "sk_test_payments_suite_0123456789"
 ACCOUNT = {"account_number": "0123456789", "bank_code": "058"}  # a bank account the simulator resolves
+WEBHOOK_PATH = "/api/v1/payments/paystack/webhook"
 
 
 @dataclass
@@ -98,14 +102,97 @@ def users_stand_in_app(tokens: TokenFactory) -> Flask:
     return app
 
 
+class Client:
+    """The chain's `client`: requests to the payments service over real HTTP, paths relative to its base URL."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.session = requests.Session()
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", 30)
+        return self.session.request(method, self.base_url + path, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("PUT", path, **kwargs)
+
+
+@dataclass
+class User:
+    """One caller: its own id and headers (from `auth`), its requests through `client`."""
+
+    client: Client
+    id: uuid.UUID
+    headers: dict[str, str]
+
+    @property
+    def email(self) -> str:
+        return f"user-{str(self.id)[:8]}@example.test"
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.client.get(path, headers=self.headers, **kwargs)
+
+    def post(self, path: str, body: Any = None, key: str | None = None) -> requests.Response:
+        headers = dict(self.headers)
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        return self.client.post(path, json=body, headers=headers)
+
+    def put(self, path: str, body: Any) -> requests.Response:
+        return self.client.put(path, json=body, headers=self.headers)
+
+    def balance(self) -> int:
+        response = self.get("/api/v1/wallet")
+        assert response.status_code == 200, response.text
+        return int(response.json()["balance"])
+
+    def topup(self, amount: int) -> dict[str, Any]:
+        response = self.post("/api/v1/wallet/topups", {"amount": amount}, key=uuid.uuid4().hex)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+
+def sign_in(client: Client, auth: Auth, *roles: str) -> User:
+    """A new user with `roles` (a customer by default)."""
+    user_id = uuid.uuid4()
+    return User(client, user_id, auth.user(*(roles or ("customer",)), user_id=user_id))
+
+
+def pay_order(client: Client, auth: Auth, buyer: User, amount: int, method: str = "wallet",
+              order_id: uuid.UUID | None = None, splits: list[dict[str, Any]] | None = None) -> requests.Response:
+    """`POST /internal/payments` as the orders service sends it."""
+    body = {"order_id": str(order_id or uuid.uuid4()), "user_id": str(buyer.id), "email": buyer.email,
+            "amount": amount, "currency": "NGN", "method": method}
+    if splits is not None:
+        body["splits"] = splits
+    return client.post("/internal/payments", json=body, headers=auth.service("orders"))
+
+
+def run_cli(app: Flask, *args: str) -> str:
+    result = app.test_cli_runner().invoke(args=list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def settings_of(app: Flask) -> Settings:
+    return current(PaymentsDependencies, app).settings
+
+
 @dataclass
 class Stack:
+    """The machinery behind the chain: the service's URL and app, the Paystack simulator, the orders stand-in."""
+
     base_url: str
     app: Flask
     simulator: Flask
     simulator_url: str
     orders: OrdersStandIn
-    tokens: TokenFactory
 
     @property
     def simulator_config(self) -> SimulatorConfig:
@@ -113,21 +200,7 @@ class Stack:
 
     @property
     def webhook_url(self) -> str:
-        return f"{self.base_url}/api/v1/payments/paystack/webhook"
-
-    @property
-    def settings(self) -> Settings:
-        return current(PaymentsDependencies, self.app).settings
-
-    def url(self, path: str) -> str:
-        return self.base_url + path
-
-    def user(self, roles: tuple[str, ...] = ("customer",)) -> User:
-        user_id = uuid.uuid4()
-        return User(self, user_id, self.tokens.headers(user_id, list(roles)))
-
-    def service_headers(self) -> dict[str, str]:
-        return self.tokens.headers("svc:orders", ["service"])
+        return self.base_url + WEBHOOK_PATH
 
     def complete(self, reference: str, outcome: str = "success") -> dict[str, Any]:
         response = requests.post(f"{self.simulator_url}/_simulator/transactions/{reference}/complete",
@@ -143,56 +216,10 @@ class Stack:
     def simulator_state(self) -> dict[str, Any]:
         return requests.get(f"{self.simulator_url}/_simulator/transactions", timeout=10).json()
 
-    def pay_order(self, buyer: User, amount: int, method: str = "wallet", order_id: uuid.UUID | None = None,
-                  splits: list[dict[str, Any]] | None = None) -> requests.Response:
-        body = {"order_id": str(order_id or uuid.uuid4()), "user_id": str(buyer.id), "email": buyer.email,
-                "amount": amount, "currency": "NGN", "method": method}
-        if splits is not None:
-            body["splits"] = splits
-        return requests.post(self.url("/internal/payments"), json=body, headers=self.service_headers(), timeout=30)
-
-    def run_cli(self, *args: str) -> str:
-        result = self.app.test_cli_runner().invoke(args=list(args))
-        assert result.exit_code == 0, result.output
-        return result.output
-
-
-@dataclass
-class User:
-    stack: Stack
-    id: uuid.UUID
-    headers: dict[str, str]
-
-    @property
-    def email(self) -> str:
-        return f"user-{str(self.id)[:8]}@example.test"
-
-    def get(self, path: str, **kwargs: Any) -> requests.Response:
-        return requests.get(self.stack.url(path), headers=self.headers, timeout=30, **kwargs)
-
-    def post(self, path: str, body: Any = None, key: str | None = None) -> requests.Response:
-        headers = dict(self.headers)
-        if key is not None:
-            headers["Idempotency-Key"] = key
-        return requests.post(self.stack.url(path), json=body, headers=headers, timeout=30)
-
-    def put(self, path: str, body: Any) -> requests.Response:
-        return requests.put(self.stack.url(path), json=body, headers=self.headers, timeout=30)
-
-    def balance(self) -> int:
-        response = self.get("/api/v1/wallet")
-        assert response.status_code == 200, response.text
-        return int(response.json()["balance"])
-
-    def topup(self, amount: int) -> dict[str, Any]:
-        response = self.post("/api/v1/wallet/topups", {"amount": amount}, key=uuid.uuid4().hex)
-        assert response.status_code == 201, response.text
-        return response.json()
-
-    def fund(self, amount: int) -> None:
-        """Top the wallet up through the simulator: initialize, pay, signed webhook."""
-        started = self.topup(amount)
-        assert self.stack.complete(started["reference"])["webhook_status"] == 200
+    def fund(self, user: User, amount: int) -> None:
+        """Top the user's wallet up through the simulator: initialize, pay, signed webhook."""
+        started = user.topup(amount)
+        assert self.complete(started["reference"])["webhook_status"] == 200
 
 
 @contextmanager
@@ -202,7 +229,7 @@ def running_stack(database_url: str, jwks_url: str, tokens: TokenFactory, signin
     payments_port = free_port()
     payments_url = f"http://127.0.0.1:{payments_port}"
     simulator = create_simulator(SimulatorConfig(secret_key=SECRET_KEY,
-                                                 webhook_url=f"{payments_url}/api/v1/payments/paystack/webhook"))
+                                                 webhook_url=payments_url + WEBHOOK_PATH))
     with (serve_wsgi(simulator) as simulator_url,
           serve_wsgi(users_stand_in_app(tokens)) as users_url,
           serve_wsgi(orders_stand_in_app(orders, signing_key)) as orders_url):
@@ -215,7 +242,7 @@ def running_stack(database_url: str, jwks_url: str, tokens: TokenFactory, signin
         app = create_app(settings)
         try:
             with serve_wsgi(app, port=payments_port):
-                yield Stack(payments_url, app, simulator, simulator_url, orders, tokens)
+                yield Stack(payments_url, app, simulator, simulator_url, orders)
         finally:
             with app.app_context():
                 db.session.remove()
@@ -229,9 +256,22 @@ def stack(postgres_admin_url: str, jwks_url: str, tokens: TokenFactory, signing_
         yield running
 
 
+@pytest.fixture
+def app(stack: Stack) -> Flask:
+    return stack.app
+
+
+@pytest.fixture
+def client(stack: Stack) -> Iterator[Client]:
+    client = Client(stack.base_url)
+    yield client
+    client.session.close()
+
+
 @pytest.fixture(autouse=True)
 def ledger_is_sound(request: pytest.FixtureRequest) -> Iterator[None]:
-    """After every test that used the service: the books balance, and then everything is wiped."""
+    """After every test that used the service (`stack`, or `app` or `client` on it): the books balance, and then
+    everything is wiped."""
     yield
     if "stack" not in request.fixturenames:
         return
@@ -243,5 +283,5 @@ def ledger_is_sound(request: pytest.FixtureRequest) -> Iterator[None]:
     requests.post(f"{stack.simulator_url}/_simulator/reset", timeout=10)
     stack.orders.reset()
     stack.simulator_config.webhook_url = stack.webhook_url
-    stack.settings.platform_fee_bps = 0
+    settings_of(stack.app).platform_fee_bps = 0
     assert violations == []

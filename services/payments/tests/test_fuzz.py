@@ -4,8 +4,9 @@ from collections.abc import Callable
 
 from prometheus_client import REGISTRY
 
-from services.payments.tests.conftest import ACCOUNT, Stack
+from services.payments.tests.conftest import ACCOUNT, Client, sign_in
 from storefront_common.testing.fuzz import FuzzReport, fuzz_service, token_callers
+from storefront_common.testing.tokens import Auth
 
 WEBHOOK = "/api/v1/payments/paystack/webhook"
 
@@ -20,13 +21,13 @@ def webhook_answers() -> dict[str, float]:
     return counts
 
 
-def test_every_answer_is_documented_for_every_caller(stack: Stack,
-                                                     fuzz_note: Callable[[str, FuzzReport], None]) -> None:
-    vendor = stack.user(("vendor",))
+def test_every_answer_is_documented_for_every_caller(
+        client: Client, auth: Auth, fuzz_note: Callable[[str, FuzzReport], None]) -> None:
+    vendor = sign_in(client, auth, "vendor")
     vendor.put("/api/v1/wallet/payout-account", ACCOUNT)
-    callers = token_callers(stack.tokens, {"vendor": vendor.id}, fresh_idempotency_key=True)
+    callers = token_callers(auth.tokens, {"vendor": vendor.id}, fresh_idempotency_key=True)
     before = webhook_answers()
-    report = fuzz_service(stack.base_url, callers)
+    report = fuzz_service(client.base_url, callers)
     fuzz_note("payments", report)
     report.assert_documented(12)
     after = webhook_answers()

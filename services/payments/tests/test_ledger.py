@@ -5,17 +5,19 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from flask import Flask
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from services.payments.tests.conftest import Stack
+from services.payments.tests.conftest import Client, Stack, sign_in
+from storefront_common.testing.tokens import Auth
 from storefront_payments import ledger
 from storefront_payments.dependencies import db
 from storefront_payments.models import PAYSTACK_CLEARING, WALLET, Account
 
 
-def test_postings_balance_and_never_overdraw(stack: Stack) -> None:
-    with stack.app.app_context():
+def test_postings_balance_and_never_overdraw(app: Flask) -> None:
+    with app.app_context():
         session = db.session
         wallet = ledger.AccountRef(WALLET, "NGN", uuid.uuid4())
         clearing = ledger.AccountRef(PAYSTACK_CLEARING, "NGN")
@@ -31,16 +33,16 @@ def test_postings_balance_and_never_overdraw(stack: Stack) -> None:
         assert ledger.check_ledger(session) == []
 
 
-def test_an_account_created_by_two_postings_at_once_is_one_row(stack: Stack) -> None:
+def test_an_account_created_by_two_postings_at_once_is_one_row(app: Flask) -> None:
     wallet = ledger.AccountRef(WALLET, "NGN", uuid.uuid4())
 
     def lock_in_another_session() -> uuid.UUID:
-        with stack.app.app_context():
+        with app.app_context():
             [row] = ledger.lock_accounts(db.session, [wallet])  # its INSERT waits for the first creator
             db.session.commit()
             return row.id
 
-    with stack.app.app_context(), ThreadPoolExecutor(1) as pool:
+    with app.app_context(), ThreadPoolExecutor(1) as pool:
         [created] = ledger.lock_accounts(db.session, [wallet])
         second = pool.submit(lock_in_another_session)
         with pytest.raises(TimeoutError):
@@ -49,8 +51,8 @@ def test_an_account_created_by_two_postings_at_once_is_one_row(stack: Stack) -> 
         assert second.result(timeout=10) == created.id
 
 
-def test_the_database_refuses_a_negative_wallet_even_behind_the_ledgers_back(stack: Stack) -> None:
-    with stack.app.app_context():
+def test_the_database_refuses_a_negative_wallet_even_behind_the_ledgers_back(app: Flask) -> None:
+    with app.app_context():
         wallet = ledger.AccountRef(WALLET, "NGN", uuid.uuid4())
         ledger.lock_accounts(db.session, [wallet])
         db.session.commit()
@@ -60,8 +62,8 @@ def test_the_database_refuses_a_negative_wallet_even_behind_the_ledgers_back(sta
         db.session.rollback()
 
 
-def test_check_ledger_reports_a_balance_unlike_its_entries(stack: Stack) -> None:
-    with stack.app.app_context():
+def test_check_ledger_reports_a_balance_unlike_its_entries(app: Flask) -> None:
+    with app.app_context():
         session = db.session
         wallet = ledger.AccountRef(WALLET, "NGN", uuid.uuid4())
         clearing = ledger.AccountRef(PAYSTACK_CLEARING, "NGN")
@@ -74,20 +76,21 @@ def test_check_ledger_reports_a_balance_unlike_its_entries(stack: Stack) -> None
         assert ledger.check_ledger(session) == []
 
 
-def test_check_ledger_command_says_whether_the_books_balance(stack: Stack) -> None:
-    user = stack.user()
+def test_check_ledger_command_says_whether_the_books_balance(
+        app: Flask, client: Client, auth: Auth, stack: Stack) -> None:
+    user = sign_in(client, auth)
     stack.complete(user.topup(40_000)["reference"])
-    runner = stack.app.test_cli_runner()
+    runner = app.test_cli_runner()
     sound = runner.invoke(args=["check-ledger"])
     assert sound.exit_code == 0 and json.loads(sound.output) == {"balanced": True, "violations": []}
 
-    with stack.app.app_context():
+    with app.app_context():
         db.session.execute(update(Account).where(Account.kind == WALLET).values(balance=Account.balance + 1))
         db.session.commit()
     broken = runner.invoke(args=["check-ledger"])
     assert broken.exit_code == 1
     report = json.loads(broken.output)
     assert report["balanced"] is False and "entries sum to 40000" in report["violations"][0]
-    with stack.app.app_context():
+    with app.app_context():
         db.session.execute(update(Account).where(Account.kind == WALLET).values(balance=Account.balance - 1))
         db.session.commit()

@@ -3,15 +3,17 @@ from __future__ import annotations
 import uuid
 
 import requests
+from flask import Flask
 
-from services.payments.tests.conftest import ACCOUNT, Stack, User
+from services.payments.tests.conftest import ACCOUNT, Client, Stack, User, run_cli, sign_in
 from storefront_common.dependencies import current
+from storefront_common.testing.tokens import Auth
 from storefront_payments.dependencies import PaymentsDependencies
 
 
-def vendor_with_money(stack: Stack, amount: int) -> User:
-    vendor = stack.user(("vendor",))
-    vendor.fund(amount)
+def vendor_with_money(client: Client, auth: Auth, stack: Stack, amount: int) -> User:
+    vendor = sign_in(client, auth, "vendor")
+    stack.fund(vendor, amount)
     response = vendor.put("/api/v1/wallet/payout-account", ACCOUNT)
     assert response.status_code == 200, response.text
     return vendor
@@ -24,8 +26,8 @@ def complete_transfer(stack: Stack, reference: str, outcome: str) -> int:
     return int(response.json()["webhook_status"])
 
 
-def test_payout_account_is_resolved_and_registered(stack: Stack) -> None:
-    vendor = stack.user(("vendor",))
+def test_payout_account_is_resolved_and_registered(client: Client, auth: Auth, stack: Stack) -> None:
+    vendor = sign_in(client, auth, "vendor")
     assert vendor.get("/api/v1/wallet/payout-account").status_code == 404
     response = vendor.put("/api/v1/wallet/payout-account", ACCOUNT)
     assert response.status_code == 200
@@ -38,8 +40,8 @@ def test_payout_account_is_resolved_and_registered(stack: Stack) -> None:
     assert vendor.put("/api/v1/wallet/payout-account", {"account_number": "12", "bank_code": "058"}).status_code == 422
 
 
-def test_a_successful_payout(stack: Stack) -> None:
-    vendor = vendor_with_money(stack, 50_000)
+def test_a_successful_payout(client: Client, auth: Auth, stack: Stack) -> None:
+    vendor = vendor_with_money(client, auth, stack, 50_000)
     response = vendor.post("/api/v1/wallet/payouts", {"amount": 20_000}, key="payout-1")
     assert response.status_code == 201
     payout = response.json()
@@ -56,8 +58,8 @@ def test_a_successful_payout(stack: Stack) -> None:
     assert kinds == [("payout", -20_000), ("topup", 50_000)]
 
 
-def test_a_failed_transfer_is_credited_back(stack: Stack) -> None:
-    vendor = vendor_with_money(stack, 50_000)
+def test_a_failed_transfer_is_credited_back(client: Client, auth: Auth, stack: Stack) -> None:
+    vendor = vendor_with_money(client, auth, stack, 50_000)
     payout = vendor.post("/api/v1/wallet/payouts", {"amount": 50_000}, key="p").json()
     assert vendor.balance() == 0
     assert complete_transfer(stack, payout["reference"], "failed") == 200
@@ -68,8 +70,8 @@ def test_a_failed_transfer_is_credited_back(stack: Stack) -> None:
     assert kinds == ["payout_reversal", "payout", "topup"]
 
 
-def test_a_transfer_reversed_after_success_comes_back_to_the_wallet(stack: Stack) -> None:
-    vendor = vendor_with_money(stack, 10_000)
+def test_a_transfer_reversed_after_success_comes_back_to_the_wallet(client: Client, auth: Auth, stack: Stack) -> None:
+    vendor = vendor_with_money(client, auth, stack, 10_000)
     payout = vendor.post("/api/v1/wallet/payouts", {"amount": 10_000}, key="p").json()
     complete_transfer(stack, payout["reference"], "success")
     assert vendor.balance() == 0
@@ -77,34 +79,35 @@ def test_a_transfer_reversed_after_success_comes_back_to_the_wallet(stack: Stack
     assert vendor.balance() == 10_000
 
 
-def test_a_lost_transfer_webhook_is_reconciled_by_the_job(stack: Stack) -> None:
-    vendor = vendor_with_money(stack, 10_000)
+def test_a_lost_transfer_webhook_is_reverified_by_the_job(app: Flask, client: Client, auth: Auth, stack: Stack) -> None:
+    vendor = vendor_with_money(client, auth, stack, 10_000)
     payout = vendor.post("/api/v1/wallet/payouts", {"amount": 4_000}, key="p").json()
     stack.simulator_config.webhook_url = None
     complete_transfer(stack, payout["reference"], "failed")
     stack.simulator_config.webhook_url = stack.webhook_url
     assert vendor.balance() == 6_000
-    stack.run_cli("reverify-payments", "--older-than", "0")
+    run_cli(app, "reverify-payments", "--older-than", "0")
     assert vendor.balance() == 10_000
 
 
-def test_payouts_need_money_an_account_and_the_vendor_role(stack: Stack) -> None:
-    vendor = vendor_with_money(stack, 1_000)
+def test_payouts_need_money_an_account_and_the_vendor_role(client: Client, auth: Auth, stack: Stack) -> None:
+    vendor = vendor_with_money(client, auth, stack, 1_000)
     short = vendor.post("/api/v1/wallet/payouts", {"amount": 1_001}, key="short")
     assert short.status_code == 402
     assert vendor.balance() == 1_000
-    no_account = stack.user(("vendor",))
+    no_account = sign_in(client, auth, "vendor")
     assert no_account.post("/api/v1/wallet/payouts", {"amount": 1}, key="k").status_code == 409
-    customer = stack.user()
+    customer = sign_in(client, auth)
     assert customer.post("/api/v1/wallet/payouts", {"amount": 1}, key="k").status_code == 403
     assert customer.put("/api/v1/wallet/payout-account", ACCOUNT).status_code == 403
     assert vendor.post("/api/v1/wallet/payouts", {"amount": 1}).status_code == 422
     assert vendor.post("/api/v1/wallet/payouts", {"amount": 0}, key=str(uuid.uuid4())).status_code == 422
 
 
-def test_a_transfer_paystack_refuses_is_failed_and_credited_back_at_once(stack: Stack) -> None:
-    vendor = vendor_with_money(stack, 10_000)
-    with stack.app.app_context():
+def test_a_transfer_paystack_refuses_is_failed_and_credited_back_at_once(
+        app: Flask, client: Client, auth: Auth, stack: Stack) -> None:
+    vendor = vendor_with_money(client, auth, stack, 10_000)
+    with app.app_context():
         from storefront_payments.dependencies import db
         from storefront_payments.models import PayoutAccount
 
@@ -116,9 +119,10 @@ def test_a_transfer_paystack_refuses_is_failed_and_credited_back_at_once(stack: 
     assert vendor.balance() == 10_000
 
 
-def test_a_payout_while_paystack_is_down_is_sent_later_by_the_job(stack: Stack) -> None:
-    vendor = vendor_with_money(stack, 10_000)
-    paystack = current(PaymentsDependencies, stack.app).paystack
+def test_a_payout_while_paystack_is_down_is_sent_later_by_the_job(
+        app: Flask, client: Client, auth: Auth, stack: Stack) -> None:
+    vendor = vendor_with_money(client, auth, stack, 10_000)
+    paystack = current(PaymentsDependencies, app).paystack
     paystack.base_url = "http://127.0.0.1:9"
     try:
         response = vendor.post("/api/v1/wallet/payouts", {"amount": 3_000}, key="p")
@@ -127,10 +131,10 @@ def test_a_payout_while_paystack_is_down_is_sent_later_by_the_job(stack: Stack) 
     assert response.status_code == 201 and response.json()["status"] == "pending"
     assert vendor.balance() == 7_000
     assert stack.simulator_state()["transfers"] == []
-    stack.run_cli("reverify-payments", "--older-than", "0")
+    run_cli(app, "reverify-payments", "--older-than", "0")
     [transfer] = stack.simulator_state()["transfers"]
     assert transfer["reference"] == response.json()["reference"]
-    stack.run_cli("reverify-payments", "--older-than", "0")
+    run_cli(app, "reverify-payments", "--older-than", "0")
     assert len(stack.simulator_state()["transfers"]) == 1
     complete_transfer(stack, transfer["reference"], "success")
     assert vendor.balance() == 7_000

@@ -6,10 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 
-from services.payments.tests.conftest import Stack, running_stack
-from storefront_common.testing.tokens import SigningKey, TokenFactory
+from services.payments.tests.conftest import Client, Stack, pay_order, run_cli, running_stack, sign_in
+from storefront_common.testing.tokens import Auth, SigningKey, TokenFactory
 from storefront_payments.dependencies import db
 from storefront_payments.ledger import check_ledger
 
@@ -22,29 +21,29 @@ def sqlite_stack(tmp_path_factory: pytest.TempPathFactory, jwks_url: str, tokens
         yield running
 
 
-def test_money_paths_on_sqlite(sqlite_stack: Stack) -> None:
-    stack = sqlite_stack
-    buyer, vendor = stack.user(), stack.user(("vendor",))
-    buyer.fund(10_000)
+def test_money_paths_on_sqlite(sqlite_stack: Stack, auth: Auth) -> None:
+    stack, app, client = sqlite_stack, sqlite_stack.app, Client(sqlite_stack.base_url)
+    buyer, vendor = sign_in(client, auth), sign_in(client, auth, "vendor")
+    stack.fund(buyer, 10_000)
     stack.replay(buyer.get("/api/v1/wallet/transactions").json()["items"][0]["reference"])
     assert buyer.balance() == 10_000
     paid, refunded, short = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     split = [{"vendor_id": str(vendor.id), "amount": 4_000}]
-    assert stack.pay_order(buyer, 4_000, order_id=paid, splits=split).status_code == 201
-    assert stack.pay_order(buyer, 4_000, order_id=paid, splits=split).status_code == 200
-    assert stack.pay_order(buyer, 4_000, order_id=refunded).status_code == 201
-    assert stack.pay_order(buyer, 4_000, order_id=short).status_code == 402
-    assert requests.post(stack.url(f"/internal/payments/{refunded}/refund"), headers=stack.service_headers(),
-                         timeout=10).json()["status"] == "refunded"
+    assert pay_order(client, auth, buyer, 4_000, order_id=paid, splits=split).status_code == 201
+    assert pay_order(client, auth, buyer, 4_000, order_id=paid, splits=split).status_code == 200
+    assert pay_order(client, auth, buyer, 4_000, order_id=refunded).status_code == 201
+    assert pay_order(client, auth, buyer, 4_000, order_id=short).status_code == 402
+    assert client.post(f"/internal/payments/{refunded}/refund", headers=auth.service("orders"),
+                       timeout=10).json()["status"] == "refunded"
     assert vendor.get("/api/v1/wallet").json()["escrow_pending"] == 4_000
-    released = requests.post(stack.url(f"/internal/escrow/{paid}/release"), json={"splits": split},
-                             headers=stack.service_headers(), timeout=10)
+    released = client.post(f"/internal/escrow/{paid}/release", json={"splits": split},
+                           headers=auth.service("orders"), timeout=10)
     assert released.status_code == 200
     assert (buyer.balance(), vendor.balance()) == (6_000, 4_000)
-    reference = stack.pay_order(buyer, 1_000, "paystack").json()["reference"]
+    reference = pay_order(client, auth, buyer, 1_000, "paystack").json()["reference"]
     stack.simulator_config.webhook_url = None
     stack.complete(reference)
-    stack.run_cli("reverify-payments", "--older-than", "0")
+    run_cli(app, "reverify-payments", "--older-than", "0")
     assert len(stack.orders.events) == 1
-    with stack.app.app_context():
+    with app.app_context():
         assert check_ledger(db.session) == []

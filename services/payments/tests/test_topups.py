@@ -4,11 +4,12 @@ import uuid
 
 import requests
 
-from services.payments.tests.conftest import Stack
+from services.payments.tests.conftest import Client, Stack, sign_in
+from storefront_common.testing.tokens import Auth
 
 
-def test_a_topup_through_the_simulator_is_credited_once(stack: Stack) -> None:
-    user = stack.user()
+def test_a_topup_through_the_simulator_is_credited_once(client: Client, auth: Auth, stack: Stack) -> None:
+    user = sign_in(client, auth)
     started = user.topup(250_000)
     assert started["status"] == "pending"
     assert started["amount"] == 250_000 and started["currency"] == "NGN"
@@ -31,16 +32,16 @@ def test_a_topup_through_the_simulator_is_credited_once(stack: Stack) -> None:
     assert "order_id" not in payment
 
 
-def test_topup_sends_the_users_email_and_the_callback_url_to_paystack(stack: Stack) -> None:
-    user = stack.user()
+def test_topup_sends_the_users_email_and_the_callback_url_to_paystack(client: Client, auth: Auth, stack: Stack) -> None:
+    user = sign_in(client, auth)
     started = user.topup(10_000)
     [txn] = [t for t in stack.simulator_state()["transactions"] if t["reference"] == started["reference"]]
     assert user.email in str(txn)
-    assert f"{stack.base_url}/api/v1/payments/paystack/callback" in str(txn)
+    assert f"{client.base_url}/api/v1/payments/paystack/callback" in str(txn)
 
 
-def test_the_checkout_page_pays_and_the_callback_shows_the_outcome(stack: Stack) -> None:
-    user = stack.user()
+def test_the_checkout_page_pays_and_the_callback_shows_the_outcome(client: Client, auth: Auth, stack: Stack) -> None:
+    user = sign_in(client, auth)
     started = user.topup(50_000)
     access_code = started["access_code"]
     paid = requests.post(f"{stack.simulator_url}/checkout/{access_code}/pay", allow_redirects=False, timeout=15)
@@ -54,17 +55,17 @@ def test_the_checkout_page_pays_and_the_callback_shows_the_outcome(stack: Stack)
     assert user.balance() == 50_000
 
 
-def test_the_callback_documents_its_html_page_and_its_404(stack: Stack) -> None:
-    unknown = requests.get(stack.url("/api/v1/payments/paystack/callback?reference=nobody-knows-this"), timeout=15)
+def test_the_callback_documents_its_html_page_and_its_404(client: Client) -> None:
+    unknown = client.get("/api/v1/payments/paystack/callback?reference=nobody-knows-this", timeout=15)
     assert unknown.status_code == 404 and unknown.headers["Content-Type"] == "application/problem+json"
-    spec = requests.get(stack.url("/openapi.json"), timeout=10).json()
+    spec = client.get("/openapi.json", timeout=10).json()
     responses = spec["paths"]["/api/v1/payments/paystack/callback"]["get"]["responses"]
     assert set(responses["200"]["content"]) == {"application/json", "text/html"}
     assert "404" in responses
 
 
-def test_topup_idempotency_key_replays_and_conflicts(stack: Stack) -> None:
-    user = stack.user()
+def test_topup_idempotency_key_replays_and_conflicts(client: Client, auth: Auth, stack: Stack) -> None:
+    user = sign_in(client, auth)
     first = user.post("/api/v1/wallet/topups", {"amount": 7_000}, key="topup-1")
     again = user.post("/api/v1/wallet/topups", {"amount": 7_000}, key="topup-1")
     assert first.status_code == again.status_code == 201
@@ -78,33 +79,33 @@ def test_topup_idempotency_key_replays_and_conflicts(stack: Stack) -> None:
     assert missing.headers["Content-Type"] == "application/problem+json"
 
 
-def test_topup_validation(stack: Stack) -> None:
-    user = stack.user()
+def test_topup_validation(client: Client, auth: Auth) -> None:
+    user = sign_in(client, auth)
     for body in ({"amount": 0}, {"amount": -5}, {"amount": 10.5}, {"amount": "100"}, {}, {"amount": 1, "x": 1}):
         response = user.post("/api/v1/wallet/topups", body, key=uuid.uuid4().hex)
         assert response.status_code == 422, body
-    raw = requests.post(stack.url("/api/v1/wallet/topups"), data="{nope",
-                        headers={**user.headers, "Idempotency-Key": "k", "Content-Type": "application/json"},
-                        timeout=10)
+    raw = client.post("/api/v1/wallet/topups", data="{nope",
+                      headers={**user.headers, "Idempotency-Key": "k", "Content-Type": "application/json"},
+                      timeout=10)
     assert raw.status_code == 400
 
 
-def test_a_whole_number_float_amount_is_that_amount(stack: Stack) -> None:
-    user = stack.user()
+def test_a_whole_number_float_amount_is_that_amount(client: Client, auth: Auth) -> None:
+    user = sign_in(client, auth)
     response = user.post("/api/v1/wallet/topups", {"amount": 9873830.0}, key=uuid.uuid4().hex)
     assert response.status_code == 201 and response.json()["amount"] == 9_873_830
 
 
-def test_a_declined_topup_is_failed_and_credits_nothing(stack: Stack) -> None:
-    user = stack.user()
+def test_a_declined_topup_is_failed_and_credits_nothing(client: Client, auth: Auth, stack: Stack) -> None:
+    user = sign_in(client, auth)
     started = user.topup(9_000)
     stack.complete(started["reference"], "failed")
     assert user.get(f"/api/v1/payments/{started['reference']}").json()["status"] == "failed"
     assert user.balance() == 0
 
 
-def test_an_unpaid_topup_stays_pending_when_verified(stack: Stack) -> None:
-    user = stack.user()
+def test_an_unpaid_topup_stays_pending_when_verified(client: Client, auth: Auth) -> None:
+    user = sign_in(client, auth)
     started = user.topup(9_000)
     assert user.get(f"/api/v1/payments/{started['reference']}").json()["status"] == "pending"
     assert user.balance() == 0

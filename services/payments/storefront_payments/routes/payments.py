@@ -10,7 +10,7 @@ from storefront_common.errors import not_found
 from storefront_common.openapi import operation
 from storefront_common.timeutil import isoformat
 
-from .. import charges, reconcile
+from .. import charges, reverification
 from ..dependencies import deps
 from ..models import PENDING, Payment
 from ..schemas import CallbackQuery, PaymentOut
@@ -42,9 +42,9 @@ def public_view(payment: Payment) -> dict[str, Any]:
 
 def _settled(payment: Payment) -> Payment:
     if payment.status == PENDING:
-        reconcile.settle_pending(payment)
-    elif reconcile.refund_overdue(payment, deps().settings.reverify_older_than_seconds):
-        reconcile.settle_refund(payment)
+        reverification.reverify_payment(payment)
+    elif reverification.refund_overdue(payment, deps().settings.reverify_older_than_seconds):
+        reverification.reverify_refund(payment)
     return payment
 
 

@@ -4,20 +4,18 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, request
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from storefront_common.auth import auth_required, current_user_id
 from storefront_common.currency import shop_currency
 from storefront_common.errors import ProblemError, not_found
 from storefront_common.idempotency import idempotent
 from storefront_common.openapi import operation
-from storefront_common.pagination import PageQuery, envelope, paginate
+from storefront_common.pagination import PageQuery, envelope
 from storefront_common.timeutil import isoformat
 
-from .. import charges, escrow, ledger, payouts
+from .. import charges, ledger, payouts, store
 from ..dependencies import db, deps
-from ..models import WALLET, Account, Entry, IdempotencyRecord, Payout, PayoutAccount
+from ..models import WALLET, Entry, IdempotencyRecord, Payout, PayoutAccount
 from ..schemas import (PayoutAccountIn, PayoutAccountOut, PayoutIn, PayoutOut, TopupIn, TopupOut, WalletOut,
                        WalletTransactionPage)
 
@@ -30,7 +28,7 @@ blueprint = Blueprint("wallet", __name__, url_prefix="/api/v1/wallet")
 def read_wallet() -> dict[str, Any]:
     user_id, currency = current_user_id(), shop_currency()
     return {"balance": ledger.balance_of(db.session, WALLET, currency, user_id), "currency": currency,
-            "escrow_pending": escrow.escrow_pending_for(user_id)}
+            "escrow_pending": store.escrow_pending_for(db.session, user_id)}
 
 
 @blueprint.get("/transactions")
@@ -38,12 +36,10 @@ def read_wallet() -> dict[str, Any]:
 @operation("The wallet's movements, newest first", query=PageQuery, response=WalletTransactionPage)
 def list_transactions(query: PageQuery) -> dict[str, Any]:
     code = ledger.account_code(WALLET, shop_currency(), current_user_id())
-    account_id = db.session.scalar(select(Account.id).where(Account.code == code))
+    account_id = store.account_id(db.session, code)
     if account_id is None:
         return envelope([], query.page, query.per_page, 0)
-    statement = (select(Entry).where(Entry.account_id == account_id).options(selectinload(Entry.transaction))
-                 .order_by(Entry.created_at.desc(), Entry.id.desc()))
-    return paginate(db.session, statement, query, _entry)
+    return store.wallet_history(db.session, account_id, query, _entry)
 
 
 def _entry(entry: Entry) -> dict[str, Any]:
@@ -85,7 +81,7 @@ def _caller_email() -> str:
 @auth_required("vendor")
 @operation("The vendor's payout bank account; 404 until one is set", response=PayoutAccountOut, errors=(404,))
 def read_payout_account() -> dict[str, Any]:
-    account = db.session.get(PayoutAccount, current_user_id())
+    account = store.payout_account(db.session, current_user_id())
     if account is None:
         raise not_found("payout account")
     return _payout_account(account)
@@ -112,7 +108,7 @@ def _payout_account(account: PayoutAccount) -> dict[str, Any]:
            errors=(402, 409))
 def create_payout(body: PayoutIn) -> tuple[dict[str, Any], int]:
     payout = payouts.create_payout(current_user_id(), body.amount)
-    db.session.refresh(payout)
+    store.reload(db.session, payout)
     return _payout(payout), 201
 
 

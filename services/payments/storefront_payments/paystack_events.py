@@ -1,4 +1,4 @@
-"""Paystack webhooks: signature over the raw body, then each event applied once.
+"""Verified Paystack webhook events applied: the signature over the raw body, then each event applied once.
 
 The event's de-duplication row is inserted first, in the same database transaction as its effect: a
 concurrent copy of the same event waits on that row's unique key and then finds it taken, and a copy
@@ -15,11 +15,11 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from . import charges, payouts, refunds
+from . import charges, payouts, refunds, store
 from .dependencies import db
-from .models import PAYOUT_FAILED, PAYOUT_REVERSED, PAYOUT_SUCCESS, WebhookEvent
+from .models import PAYOUT_FAILED, PAYOUT_REVERSED, PAYOUT_SUCCESS
 
-logger = logging.getLogger("storefront.payments.webhooks")
+logger = logging.getLogger("storefront.payments.paystack_events")
 SIGNATURE_HEADER = "x-paystack-signature"
 
 
@@ -77,11 +77,7 @@ def handle_event(event: str, data: dict[str, Any]) -> list[uuid.UUID]:
         logger.info("webhook ignored", extra={"event": event[:64]})
         return []
     session = db.session
-    session.add(WebhookEvent(key=key, event=event[:64]))
-    try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()
+    if not store.record_webhook_event(session, key, event[:64]):
         logger.info("duplicate webhook ignored", extra={"event": event})
         return []
     outbox_ids = handler(data)

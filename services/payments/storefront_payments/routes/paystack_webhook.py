@@ -10,13 +10,13 @@ from flask import Blueprint, request
 from storefront_common.errors import ProblemError
 from storefront_common.openapi import operation
 
-from .. import reconcile, webhooks
+from .. import paystack_events, reverification
 from ..dependencies import deps
 from ..schemas import WebhookIn, WebhookOut
 
-logger = logging.getLogger("storefront.payments.webhooks")
+logger = logging.getLogger("storefront.payments.paystack_webhook")
 blueprint = Blueprint("paystack_webhook", __name__, url_prefix="/api/v1/payments/paystack")
-SIGNATURE_PARAMETER = {"name": webhooks.SIGNATURE_HEADER, "required": True,
+SIGNATURE_PARAMETER = {"name": paystack_events.SIGNATURE_HEADER, "required": True,
                        "description": "hex HMAC-SHA512 of the raw body, keyed with the Paystack secret key",
                        "schema": {"type": "string"}}
 
@@ -29,11 +29,11 @@ SIGNATURE_PARAMETER = {"name": webhooks.SIGNATURE_HEADER, "required": True,
 def paystack_webhook() -> dict[str, Any]:
     raw = request.get_data(cache=True)
     secret = deps().settings.paystack_secret_key.get_secret_value()
-    if not webhooks.signature_is_valid(raw, request.headers.get(webhooks.SIGNATURE_HEADER), secret):
+    if not paystack_events.signature_is_valid(raw, request.headers.get(paystack_events.SIGNATURE_HEADER), secret):
         logger.warning("webhook with a missing or wrong signature")
         raise ProblemError(401, "Missing or invalid x-paystack-signature.")
     event, data = _parse(raw)
-    reconcile.deliver_now(webhooks.handle_event(event, data))
+    reverification.deliver_now(paystack_events.handle_event(event, data))
     return {"status": "ok"}
 
 

@@ -1,4 +1,5 @@
-"""Catching up with what was missed: pending payments, refunds and payouts re-verified, the outbox re-delivered."""
+"""Re-verifying with Paystack what a lost webhook left pending (payments, refunds, payouts), and delivering the
+outbox after a commit and again from the `reverify-payments` job."""
 from __future__ import annotations
 
 import logging
@@ -7,16 +8,14 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from storefront_common.timeutil import utcnow
 
-from . import charges, outbox, payouts, refunds, webhooks
+from . import charges, outbox, paystack_events, payouts, refunds, store
 from .dependencies import db, deps
-from .models import PAYOUT_PENDING, PENDING, REFUND_PENDING, SUCCESS, Payment, Payout
+from .models import REFUND_PENDING, SUCCESS, Payment
 from .paystack import PaystackError
 
-logger = logging.getLogger("storefront.payments.reconcile")
+logger = logging.getLogger("storefront.payments.reverification")
 
 
 def deliver_now(outbox_ids: Iterable[uuid.UUID]) -> None:
@@ -26,7 +25,7 @@ def deliver_now(outbox_ids: Iterable[uuid.UUID]) -> None:
         outbox.deliver(db.session, deps().orders, ids, refunds.refund_rejected_order)
 
 
-def settle_pending(payment: Payment) -> None:
+def reverify_payment(payment: Payment) -> None:
     """Verify one pending Paystack payment and settle it; Paystack being down leaves it pending."""
     try:
         outbox_ids = charges.verify_and_apply(payment)
@@ -44,16 +43,16 @@ def refund_overdue(payment: Payment, older_than_seconds: int) -> bool:
             and payment.updated_at <= utcnow() - timedelta(seconds=older_than_seconds))
 
 
-def settle_refund(payment: Payment) -> None:
+def reverify_refund(payment: Payment) -> None:
     """A pending refund whose webhook may be lost: ask Paystack for it and apply the answer as that webhook.
 
-    It goes through `webhooks.handle_event` under the webhook's own de-duplication key, so the webhook and this
+    It goes through `paystack_events.handle_event` under the webhook's own de-duplication key, so the webhook and this
     check (and two checks) may arrive in any order, even together: the first has the effect, the rest nothing.
     Paystack being down leaves it pending.
     """
     refund_id, reference = payment.paystack_refund_id, payment.reference
     if not refund_id:
-        settle_refund_if_reversed(payment)
+        _reverify_refund_by_charge(payment)
         return
     db.session.commit()  # no connection idles in a transaction while Paystack answers
     try:
@@ -63,7 +62,7 @@ def settle_refund(payment: Payment) -> None:
         return
     event = _refund_event(data, reference)
     if event is not None:
-        deliver_now(webhooks.handle_event(event, data))
+        deliver_now(paystack_events.handle_event(event, data))
 
 
 def _refund_event(data: dict[str, Any], reference: str) -> str | None:
@@ -77,7 +76,7 @@ def _refund_event(data: dict[str, Any], reference: str) -> str | None:
     return None
 
 
-def settle_refund_if_reversed(payment: Payment) -> None:
+def _reverify_refund_by_charge(payment: Payment) -> None:
     """A refund whose id was never stored (the process stopped after asking): settled only when verify shows the
     charge `reversed`, which is what Paystack does to a fully refunded one."""
     reference, amount, currency = payment.reference, payment.amount, payment.currency
@@ -94,24 +93,18 @@ def settle_refund_if_reversed(payment: Payment) -> None:
     deliver_now(outbox_ids)
 
 
-def reverify(older_than_seconds: int, limit: int = 200) -> dict[str, int]:
+def reverify_pending(older_than_seconds: int, limit: int = 200) -> dict[str, int]:
+    """The `reverify-payments` job: everything pending for `older_than_seconds`, at most `limit` of each."""
     cutoff = utcnow() - timedelta(seconds=older_than_seconds)
-    pending = db.session.scalars(
-        select(Payment).where(Payment.status == PENDING, Payment.method == charges.PAYSTACK_METHOD,
-                              Payment.authorization_url.is_not(None), Payment.created_at <= cutoff)
-        .order_by(Payment.created_at).limit(limit)).all()
+    pending = store.payments_to_reverify(db.session, charges.PAYSTACK_METHOD, cutoff, limit)
     for payment in pending:
-        settle_pending(payment)
-    refunding = db.session.scalars(
-        select(Payment).where(Payment.status == SUCCESS, Payment.refund_state == REFUND_PENDING,
-                              Payment.updated_at <= cutoff).order_by(Payment.updated_at).limit(limit)).all()
+        reverify_payment(payment)
+    refunding = store.refunds_to_reverify(db.session, cutoff, limit)
     for payment in refunding:
-        settle_refund(payment)
-    pending_payouts = db.session.scalars(
-        select(Payout).where(Payout.status == PAYOUT_PENDING, Payout.created_at <= cutoff)
-        .order_by(Payout.created_at).limit(limit)).all()
+        reverify_refund(payment)
+    pending_payouts = store.payouts_to_reverify(db.session, cutoff, limit)
     for payout in pending_payouts:
-        payouts.reconcile(payout)
+        payouts.reverify_payout(payout)
     delivered = outbox.deliver(db.session, deps().orders, outbox.undelivered_ids(db.session, limit),
                                refunds.refund_rejected_order)
     return {"payments_checked": len(pending), "refunds_checked": len(refunding),
