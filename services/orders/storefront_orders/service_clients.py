@@ -9,7 +9,7 @@ from typing import Any
 from storefront_common.client import ServiceClient, ServiceResponse, answer_failure
 from storefront_common.errors import ProblemError
 
-logger = logging.getLogger("storefront.orders.clients")
+logger = logging.getLogger("storefront.orders.service_clients")
 
 
 

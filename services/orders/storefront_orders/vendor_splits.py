@@ -11,7 +11,7 @@ from . import store
 from .dependencies import deps, end_transaction
 from .models import Order, OrderStatus
 
-logger = logging.getLogger("storefront.orders.escrow")
+logger = logging.getLogger("storefront.orders.vendor_splits")
 
 
 def splits(order: Order) -> list[dict[str, Any]]:

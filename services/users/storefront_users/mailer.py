@@ -10,7 +10,7 @@ from email.message import EmailMessage
 
 from .settings import Settings
 
-logger = logging.getLogger("storefront.users.mail")
+logger = logging.getLogger("storefront.users.mailer")
 
 
 class MailError(RuntimeError):

@@ -18,7 +18,7 @@ from storefront_common.auth import public_key_from_jwk
 
 from .settings import Settings
 
-logger = logging.getLogger("storefront.users.keys")
+logger = logging.getLogger("storefront.users.signing_keys")
 LOCAL_KEY_FILE = "users-signing-key.pem"
 
 

@@ -22,8 +22,9 @@ from flask.testing import FlaskClient
 from storefront_common.testing.databases import fresh_database, migrated, truncate_all
 from storefront_common.testing.servers import free_port
 from storefront_common.testing.tokens import TEST_ISSUER
+from storefront_users.accounts import ensure_first_admin
 from storefront_users.app import create_app
-from storefront_users.dependencies import db
+from storefront_users.dependencies import db, deps
 from storefront_users.settings import Settings
 from storefront_users.signing_keys import public_jwk, thumbprint
 
@@ -166,6 +167,12 @@ class AuthActions:
         """A new account and a token pair for it."""
         user = self.register(email, **fields)
         return user, self.login(email)
+
+    def admin(self) -> dict[str, Any]:
+        """A token pair for the first admin (made again first: each test starts from empty tables)."""
+        with self._client.application.app_context():
+            ensure_first_admin(deps().settings)
+        return self.login(ADMIN_EMAIL, ADMIN_PASSWORD)
 
 
 @pytest.fixture()

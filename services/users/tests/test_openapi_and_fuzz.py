@@ -8,10 +8,7 @@ from flask.testing import FlaskClient
 
 from storefront_common.testing.fuzz import ANONYMOUS, FuzzReport, HeadersFor, fuzz_service
 from storefront_common.testing.servers import serve_wsgi
-from storefront_users.accounts import ensure_first_admin
-from storefront_users.dependencies import deps
-from services.users.tests.conftest import (ADMIN_EMAIL, ADMIN_PASSWORD, SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET,
-                                           AuthActions)
+from services.users.tests.conftest import SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET, AuthActions
 
 OPERATIONS = {
     "POST /api/v1/auth/register", "POST /api/v1/auth/login", "POST /api/v1/auth/refresh",
@@ -42,8 +39,7 @@ def test_every_endpoint_is_documented_with_its_models(client: FlaskClient) -> No
 
 def test_every_answer_is_documented_for_every_caller(app: Flask, client: FlaskClient, auth: AuthActions,
                                                      fuzz_note: Callable[[str, FuzzReport], None]) -> None:
-    with app.app_context():
-        ensure_first_admin(deps().settings)
+    admin = auth.admin()
     service = auth.bearer(client.post("/internal/auth/token", json={
         "grant_type": "client_credentials", "client_id": SERVICE_CLIENT_ID,
         "client_secret": SERVICE_CLIENT_SECRET}).json["access_token"])
@@ -51,7 +47,7 @@ def test_every_answer_is_documented_for_every_caller(app: Flask, client: FlaskCl
                "customer": _user(auth.registered_session("fuzz@example.com")[1]),
                "vendor": _user(auth.registered_session("fuzz-vendor@example.com", role="vendor",
                                                        business_name="Fuzz Goods")[1]),
-               "admin": _user(auth.login(ADMIN_EMAIL, ADMIN_PASSWORD)),
+               "admin": _user(admin),
                "service": lambda method, path: service}
     with serve_wsgi(app) as base_url:
         report = fuzz_service(base_url, callers)

@@ -3,13 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
-from storefront_users.accounts import ensure_first_admin
-from storefront_users.dependencies import deps
-from services.users.tests.conftest import (ADMIN_EMAIL, ADMIN_PASSWORD, SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET,
-                                           AuthActions)
+from services.users.tests.conftest import SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET, AuthActions
 
 # (method, path, who calls it): every operation that takes a JSON body.
 BODY_OPERATIONS = [
@@ -22,11 +18,9 @@ BODY_OPERATIONS = [
 
 
 @pytest.fixture()
-def callers(app: Flask, auth: AuthActions) -> dict[str, Any]:
+def callers(auth: AuthActions) -> dict[str, Any]:
     user, pair = auth.registered_session("ada@example.com")
-    with app.app_context():
-        ensure_first_admin(deps().settings)
-    admin = auth.login(ADMIN_EMAIL, ADMIN_PASSWORD)
+    admin = auth.admin()
     return {"user": auth.bearer(pair["access_token"]), "admin": auth.bearer(admin["access_token"]),
             "user_id": user["id"]}
 

@@ -5,17 +5,13 @@ import uuid
 from flask import Flask
 from flask.testing import FlaskClient
 
-from storefront_users.accounts import ensure_first_admin
-from storefront_users.dependencies import deps
-from services.users.tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, AuthActions
+from services.users.tests.conftest import PASSWORD, AuthActions
 
 NEW_PASSWORD = "a brand new secret"
 
 
-def _admin_headers(app: Flask, auth: AuthActions) -> dict[str, str]:
-    with app.app_context():
-        ensure_first_admin(deps().settings)
-    return auth.bearer(auth.login(ADMIN_EMAIL, ADMIN_PASSWORD)["access_token"])
+def _admin_headers(auth: AuthActions) -> dict[str, str]:
+    return auth.bearer(auth.admin()["access_token"])
 
 
 def test_me_returns_the_current_user(client: FlaskClient, auth: AuthActions) -> None:
@@ -104,7 +100,7 @@ def test_admin_lists_users_with_search_role_filter_and_pages(
     for number in range(3):
         auth.register(f"customer{number}@example.com")
     auth.register("shop@example.com", role="vendor", business_name="Lagos Gadgets")
-    headers = _admin_headers(app, auth)
+    headers = _admin_headers(auth)
     page = client.get("/api/v1/users?per_page=2&page=2", headers=headers).json
     assert (page["page"], page["per_page"], page["total"], page["pages"]) == (2, 2, 5, 3)
     assert len(page["items"]) == 2 and "password_hash" not in page["items"][0]
@@ -130,7 +126,7 @@ def test_only_admins_list_or_change_users(client: FlaskClient, auth: AuthActions
 
 def test_admin_changes_roles_and_deactivates(app: Flask, client: FlaskClient, auth: AuthActions) -> None:
     user, pair = auth.registered_session("ada@example.com")
-    headers = _admin_headers(app, auth)
+    headers = _admin_headers(auth)
     response = client.patch(f"/api/v1/users/{user['id']}", json={"roles": ["customer", "vendor"]}, headers=headers)
     assert response.status_code == 200 and response.json["roles"] == ["customer", "vendor"]
     response = client.patch(f"/api/v1/users/{user['id']}", json={"is_active": False}, headers=headers)
@@ -144,7 +140,7 @@ def test_admin_changes_roles_and_deactivates(app: Flask, client: FlaskClient, au
 
 def test_admin_patch_validation_and_unknown_ids(app: Flask, client: FlaskClient, auth: AuthActions) -> None:
     user = auth.register("ada@example.com")
-    headers = _admin_headers(app, auth)
+    headers = _admin_headers(auth)
     for body in ({"roles": []}, {"roles": ["owner"]}, {"roles": ["customer", "customer"]},
                  {"is_active": "no"}, {"email": "x@example.com"}):
         assert client.patch(f"/api/v1/users/{user['id']}", json=body, headers=headers).status_code == 422, body
@@ -154,7 +150,7 @@ def test_admin_patch_validation_and_unknown_ids(app: Flask, client: FlaskClient,
 
 
 def test_an_admin_cannot_demote_or_deactivate_themself(app: Flask, client: FlaskClient, auth: AuthActions) -> None:
-    headers = _admin_headers(app, auth)
+    headers = _admin_headers(auth)
     me = client.get("/api/v1/users/me", headers=headers).json
     assert client.patch(f"/api/v1/users/{me['id']}", json={"roles": ["customer"]}, headers=headers).status_code == 409
     assert client.patch(f"/api/v1/users/{me['id']}", json={"is_active": False}, headers=headers).status_code == 409
