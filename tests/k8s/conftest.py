@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from k8s_support import OPERATOR_CHART, RESTRICTED, Runner, check, documents
+from tests.k8s.k8s_support import OPERATOR_CHART, RESTRICTED, Runner, check, documents
 
 
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from k8s_support import CHART, OPERATOR_CHART, SERVICES, VALUES, check
+from tests.k8s.k8s_support import CHART, OPERATOR_CHART, SERVICES, VALUES, check
 
 STOREFRONT_VALUE_SETS = {
     "defaults": [],

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from k8s_support import REPO, SERVICES
+from tests.k8s.k8s_support import REPO, SERVICES
 
 PROFILES = ["", "chart-only", "eks", "debug"]
 IMAGES = [*SERVICES, "postgresql", "paystack-simulator", "operator"]

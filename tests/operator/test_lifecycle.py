@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (DRIFT_CHECK_INTERVAL_S, OperatorProcess, operator_requests, create_storefront, existing_databases, existing_roles, get_storefront,
+from tests.operator.conftest import (DRIFT_CHECK_INTERVAL_S, OperatorProcess, operator_requests, create_storefront, existing_databases, existing_roles, get_storefront,
                       mark_deployments_ready, new_namespace, operator_writes, secret_files, wait_for,
                       wait_provisioned, wait_ready)
 from storefront_common.testing.postgres import PostgresServer

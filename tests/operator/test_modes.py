@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from conftest import (OperatorProcess, condition, create_storefront, get_storefront, new_namespace, secret_files,
+from tests.operator.conftest import (OperatorProcess, condition, create_storefront, get_storefront, new_namespace, secret_files,
                       wait_for, wait_provisioned)
 from storefront_common.testing.postgres import PostgresServer
 from storefront_operator.kube import (CHART_KINDS, CONFIG_MAP, DEPLOYMENT, EVENT, PERSISTENT_VOLUME_CLAIM as PVC,
