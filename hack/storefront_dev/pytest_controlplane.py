@@ -7,6 +7,7 @@ Enable with ``pytest -p storefront_dev.pytest_controlplane`` or
 from __future__ import annotations
 
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -53,6 +54,18 @@ def run_tool(
         text=True,
         timeout=timeout,
     )
+
+
+def wait_established(kubectl: ToolRunner, *crds: str, timeout: float = 30.0) -> Completed:
+    """`kubectl wait --for=condition=Established` on the named CRDs. Right after an apply a CRD may have
+    no status.conditions yet, and kubectl then fails at once instead of waiting: ask again."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = kubectl("wait", "--for=condition=Established", *(f"crd/{name}" for name in crds),
+                         f"--timeout={timeout:.0f}s")
+        if result.returncode == 0 or "accessor error" not in result.stderr or time.monotonic() > deadline:
+            return result
+        time.sleep(0.2)
 
 
 @pytest.fixture(scope="session")

@@ -1,15 +1,17 @@
-"""The local gateway routes exactly the contract's table, over real HTTP to real backends."""
+"""The local gateway routes exactly the chart's table (tests/k8s checks it against the contract), over
+real HTTP to real backends."""
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import ExitStack
+from unittest import mock
 
 import pytest
 import requests
 from flask import Flask, jsonify, request
 
 from storefront_common.testing.servers import free_port, serve_wsgi
-from storefront_dev.runner.gateway import Gateway
+from storefront_dev.runner.gateway import create_gateway, format_pairs
 from storefront_dev.runner.routes import PUBLIC_ROUTES, SERVICES
 
 
@@ -32,7 +34,11 @@ def gateway_url() -> Iterator[str]:
     with ExitStack() as stack:
         backends = {name: stack.enter_context(serve_wsgi(_echo_backend(name))) for name in (*SERVICES, "paystack")}
         backends["payments"] = f"http://127.0.0.1:{free_port()}"  # nothing listens: a service that is down
-        yield stack.enter_context(serve_wsgi(Gateway(backends, timeout=5)))
+        # Configured as the runner configures it.
+        with mock.patch.dict("os.environ", {"GATEWAY_BACKENDS": format_pairs(backends.items()),
+                                            "GATEWAY_ROUTES": format_pairs(PUBLIC_ROUTES)}):
+            gateway = create_gateway()
+        yield stack.enter_context(serve_wsgi(gateway))
 
 
 @pytest.mark.parametrize("prefix, service", [route for route in PUBLIC_ROUTES if route[1] != "payments"])

@@ -6,13 +6,13 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import topology
+
 GROUP = "storefront.dev"
 VERSION = "v1alpha1"
 PLURAL = "storefronts"
 KIND = "Storefront"
 API_VERSION = f"{GROUP}/{VERSION}"
-
-SERVICE_NAMES: tuple[str, ...] = ("users", "products", "carts", "orders", "payments")
 
 FIELD_MANAGER = "storefront-operator"
 INSTANCE_LABEL = "storefront.dev/instance"
@@ -34,6 +34,14 @@ def _default_chart_dir() -> Path:
     return in_repository if in_repository.is_dir() else Path("/chart")
 
 
+def chart_dir_from_env() -> Path:
+    return Path(os.environ.get("STOREFRONT_CHART_DIR", _default_chart_dir()))
+
+
+# The chart states the services; the operator provisions a database and Secrets for each it names.
+SERVICE_NAMES: tuple[str, ...] = topology.load(chart_dir_from_env()).names
+
+
 def _namespaces_from_env() -> tuple[str, ...]:
     raw = os.environ.get("STOREFRONT_NAMESPACES", "")
     return tuple(part.strip() for part in raw.split(",") if part.strip())
@@ -41,7 +49,7 @@ def _namespaces_from_env() -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class OperatorSettings:
-    chart_dir: Path = field(default_factory=lambda: Path(os.environ.get("STOREFRONT_CHART_DIR", _default_chart_dir())))
+    chart_dir: Path = field(default_factory=chart_dir_from_env)
     helm_binary: str = field(default_factory=lambda: os.environ.get("HELM_BINARY") or shutil.which("helm") or "helm")
     # Empty: every namespace (cluster-wide).
     namespaces: tuple[str, ...] = field(default_factory=_namespaces_from_env)

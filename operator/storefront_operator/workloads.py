@@ -72,7 +72,7 @@ def chart_values(spec: StorefrontSpec, provisioned: ProvisionedSecrets) -> dict[
             "paystack": {"baseURL": str(spec.paystack.get("baseURL") or "https://api.paystack.co"),
                          "secretKeyRef": {"name": paystack_ref[0], "key": paystack_ref[1]}},
         },
-        "services": {service: service_values(spec, provisioned, service) for service in spec.services},
+        "components": {service: service_values(spec, provisioned, service) for service in spec.services},
         "ingress": ingress_values(spec),
         # The operator applies everything itself; Helm hook annotations would mean nothing here. A finished
         # migration Job is kept: one deleted by its TTL would be restored (and run again) as drift.

@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
+from storefront_dev.runner.routes import SERVICES
 from storefront_dev.shop_api import Account, Api
 
 REPO = Path(__file__).resolve().parents[2]
 SHOP_NAMESPACE = "shop"
 STOREFRONT = "dev"
-SERVICES = ("users", "products", "carts", "orders", "payments")
 Completed = subprocess.CompletedProcess[str]
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from k8s_support import OPERATOR_CHART, RESTRICTED, Runner, check, documents
+from storefront_dev.pytest_controlplane import wait_established
+from tests.k8s.k8s_support import OPERATOR_CHART, RESTRICTED, Runner, check, documents
 
 
 
@@ -51,8 +52,7 @@ def namespace(kubectl: Runner) -> Callable[..., str]:
 def storefront_crd(kubectl: Runner) -> Iterator[None]:
     """The CRDs of the operator chart (the Storefront CRD and kopf's peering CRDs), installed for real."""
     check(kubectl("apply", "--server-side", "-f", str(OPERATOR_CHART / "crds")))
-    for name in ("storefronts.storefront.dev", "kopfpeerings.kopf.dev", "clusterkopfpeerings.kopf.dev"):
-        check(kubectl("wait", "--for=condition=Established", "--timeout=30s", f"crd/{name}"))
+    check(wait_established(kubectl, "storefronts.storefront.dev", "kopfpeerings.kopf.dev", "clusterkopfpeerings.kopf.dev"))
     # Discovery catches up a moment after Established.
     deadline = time.monotonic() + 30
     while kubectl("get", "storefronts", "-A").returncode != 0:

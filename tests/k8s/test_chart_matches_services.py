@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from k8s_support import CHART, REPO, SERVICES
+from tests.k8s.k8s_support import CHART, REPO, SERVICES
 
 # Read by storefront_common.serve, prometheus_client and libpq (under SQLAlchemy's psycopg2), not by the settings classes.
 PROCESS_ENV = {"PROMETHEUS_MULTIPROC_DIR", "WEB_CONCURRENCY", "PGSSLROOTCERT"}

@@ -6,8 +6,9 @@ import json
 import re
 
 import pytest
+import yaml
 
-from k8s_support import CHART, OPERATOR_CHART, SERVICES, VALUES, check
+from tests.k8s.k8s_support import CHART, OPERATOR_CHART, SERVICES, TOPOLOGY, VALUES, check, contract_routes
 
 STOREFRONT_VALUE_SETS = {
     "defaults": [],
@@ -21,17 +22,6 @@ OPERATOR_VALUE_SETS = {
     "namespaces": ["-f", str(VALUES / "operator-namespaces.yaml")],
     "cluster-peering": ["-f", str(VALUES / "operator-cluster-peering.yaml")],
 }
-# api-contract.md, "Ingress routing".
-ROUTES = {
-    "/api/v1/auth": "users", "/api/v1/users": "users", "/.well-known/jwks.json": "users",
-    "/api/v1/categories": "products", "/api/v1/products": "products",
-    "/api/v1/cart": "carts", "/api/v1/orders": "orders",
-    "/api/v1/wallet": "payments", "/api/v1/payments": "payments",
-}
-# design.md: who calls whom over HTTP (everyone also calls users).
-CALLS = {"orders": {"products", "carts", "payments"}, "carts": {"products"}, "payments": {"orders"}}
-CRONJOBS = {"users": "purge-expired-tokens", "products": "expire-reservations", "carts": "purge-expired-carts",
-            "orders": "expire-unpaid-orders", "payments": "reverify-payments"}
 
 
 def by_kind(docs: list[dict], kind: str) -> dict[str, dict]:
@@ -68,9 +58,11 @@ def test_operator_chart_lints_strict(helm_offline, name):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--set", "services.users.replicas=-1"], "/services/users/replicas"),
-    (["--set", "services.billing.replicas=1"], "billing"),
-    (["--set", "services.users.replicas=two"], "/services/users/replicas"),
+    (["--set", "components.users.replicas=-1"], "/components/users/replicas"),
+    (["--set", "components.billing.replicas=1"], "billing"),
+    (["--set", "components.users.replicas=two"], "/components/users/replicas"),
+    (["--set", "default.replicas=-1"], "/default/replicas"),
+    (["--set", "default.secretName=x"], "/default/secretName"),
     (["--set", "ingress.enabled=yes"], "/ingress/enabled"),
     (["--set", "ingress.className=7"], "/ingress/className"),
     (["--set-json", 'ingress.annotations={"a":{"b":1}}'], "/ingress/annotations"),
@@ -116,7 +108,7 @@ def test_every_service_gets_its_objects(render):
 
 
 def test_deployment_runs_the_server_with_probes_and_secrets(render):
-    docs = render(CHART, "--set", "services.orders.secretName=acme-orders-env")
+    docs = render(CHART, "--set", "components.orders.secretName=acme-orders-env")
     deployments = by_kind(docs, "Deployment")
     for service in SERVICES:
         pod = deployments[f"acme-{service}"]["spec"]["template"]["spec"]
@@ -149,7 +141,7 @@ def test_deployment_runs_the_server_with_probes_and_secrets(render):
 
 
 def test_autoscaling_replaces_fixed_replicas(render):
-    docs = render(CHART, "--set", "services.products.autoscaling.enabled=true")
+    docs = render(CHART, "--set", "components.products.autoscaling.enabled=true")
     hpa = by_kind(docs, "HorizontalPodAutoscaler")["acme-products"]
     assert hpa["apiVersion"] == "autoscaling/v2"
     assert hpa["spec"]["scaleTargetRef"]["name"] == "acme-products"
@@ -166,7 +158,7 @@ def test_migrations_and_periodic_jobs(render):
         command = job["spec"]["template"]["spec"]["containers"][0]["command"]
         assert command == ["flask", "--app", f"storefront_{service}.wsgi", "migrate"]
     cronjobs = by_kind(docs, "CronJob")
-    for service, command in CRONJOBS.items():
+    for service, command in ((c.name, command) for c in TOPOLOGY.components for command in c.cron_jobs):
         container = cronjobs[f"acme-{command}"]["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
         assert container["command"] == ["flask", "--app", f"storefront_{service}.wsgi", command]
     # A new image means a new migration Job (a Job's pod template is immutable).
@@ -209,8 +201,34 @@ def test_ingress_routes_exactly_the_contract(render):
     (rule,) = ingress["spec"]["rules"]
     assert rule["host"] == "shop.example.com"
     routes = {p["path"]: p["backend"]["service"]["name"] for p in rule["http"]["paths"]}
-    assert routes == {path: f"acme-{service}" for path, service in ROUTES.items()}
+    assert routes == {path: f"acme-{service}" for path, service in contract_routes().items()}
     assert not any(path.startswith("/internal") for path in routes)
+
+
+def test_the_topology_python_reads_is_what_the_chart_renders(render):
+    """storefront_operator.topology merges default and components as the chart does: same services in the
+    same order, routes, threads and CronJobs."""
+    docs = render(CHART)
+    assert [d["metadata"]["name"] for d in docs if d["kind"] == "Deployment"] == [f"acme-{s}" for s in SERVICES]
+    (rule,) = by_kind(docs, "Ingress")["acme"]["spec"]["rules"]
+    assert [(p["path"], p["backend"]["service"]["name"]) for p in rule["http"]["paths"]] == \
+        [(path, f"acme-{service}") for path, service in TOPOLOGY.routes]
+    deployments = by_kind(docs, "Deployment")
+    for component in TOPOLOGY.components:
+        env = {e["name"]: e.get("value") for e in deployments[f"acme-{component.name}"]["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert env["WEB_THREADS"] == str(component.threads), component.name
+        cronjobs = [name for name, job in by_kind(docs, "CronJob").items()
+                    if job["metadata"]["labels"]["app.kubernetes.io/component"] == component.name]
+        assert cronjobs == [f"acme-{command}" for command in component.cron_jobs], component.name
+    assert TOPOLOGY.names == tuple(name for name, _ in sorted(
+        yaml.safe_load((CHART / "values.yaml").read_text())["components"].items(), key=lambda item: item[1]["order"]))
+
+
+def test_the_chart_refuses_a_broken_topology(helm_offline):
+    for args, message in ((["--set", "components.orders.calls[0]=billing"], 'components.orders.calls names "billing"'),
+                          (["--set", "components.orders.order=1"], "order 1 is also")):
+        result = helm_offline("template", "acme", str(CHART), *args)
+        assert result.returncode != 0 and message in result.stderr, result.stderr
 
 
 def test_eks_values_use_the_alb_controller(render):
@@ -239,7 +257,7 @@ def test_network_policies_allow_exactly_the_designed_edges(render):
     policies = by_kind(render(CHART), "NetworkPolicy")
     deny = policies["acme-default-deny"]["spec"]
     assert deny["policyTypes"] == ["Ingress", "Egress"] and "ingress" not in deny and "egress" not in deny
-    expected_egress = {s: (CALLS.get(s, set()) | {"users"}) - ({"users"} if s == "users" else set()) for s in SERVICES}
+    expected_egress = {c.name: set(c.calls) for c in TOPOLOGY.components}
     for service in SERVICES:
         spec = policies[f"acme-{service}"]["spec"]
         assert spec["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == service

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from k8s_support import CRD, OPERATOR_CHART, REPO, check, documents
+from tests.k8s.k8s_support import CRD, OPERATOR_CHART, REPO, check, documents
 
 SAMPLES = REPO / "k8s" / "samples"
 VALID = {

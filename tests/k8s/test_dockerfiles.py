@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from k8s_support import REPO, SERVICES
+from tests.k8s.k8s_support import REPO, SERVICES
 
 SERVICES_DOCKERFILE = REPO / "services" / "Dockerfile"
 OPERATOR_DOCKERFILE = REPO / "operator" / "Dockerfile"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from k8s_support import OPERATOR_CHART, check
+from tests.k8s.k8s_support import OPERATOR_CHART, check
 
 # (verb, resource[, subresource]) the operator needs in every namespace it watches.
 NEEDED_IN_WATCHED = [

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from k8s_support import REPO, SERVICES
+from tests.k8s.k8s_support import REPO, SERVICES
 
 PROFILES = ["", "chart-only", "eks", "debug"]
 IMAGES = [*SERVICES, "postgresql", "paystack-simulator", "operator"]
@@ -82,7 +82,7 @@ def test_chart_only_profile_syncs_python_into_dev_images(skaffold: Path, tmp_pat
     assert Path(release["chartPath"]).name == "storefront"
     assert [Path(p).name for p in release["valuesFiles"]] == ["values-dev.yaml"]
     for service in SERVICES:
-        assert release["setValueTemplates"][f"services.{service}.image"] == \
+        assert release["setValueTemplates"][f"components.{service}.image"] == \
             f"{{{{.IMAGE_FULLY_QUALIFIED_storefront_{service}}}}}"
     artifacts = {a["image"]: a for a in chart_only["build"]["artifacts"]}
     assert set(artifacts) == {f"storefront/{s}" for s in SERVICES} | {"storefront/postgresql"}

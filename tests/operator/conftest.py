@@ -21,7 +21,9 @@ import yaml
 
 from storefront_common.testing.postgres import PostgresServer
 from storefront_dev.controlplane import ControlPlane
+from storefront_dev.pytest_controlplane import wait_established
 from storefront_operator.kube import DEPLOYMENT, SECRET, STOREFRONT, Kube, KubeError, ResourceKind
+from storefront_operator.settings import SERVICE_NAMES
 
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -33,7 +35,6 @@ OPERATOR_USER = f"system:serviceaccount:{OPERATOR_NAMESPACE}:{OPERATOR_ACCOUNT}"
 SHARED_NAMESPACE_PATTERN = "t-*"  # the session operator watches these; isolated tests use others
 DRIFT_CHECK_INTERVAL_S = 5
 NAMESPACE = ResourceKind("v1", "Namespace", "namespaces", namespaced=False)
-SERVICE_NAMES = ("users", "products", "carts", "orders", "payments")
 
 
 def wait_for(check: Callable[[], Any], timeout: float = 20.0, interval: float = 0.2, what: str = "") -> Any:
@@ -57,7 +58,7 @@ def apply_crds(kubectl: Any, path: Path, *names: str) -> None:
     """Apply the CustomResourceDefinitions in `path` and wait until the API server serves each of `names`."""
     result = kubectl("apply", "--server-side", "-f", str(path))
     assert result.returncode == 0, result.stderr
-    result = kubectl("wait", "--for=condition=Established", *(f"crd/{name}" for name in names), "--timeout=30s")
+    result = wait_established(kubectl, *names)
     assert result.returncode == 0, result.stderr
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from conftest import (condition, create_storefront, get_storefront, mark_deployments_ready, patch_storefront,
+from tests.operator.conftest import (condition, create_storefront, get_storefront, mark_deployments_ready, patch_storefront,
                       secret_files, wait_for, wait_provisioned, wait_ready)
 from storefront_operator.kube import DEPLOYMENT, INGRESS, SECRET, Kube, ResourceKind
 

@@ -8,7 +8,7 @@ from typing import Any
 import psycopg2
 import pytest
 
-from conftest import (DRIFT_CHECK_INTERVAL_S, OperatorProcess, patch_storefront, secret_files, condition, create_storefront, get_storefront, secret_manifest, wait_for,
+from tests.operator.conftest import (DRIFT_CHECK_INTERVAL_S, OperatorProcess, patch_storefront, secret_files, condition, create_storefront, get_storefront, secret_manifest, wait_for,
                       wait_provisioned)
 from storefront_common.testing.postgres import PostgresServer
 from storefront_operator.kube import DEPLOYMENT, SECRET, Kube

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (DRIFT_CHECK_INTERVAL_S, OperatorProcess, operator_requests, create_storefront, existing_databases, existing_roles, get_storefront,
+from tests.operator.conftest import (SERVICE_NAMES, DRIFT_CHECK_INTERVAL_S, OperatorProcess, operator_requests, create_storefront, existing_databases, existing_roles, get_storefront,
                       mark_deployments_ready, new_namespace, operator_writes, secret_files, wait_for,
                       wait_provisioned, wait_ready)
 from storefront_common.testing.postgres import PostgresServer
@@ -39,9 +39,8 @@ def test_killed_mid_reconcile_converges_without_duplicates(
     operator = operator_factory(namespace, kopf_run=True)
     for name in names:
         wait_provisioned(admin_kube, namespace, name, timeout=30)
-        assert existing_databases(postgres, f"{name}_") == sorted(f"{name}_{s}" for s in
-                                                                  ("carts", "orders", "payments", "products", "users"))
-        assert len(existing_roles(postgres, f"{name}_")) == 5
+        assert existing_databases(postgres, f"{name}_") == sorted(f"{name}_{s}" for s in SERVICE_NAMES)
+        assert len(existing_roles(postgres, f"{name}_")) == len(SERVICE_NAMES)
     for name, private_key in keys_at_kill.items():
         assert secret_files(admin_kube, namespace, f"{name}-signing-key")["private.pem"] == private_key
     operator.assert_running()

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from conftest import (OperatorProcess, condition, create_storefront, get_storefront, new_namespace, secret_files,
+from tests.operator.conftest import (SERVICE_NAMES, OperatorProcess, condition, create_storefront, get_storefront, new_namespace, secret_files,
                       wait_for, wait_provisioned)
 from storefront_common.testing.postgres import PostgresServer
 from storefront_operator.kube import (CHART_KINDS, CONFIG_MAP, DEPLOYMENT, EVENT, PERSISTENT_VOLUME_CLAIM as PVC,
@@ -34,8 +34,7 @@ def test_two_storefronts_in_one_namespace_do_not_collide(admin_kube: Kube, names
     for storefront in (first, second):
         name, uid = storefront["metadata"]["name"], storefront["metadata"]["uid"]
         deployments = admin_kube.list(DEPLOYMENT, namespace, f"storefront.dev/instance={name}")
-        assert {d["metadata"]["name"] for d in deployments} == {f"{name}-{s}" for s in
-                                                               ("users", "products", "carts", "orders", "payments")}
+        assert {d["metadata"]["name"] for d in deployments} == {f"{name}-{s}" for s in SERVICE_NAMES}
         assert all(d["metadata"]["ownerReferences"][0]["uid"] == uid for d in deployments)
     assert secret_files(admin_kube, namespace, "alpha-users-db")["PGPASSWORD"] != \
         secret_files(admin_kube, namespace, "beta-users-db")["PGPASSWORD"]

@@ -8,7 +8,7 @@ from typing import Any
 import kopf
 import yaml
 
-from conftest import (OPERATOR_ACCOUNT, OPERATOR_CHART, OPERATOR_NAMESPACE, OperatorProcess, apply_crds,
+from tests.operator.conftest import (OPERATOR_ACCOUNT, OPERATOR_CHART, OPERATOR_NAMESPACE, OperatorProcess, apply_crds,
                       create_storefront, new_namespace, patch_storefront, wait_for, wait_provisioned)
 from storefront_common.testing.postgres import PostgresServer
 from storefront_operator.kube import DEPLOYMENT, Kube, ResourceKind

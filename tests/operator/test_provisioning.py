@@ -8,7 +8,7 @@ from typing import Any
 import psycopg2
 import pytest
 
-from conftest import (SERVICE_NAMES, condition, connect_as, create_storefront, existing_databases, get_storefront,
+from tests.operator.conftest import (SERVICE_NAMES, condition, connect_as, create_storefront, existing_databases, get_storefront,
                       mark_deployments_ready, secret_files, wait_for)
 from storefront_operator.kube import DEPLOYMENT, INGRESS, JOB, SECRET, Kube
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from storefront_operator import naming
+from storefront_operator import naming, topology
 from storefront_operator.apply import first_difference
 from storefront_operator.conditions import StepOutcome
 from storefront_operator.databases import public_can_connect, scram_verifier
@@ -117,3 +117,12 @@ def test_a_deployment_is_rolled_out_only_when_no_old_pod_is_left() -> None:
     assert not state(replicas=2, updatedReplicas=1, readyReplicas=2, availableReplicas=2)
     assert state(replicas=1, updatedReplicas=1, readyReplicas=1, availableReplicas=1)
     assert not state(replicas=1, updatedReplicas=1, readyReplicas=0, availableReplicas=0)
+
+
+def test_a_component_overrides_the_default_as_the_chart_merges_them() -> None:
+    default = {"enabled": True, "threads": 4, "autoscaling": {"enabled": False, "maxReplicas": 10}, "tolerations": [1]}
+    component = {"enabled": False, "autoscaling": {"enabled": True}, "tolerations": [], "routes": ["/x"]}
+    assert topology.merged(default, component) == {
+        "enabled": False, "threads": 4, "autoscaling": {"enabled": True, "maxReplicas": 10}, "tolerations": [],
+        "routes": ["/x"]}
+    assert default["autoscaling"] == {"enabled": False, "maxReplicas": 10}  # untouched

@@ -1,6 +1,6 @@
 {{/*
-Named templates shared by every service. Templates that concern one service
-take a dict: (dict "root" $ "name" "<service>").
+Named templates shared by every component. Templates that concern one component
+take a dict: (dict "root" $ "name" "<component>").
 */}}
 
 {{- define "storefront.fullname" -}}
@@ -11,20 +11,51 @@ take a dict: (dict "root" $ "name" "<service>").
 {{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
-{{/* The five services, in the order the API contract lists them. */}}
-{{- define "storefront.serviceNames" -}}
-users products carts orders payments
+{{/*
+The components' names in their order (components.<name>.order). Fails on a repeated order and on a
+call to a component that does not exist, so a typo in the topology cannot render a quiet half-policy.
+*/}}
+{{- define "storefront.componentNames" -}}
+{{- $byOrder := dict -}}
+{{- range $name, $component := .Values.components -}}
+{{- $key := printf "%06d" (int $component.order) -}}
+{{- if hasKey $byOrder $key -}}
+{{- fail (printf "components.%s.order %d is also components.%s.order" $name (int $component.order) (get $byOrder $key)) -}}
+{{- end -}}
+{{- $_ := set $byOrder $key $name -}}
+{{- range $callee := $component.calls -}}
+{{- if not (hasKey $.Values.components $callee) -}}
+{{- fail (printf "components.%s.calls names %q, which is not a component" $name $callee) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- $names := list -}}
+{{- range $key := keys $byOrder | sortAlpha -}}
+{{- $names = append $names (get $byOrder $key) -}}
+{{- end -}}
+{{- join " " $names -}}
 {{- end -}}
 
-{{/* Which services each service calls (besides users, which all of them call). */}}
-{{- define "storefront.callees" -}}
-{{- $callees := dict "users" (list) "products" (list) "carts" (list "products") "orders" (list "products" "carts" "payments") "payments" (list "orders") -}}
-{{- get $callees . | join " " -}}
+{{/*
+One component's values: `default` with components.<name> over it, as JSON (fromJson it). Maps merge
+key by key; anything else in the component replaces the default, false and empty values too
+(sprig's merge functions would keep a default true over a component's false).
+*/}}
+{{- define "storefront.component" -}}
+{{- include "storefront.mergeValues" (dict "base" .root.Values.default "over" (index .root.Values.components .name)) -}}
 {{- end -}}
 
-{{/* The contract's Ingress routing table: path prefix -> service. /internal is never routed. */}}
-{{- define "storefront.routes" -}}
-/api/v1/auth=users /api/v1/users=users /.well-known/jwks.json=users /api/v1/categories=products /api/v1/products=products /api/v1/cart=carts /api/v1/orders=orders /api/v1/wallet=payments /api/v1/payments=payments
+{{- define "storefront.mergeValues" -}}
+{{- $merged := deepCopy .base -}}
+{{- range $key, $value := .over -}}
+{{- $base := get $merged $key -}}
+{{- if and (kindIs "map" $value) (kindIs "map" $base) -}}
+{{- $_ := set $merged $key (include "storefront.mergeValues" (dict "base" $base "over" $value) | fromJson) -}}
+{{- else -}}
+{{- $_ := set $merged $key $value -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $merged -}}
 {{- end -}}
 
 {{- define "storefront.componentName" -}}
@@ -63,16 +94,16 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
 {{- define "storefront.image" -}}
-{{- $svc := index .root.Values.services .name -}}
-{{- if $svc.image -}}
-{{- $svc.image -}}
+{{- $component := include "storefront.component" . | fromJson -}}
+{{- if $component.image -}}
+{{- $component.image -}}
 {{- else -}}
 {{- printf "%s/%s:%s" (.root.Values.image.registry | trimSuffix "/") .name (.root.Values.image.tag | default .root.Chart.AppVersion) -}}
 {{- end -}}
 {{- end -}}
 
 {{- define "storefront.serviceAccountName" -}}
-{{- $sa := (index .root.Values.services .name).serviceAccount -}}
+{{- $sa := (include "storefront.component" . | fromJson).serviceAccount -}}
 {{- if $sa.create -}}
 {{- default (include "storefront.componentName" .) $sa.name -}}
 {{- else -}}
@@ -129,7 +160,7 @@ seccompProfile:
 {{- define "storefront.env" -}}
 {{- $root := .root -}}
 {{- $v := $root.Values -}}
-{{- $svc := index $v.services .name -}}
+{{- $component := include "storefront.component" . | fromJson -}}
 - name: SERVICE_NAME
   value: {{ .name }}
 - name: SERVICE_CLIENT_ID
@@ -150,7 +181,7 @@ seccompProfile:
 - name: PGSSLROOTCERT
   value: {{ printf "%s/%s" (include "storefront.databaseCADir" $root) $v.database.caCertificate.key | quote }}
 {{- end }}
-{{- range $other := splitList " " (include "storefront.serviceNames" $root) }}
+{{- range $other := splitList " " (include "storefront.componentNames" $root) }}
 - name: {{ upper $other }}_URL
   value: {{ include "storefront.serviceURL" (dict "root" $root "name" $other) | quote }}
 {{- end }}
@@ -183,15 +214,15 @@ seccompProfile:
       name: {{ $v.payments.paystack.secretKeyRef.name }}
       key: {{ $v.payments.paystack.secretKeyRef.key }}
 {{- end }}
-{{- range $key, $value := $svc.env }}
+{{- range $key, $value := $component.env }}
 - name: {{ $key }}
   value: {{ $value | quote }}
 {{- end }}
 {{- end -}}
 
 {{- define "storefront.envFrom" -}}
-{{- $svc := index .root.Values.services .name -}}
-{{- range $name := prepend $svc.extraSecretNames $svc.secretName }}
+{{- $component := include "storefront.component" . | fromJson -}}
+{{- range $name := prepend $component.extraSecretNames $component.secretName }}
 - secretRef:
     name: {{ $name }}
 {{- end }}
@@ -248,7 +279,7 @@ ServiceAccount: as a pre-install hook they run before the chart creates its own.
 */}}
 {{- define "storefront.podSpec" -}}
 {{- $root := .root -}}
-{{- $svc := index $root.Values.services .name -}}
+{{- $component := include "storefront.component" . | fromJson -}}
 {{- $server := eq .workload "server" -}}
 {{- $ctx := dict "root" $root "name" .name "server" $server -}}
 {{- if ne .workload "migrate" }}
@@ -261,11 +292,11 @@ imagePullSecrets:
 {{- end }}
 securityContext:
   {{- include "storefront.podSecurityContext" $root | nindent 2 }}
-{{- with $svc.nodeSelector }}
+{{- with $component.nodeSelector }}
 nodeSelector:
   {{- toYaml . | nindent 2 }}
 {{- end }}
-{{- with $svc.tolerations }}
+{{- with $component.tolerations }}
 tolerations:
   {{- toYaml . | nindent 2 }}
 {{- end }}
@@ -286,7 +317,7 @@ containers:
       - name: WEB_CONCURRENCY
         value: {{ $root.Values.workload.workers | quote }}
       - name: WEB_THREADS
-        value: {{ $svc.threads | default $root.Values.workload.threads | quote }}
+        value: {{ $component.threads | quote }}
       {{- end }}
     envFrom:
       {{- include "storefront.envFrom" . | trim | nindent 6 }}
@@ -319,7 +350,7 @@ containers:
     {{- end }}
     {{- end }}
     resources:
-      {{- toYaml $svc.resources | nindent 6 }}
+      {{- toYaml $component.resources | nindent 6 }}
     securityContext:
       {{- include "storefront.containerSecurityContext" $root | nindent 6 }}
     volumeMounts:

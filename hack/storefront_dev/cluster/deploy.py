@@ -17,11 +17,11 @@ from typing import Any
 import requests
 import yaml
 
+from ..runner.routes import SERVICES
 from . import layout
 from .layout import Layout
 from .lifecycle import IMAGES_SCRIPT, checked, kubectl, node_bin_dir, progress
 
-SERVICES = ("users", "products", "carts", "orders", "payments")
 SHOP_IMAGES = (*SERVICES, "paystack-simulator", "postgresql", "operator")
 OPERATOR_CHART = layout.REPO / "charts" / "storefront-operator"
 OPERATOR_NAMESPACE = "storefront-system"

@@ -10,16 +10,14 @@ from pathlib import Path
 
 from storefront_common.testing.servers import free_port
 
-from .routes import SERVICES
+from .routes import SERVICES, TOPOLOGY
 
 LOCAL_ADMIN_EMAIL = "admin@storefront.local"
 LOCAL_ADMIN_PASSWORD = "storefront-admin"
 DEMO_VENDOR_EMAIL = "vendor@storefront.local"
 DEMO_VENDOR_PASSWORD = "storefront-vendor"
-# Server threads per service where the default (4) does not fit, as in the chart's values: orders and carts
-# spend much of a request waiting for other services (orders for products, carts and payments; carts for
-# products' lookup), so more threads keep the CPU busy.
-SERVICE_THREADS = {"orders": 8, "carts": 8}
+# Server threads per service, as the chart's values set them (why orders and carts have more: there).
+SERVICE_THREADS = {component.name: component.threads for component in TOPOLOGY.components}
 
 
 @dataclass
@@ -98,7 +96,7 @@ def service_environment(name: str, config: LocalConfig, local_secrets: LocalSecr
         "HOST": "127.0.0.1",
         "PORT": str(config.service_ports[name]),
         "WEB_CONCURRENCY": str(config.workers),
-        **({"WEB_THREADS": str(SERVICE_THREADS[name])} if name in SERVICE_THREADS else {}),
+        "WEB_THREADS": str(SERVICE_THREADS[name]),
         "JWT_ISSUER": config.public_url,
         "PUBLIC_URL": config.public_url,
         "SERVICE_CLIENT_ID": name,

@@ -1,7 +1,8 @@
 """A small reverse proxy: the contract's routing table on one port, the simulator under /_paystack.
 
 Served by the runner with `python -m storefront_common.serve storefront_dev.runner.gateway:create_gateway --factory`. Backends come from GATEWAY_BACKENDS: `users=http://127.0.0.1:9001,...`
-plus `paystack=...` for the simulator.
+plus `paystack=...` for the simulator; the routing table from GATEWAY_ROUTES: `/api/v1/auth=users,...`
+(the runner passes runner.routes.PUBLIC_ROUTES, the chart's; so the gateway does not import the operator package).
 
 Plain WSGI on storefront_common's keep-alive http.client connections: a proxy forwards bytes, and
 request/response objects and HTTP-library layers cost more CPU than the forwarding itself (two of these
@@ -18,15 +19,20 @@ from typing import Any
 
 from storefront_common.client import KeepAliveConnections
 
-from .routes import SIMULATOR_PREFIX, route_for
-
+SIMULATOR_PREFIX = "/_paystack"
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
               "transfer-encoding", "upgrade", "host", "content-length"}
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+Routes = tuple[tuple[str, str], ...]  # (path prefix, backend name)
 
 
-def parse_backends(spec: str) -> dict[str, str]:
+def parse_pairs(spec: str) -> dict[str, str]:
+    """`a=x,b=y` -> {a: x, b: y} (GATEWAY_BACKENDS, GATEWAY_ROUTES)."""
     return dict(item.split("=", 1) for item in spec.split(",") if item)
+
+
+def format_pairs(pairs: Iterable[tuple[str, str]]) -> str:
+    return ",".join(f"{key}={value}" for key, value in pairs)
 
 
 def _status_line(code: int) -> str:
@@ -62,7 +68,8 @@ def _body(environ: dict[str, Any]) -> bytes | None:
 
 
 class Gateway:
-    def __init__(self, backends: dict[str, str], timeout: float = 30.0) -> None:
+    def __init__(self, backends: dict[str, str], routes: Routes, timeout: float = 30.0) -> None:
+        self.routes = routes
         self.backends = {name: KeepAliveConnections(url, connect_timeout=5.0, read_timeout=timeout)
                          for name, url in backends.items()}
 
@@ -71,8 +78,15 @@ class Gateway:
         if path == SIMULATOR_PREFIX or path.startswith(SIMULATOR_PREFIX + "/"):
             name, path = "paystack", path[len(SIMULATOR_PREFIX):] or "/"
         else:
-            name = route_for(path) or ""
+            name = self.route_for(path) or ""
         return (self.backends[name], path) if name in self.backends else None
+
+    def route_for(self, path: str) -> str | None:
+        """The backend that serves `path`, or None. A prefix matches whole path segments only."""
+        for prefix, name in self.routes:
+            if path == prefix or path.startswith(prefix + "/"):
+                return name
+        return None
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         # PEP 3333 hands the path over as latin-1 decoded bytes; the backend gets the same bytes.
@@ -100,4 +114,5 @@ class Gateway:
 
 
 def create_gateway() -> Gateway:
-    return Gateway(parse_backends(os.environ.get("GATEWAY_BACKENDS", "")))
+    return Gateway(parse_pairs(os.environ.get("GATEWAY_BACKENDS", "")),
+                   tuple(parse_pairs(os.environ.get("GATEWAY_ROUTES", "")).items()))

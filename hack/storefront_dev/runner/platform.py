@@ -6,18 +6,14 @@ import sys
 import threading
 
 from .config import LocalConfig, LocalSecrets, service_environment
+from .gateway import SIMULATOR_PREFIX, format_pairs
 from .processes import Child, stop_all
-from .routes import SERVICES
+from .routes import PUBLIC_ROUTES, SERVICES, TOPOLOGY
 
 logger = logging.getLogger("storefront.runner")
 PYTHON = sys.executable
-PERIODIC_JOBS = (
-    ("products", "expire-reservations"),
-    ("orders", "expire-unpaid-orders"),
-    ("payments", "reverify-payments"),
-    ("carts", "purge-expired-carts"),
-    ("users", "purge-expired-tokens"),
-)
+# The chart's CronJobs, each run once per job interval.
+PERIODIC_JOBS = tuple((component.name, command) for component in TOPOLOGY.components for command in component.cron_jobs)
 
 
 def server_command(app_spec: str, *options: str) -> list[str]:
@@ -75,7 +71,7 @@ class LocalPlatform:
         command = [PYTHON, "-m", "storefront_dev.paystack_sim", "--port", str(port),
                    "--secret-key", self.secrets.paystack_secret_key,
                    "--webhook-url", f"{self.config.service_url('payments')}/api/v1/payments/paystack/webhook",
-                   "--public-url", f"{self.config.public_url}/_paystack"]
+                   "--public-url", f"{self.config.public_url}{SIMULATOR_PREFIX}"]
         return Child("paystack", command, dict(self.base_env), f"http://127.0.0.1:{port}/_simulator/transactions")
 
     def _gateway(self) -> Child:
@@ -84,7 +80,7 @@ class LocalPlatform:
         env = {**self.base_env, "SERVICE_NAME": "gateway", "LOG_FORMAT": self.base_env.get("LOG_FORMAT", "text"),
                "HOST": "127.0.0.1", "PORT": str(self.config.port),
                "WEB_CONCURRENCY": str(max(self.config.workers, 2)), "WEB_THREADS": "16",
-               "GATEWAY_BACKENDS": ",".join(f"{k}={v}" for k, v in backends.items())}
+               "GATEWAY_BACKENDS": format_pairs(backends.items()), "GATEWAY_ROUTES": format_pairs(PUBLIC_ROUTES)}
         return Child("gateway", server_command("storefront_dev.runner.gateway:create_gateway", "--factory"), env,
                      f"{self.config.public_url}/healthz")
 

@@ -1,25 +1,12 @@
-"""The ingress routing table of the API contract (the Helm chart's Ingress renders the same table)."""
+"""The services and the contract's routing table, as the chart's values state them (the chart's Ingress
+renders the same table)."""
 from __future__ import annotations
 
-SERVICES = ("users", "products", "carts", "orders", "payments")
+from pathlib import Path
 
-PUBLIC_ROUTES: tuple[tuple[str, str], ...] = (
-    ("/api/v1/auth", "users"),
-    ("/api/v1/users", "users"),
-    ("/.well-known/jwks.json", "users"),
-    ("/api/v1/categories", "products"),
-    ("/api/v1/products", "products"),
-    ("/api/v1/cart", "carts"),
-    ("/api/v1/orders", "orders"),
-    ("/api/v1/wallet", "payments"),
-    ("/api/v1/payments", "payments"),
-)
-SIMULATOR_PREFIX = "/_paystack"
+from storefront_operator import topology
 
-
-def route_for(path: str) -> str | None:
-    """The service that serves `path`, or None. A prefix matches whole path segments only."""
-    for prefix, service in PUBLIC_ROUTES:
-        if path == prefix or path.startswith(prefix + "/"):
-            return service
-    return None
+CHART_DIR = Path(__file__).resolve().parents[3] / "charts" / "storefront"
+TOPOLOGY = topology.load(CHART_DIR)
+SERVICES: tuple[str, ...] = TOPOLOGY.names
+PUBLIC_ROUTES: tuple[tuple[str, str], ...] = TOPOLOGY.routes
