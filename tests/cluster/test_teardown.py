@@ -15,16 +15,20 @@ OWNED = (str(REPO / ".cluster"), "/run/storefront", str(Path.home() / ".cache" /
 
 def leftover_processes(node_netns: int) -> list[str]:
     """The node's programs, anything in the node's network namespace, anything in a pod's cgroup
-    (a pod's PostgreSQL is the same program as the host's: only where it runs tells them apart)."""
+    (a pod's PostgreSQL is the same program as the host's: only where it runs tells them apart). A node
+    program is one started on the cluster's own files: the suite's apiserver-only control plane (tests/k8s,
+    tests/operator, in the same pytest run) runs the same etcd and kube-apiserver on files of its own."""
     found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             program = Path(os.readlink(f"/proc/{pid}/exe")).name
+            arguments = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
             cgroups = Path(f"/proc/{pid}/cgroup").read_text()
             netns = os.stat(f"/proc/{pid}/ns/net").st_ino
         except OSError:
             continue
-        if program in NODE_PROGRAMS or "/kubepods" in cgroups or netns == node_netns:
+        node_program = program in NODE_PROGRAMS and any(path in arguments for path in OWNED)
+        if node_program or "/kubepods" in cgroups or netns == node_netns:
             found.append(f"{pid} {program}")
     return found
 

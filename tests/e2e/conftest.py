@@ -21,7 +21,7 @@ from storefront_payments.ledger import check_ledger
 
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def platform(postgres_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPlatform]:
     with ExitStack() as stack:
         database_urls = {name: stack.enter_context(fresh_database(postgres_admin_url, f"e2e_{name}"))
@@ -31,17 +31,17 @@ def platform(postgres_admin_url: str, tmp_path_factory: pytest.TempPathFactory) 
         yield stack.enter_context(LocalPlatform(config, dict(os.environ)))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def api(platform: LocalPlatform) -> Api:
     return Api(platform.config.public_url)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def admin(api: Api, platform: LocalPlatform) -> Account:
     return api.login(platform.config.admin_email, platform.config.admin_password)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def category(api: Api, admin: Account) -> dict[str, Any]:
     return api.expect(201, "POST", "/api/v1/categories", admin,
                       json={"name": f"Pantry {uuid.uuid4().hex[:6]}", "attributes": ["size"]})

@@ -14,7 +14,7 @@ from tests.k8s.k8s_support import OPERATOR_CHART, RESTRICTED, Runner, check, doc
 
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def helm_offline(control_plane_bin_dir: Path) -> Runner:
     """helm without a cluster: lint and template need none."""
 
@@ -25,7 +25,7 @@ def helm_offline(control_plane_bin_dir: Path) -> Runner:
     return run
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def render(helm_offline: Runner) -> Callable[..., list[dict]]:
     """render(chart, *helm_args) -> the documents `helm template` prints."""
 
@@ -35,7 +35,7 @@ def render(helm_offline: Runner) -> Callable[..., list[dict]]:
     return run
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def namespace(kubectl: Runner) -> Callable[..., str]:
     """namespace(name, restricted=True) creates it (idempotently) and returns its name."""
 
@@ -48,7 +48,7 @@ def namespace(kubectl: Runner) -> Callable[..., str]:
     return make
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def storefront_crd(kubectl: Runner) -> Iterator[None]:
     """The CRDs of the operator chart (the Storefront CRD and kopf's peering CRDs), installed for real."""
     check(kubectl("apply", "--server-side", "-f", str(OPERATOR_CHART / "crds")))

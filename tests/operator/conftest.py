@@ -49,7 +49,7 @@ def wait_for(check: Callable[[], Any], timeout: float = 20.0, interval: float = 
     raise AssertionError(f"timed out after {timeout}s waiting for {what or check}; last: {last!r}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def admin_kube(control_plane: ControlPlane) -> Kube:
     return Kube.from_environment(str(control_plane.kubeconfig_path))
 
@@ -62,13 +62,13 @@ def apply_crds(kubectl: Any, path: Path, *names: str) -> None:
     assert result.returncode == 0, result.stderr
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def crd(kubectl: Any) -> Path:
     apply_crds(kubectl, CRD_PATH, "storefronts.storefront.dev")
     return CRD_PATH
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def operator_kubeconfig(control_plane: ControlPlane, kubectl: Any, helm: Any,
                         tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A kubeconfig for the operator's ServiceAccount, with the RBAC charts/storefront-operator grants
@@ -94,7 +94,7 @@ def operator_kubeconfig(control_plane: ControlPlane, kubectl: Any, helm: Any,
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def postgres() -> Iterator[PostgresServer]:
     """Password authentication over TCP (CONNECT revocation and credentials are real), DDL logged."""
     server = PostgresServer(auth="scram-sha-256", extra_settings={"log_statement": "ddl"})
@@ -179,7 +179,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                                     operator.log()[-LOG_TAIL_CHARS:]))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def operator_factory(control_plane: ControlPlane, operator_kubeconfig: Path, crd: Path,
                      tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., OperatorProcess]]:
     def start(namespaces: str, kopf_run: bool = False, peering: str = "",
@@ -195,7 +195,7 @@ def operator_factory(control_plane: ControlPlane, operator_kubeconfig: Path, crd
         process.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def shared_operator(operator_factory: Callable[[str], OperatorProcess]) -> OperatorProcess:
     return operator_factory(SHARED_NAMESPACE_PATTERN)
 
