@@ -12,8 +12,12 @@ cost more CPU than the statements themselves.
 """
 from __future__ import annotations
 
+import csv
+import io
+import itertools
+import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import fields
 from datetime import datetime
 from typing import Any, TypeVar
@@ -25,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from storefront_common.db import autocommit, engine_options, insert_on_conflict
 
+from .catalog_generator import CatalogSize, category_rows, product_rows
 from .dependencies import db
 from .models import (MAX_STOCK, Category, Product, Reservation, ReservationItem, ReservationStatus, ReservationView,
                      ReservedLine, Review)
@@ -431,3 +436,50 @@ def expire_due_batch(connection: Connection, moment: datetime, batch_size: int) 
         update(RESERVATIONS)
         .where(RESERVATIONS.c.id.in_(due.scalar_subquery()), RESERVATIONS.c.status == ReservationStatus.ACTIVE)
         .values(status=ReservationStatus.EXPIRED).returning(RESERVATIONS.c.id)).all())
+
+
+# A generated catalogue (flask load-catalog, bench/products)
+
+CATEGORIES: Table = Category.__table__
+COPY_BATCH_ROWS = 20_000
+
+
+def _copy_value(value: Any) -> Any:
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _batches(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    iterator = iter(rows)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
+def _copy_products(connection: Connection, batch: list[dict[str, Any]]) -> None:
+    columns = list(batch[0])
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in batch:
+        writer.writerow([_copy_value(row[name]) for name in columns])
+    buffer.seek(0)
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.copy_expert(f"COPY products ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", buffer)
+    finally:
+        cursor.close()
+
+
+def load_catalog(connection: Connection, size: CatalogSize, now: datetime) -> None:
+    """Insert a generated catalogue: its categories, then its products with COPY (PostgreSQL) in batches, so
+    memory stays flat whatever the size; SQLite gets batched INSERTs."""
+    categories = category_rows(size, now)
+    connection.execute(insert(CATEGORIES), categories)
+    products = product_rows(size, [category["id"] for category in categories], now)
+    for batch in _batches(products, COPY_BATCH_ROWS):
+        if _on_postgresql(connection):
+            _copy_products(connection, batch)
+        else:
+            connection.execute(insert(PRODUCTS), batch)

@@ -135,3 +135,27 @@ def test_concurrent_reservations_on_sqlite_reserve_exactly_the_stock(tmp_path: P
     assert shop.stock_of(product["id"]) == 0
     with app.app_context():
         db.engine.dispose()
+
+
+def _load_catalog(app: Flask, products: int) -> None:
+    loaded = app.test_cli_runner().invoke(args=["load-catalog", "--products", str(products), "--categories", "5"])
+    assert loaded.exit_code == 0, loaded.output
+    assert f"loaded 5 categor(y/ies) and {products} product(s)" in loaded.output
+
+
+def test_load_catalog_copies_a_generated_catalogue(app: Flask, client: FlaskClient) -> None:
+    _load_catalog(app, 500)
+    listed = client.get("/api/v1/products?per_page=100&sort=name").json
+    assert 440 <= listed["total"] < 500  # about 5% inactive
+    assert len(client.get("/api/v1/categories").json["items"]) == 5
+    first = listed["items"][0]
+    assert first["category"] is not None and first["attributes"].keys() == {"brand", "colour"}
+    assert client.get(f"/api/v1/products/{first['id']}").json == first
+
+
+def test_load_catalog_on_sqlite(tmp_path: Path, jwks_url: str) -> None:
+    app = migrated_app(f"sqlite:///{tmp_path / 'products.db'}", jwks_url)
+    _load_catalog(app, 50)
+    assert 40 <= app.test_client().get("/api/v1/products").json["total"] <= 50
+    with app.app_context():
+        db.engine.dispose()
