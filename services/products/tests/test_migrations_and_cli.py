@@ -25,6 +25,8 @@ from storefront_products.reservations import expire_due
 from storefront_products.settings import Settings
 
 TABLES = {"alembic_version", "categories", "products", "reviews", "reservations", "reservation_items"}
+# SQLite's full-text index: the FTS5 table and its shadow tables.
+SQLITE_TABLES = TABLES | {f"products_fts{suffix}" for suffix in ("", "_config", "_content", "_data", "_docsize", "_idx")}
 
 
 def migrated_app(database_url: str, jwks_url: str) -> Flask:
@@ -41,7 +43,7 @@ def test_migrations_on_postgresql_match_the_models(postgres_admin_url: str, jwks
         with app.app_context():
             with db.engine.connect() as connection:
                 assert set(inspect(connection).get_table_names()) == TABLES
-                assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+                assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
                 differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
             assert differences == []
             upgrade(app)  # a second run is a no-op
@@ -59,7 +61,7 @@ def test_migrations_and_demo_seed_on_sqlite(tmp_path: Path, jwks_url: str) -> No
     assert listed["items"][0]["vendor_id"] == str(vendor_id)
     assert client.get("/api/v1/products?category=groceries").json["total"] == 4
     with app.app_context():
-        assert set(inspect(db.engine).get_table_names()) == TABLES
+        assert set(inspect(db.engine).get_table_names()) == SQLITE_TABLES
         db.engine.dispose()
     engine = create_engine(f"sqlite:///{tmp_path / 'products.db'}")
     with engine.connect() as connection:
