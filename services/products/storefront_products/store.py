@@ -217,15 +217,17 @@ def _capped_count(query: ProductQuery, search: _Search | None, limit: int) -> Se
 
 
 def _page_statement(query: ProductQuery, search: _Search | None, position: Position | None,
-                    exact_limit: int) -> Select[Any]:
-    """One page (and one row more, to tell whether another follows) with the capped total on every row.
-    The id breaks ties in the sort's direction, so pages never overlap or skip rows; a cursor continues after
-    its row with a row comparison, which the (sort column, id) indexes answer without an offset."""
+                    count_up_to: int | None) -> Select[Any]:
+    """One page and one row more (to tell whether another follows), with the capped total on every row when
+    `count_up_to` is given. The id breaks ties in the sort's direction, so pages never overlap or skip rows; a
+    cursor continues after its row with a row comparison, which the (sort column, id) indexes answer without an
+    offset."""
     sort = query.order
     key = search.rank if sort == "relevance" and search is not None else SORT_COLUMNS[sort.lstrip("-")]
     descending = sort.startswith("-") or sort == "relevance"
-    statement = _matching(query, search, *PRODUCT_COLUMNS, key.label("sort_key"),
-                          _capped_count(query, search, exact_limit).scalar_subquery().label("total"))
+    total = (literal(None, Integer) if count_up_to is None
+             else _capped_count(query, search, count_up_to).scalar_subquery())
+    statement = _matching(query, search, *PRODUCT_COLUMNS, key.label("sort_key"), total.label("total"))
     if position is not None:
         descending = descending != position.backwards
         after = tuple_(key, Product.id)
@@ -241,30 +243,34 @@ def _page_statement(query: ProductQuery, search: _Search | None, position: Posit
 class ListingPage:
     rows: Sequence[Row[Any]]  # in the listing's order; each has `sort_key`
     more: bool  # rows lie beyond this page in the direction walked
-    total: int | None  # None: more than the exact limit (estimated_total gives a number)
+    total: int | None  # None: not counted, or more than count_up_to matched
     fallback: bool  # the search found nothing and fell back to names similar to `q`
 
 
 def listing_page(connection: Connection, query: ProductQuery, position: Position | None,
-                 exact_limit: int) -> ListingPage:
+                 count_up_to: int | None) -> ListingPage:
     """One round trip, except an empty page: then a count (beyond the last page) or, for a search that
-    finds nothing on its first page, the same page by trigram similarity (PostgreSQL)."""
+    finds nothing on its first page, the same page by trigram similarity (PostgreSQL). `count_up_to`: count
+    the matches, no further than that (None: do not count)."""
     fallback = position is not None and position.fallback
     search = None if query.q is None else _search(connection, query.q, fallback)
-    rows = connection.execute(_page_statement(query, search, position, exact_limit)).all()
+    rows = connection.execute(_page_statement(query, search, position, count_up_to)).all()
     first_page = position is None and query.page == 1
     if not rows and search is not None and first_page and not fallback and _on_postgresql(connection):
         fallback = True
         search = _search(connection, query.q or "", fallback)
-        rows = connection.execute(_page_statement(query, search, position, exact_limit)).all()
-    if rows:
-        total = int(rows[0].total)
-    else:
-        total = 0 if first_page else int(connection.scalar(_capped_count(query, search, exact_limit)) or 0)
+        rows = connection.execute(_page_statement(query, search, position, count_up_to)).all()
+    total: int | None = None
+    if count_up_to is not None:
+        if rows:
+            total = int(rows[0].total)
+        else:
+            total = 0 if first_page else int(connection.scalar(_capped_count(query, search, count_up_to)) or 0)
     page = rows[:query.per_page]
     if position is not None and position.backwards:
         page.reverse()
-    return ListingPage(page, len(rows) > query.per_page, None if total > exact_limit else total, fallback)
+    exceeded = total is not None and count_up_to is not None and total > count_up_to
+    return ListingPage(page, len(rows) > query.per_page, None if exceeded else total, fallback)
 
 
 def _explain(connection: Connection, statement: Select[Any]) -> dict[str, Any]:
@@ -274,7 +280,8 @@ def _explain(connection: Connection, statement: Select[Any]) -> dict[str, Any]:
 
 
 def estimated_total(connection: Connection, query: ProductQuery, fallback: bool) -> int:
-    """The planner's estimate of how many active products match (PostgreSQL; an exact count on SQLite)."""
+    """The planner's estimate of how many active products match: one planning, no scan (PostgreSQL). SQLite,
+    for local runs, has no estimate to read: it counts."""
     search = None if query.q is None else _search(connection, query.q, fallback)
     if not _on_postgresql(connection):
         return int(connection.scalar(select(func.count()).select_from(
@@ -283,10 +290,10 @@ def estimated_total(connection: Connection, query: ProductQuery, fallback: bool)
 
 
 def explain_listing(connection: Connection, query: ProductQuery, position: Position | None = None,
-                    exact_limit: int = 10_000) -> dict[str, Any]:
+                    count_up_to: int | None = None) -> dict[str, Any]:
     """The PostgreSQL plan (EXPLAIN, JSON) of the listing's page statement, for tests and benchmarks."""
     search = None if query.q is None else _search(connection, query.q, position is not None and position.fallback)
-    return _explain(connection, _page_statement(query, search, position, exact_limit))
+    return _explain(connection, _page_statement(query, search, position, count_up_to))
 
 
 # Products: vendors' writes, stock and ratings

@@ -115,26 +115,25 @@ def _link(query: ProductQuery, row: Any, backwards: bool, page: int, fallback: b
     return f"{request.path}?{urlencode([*kept, ('cursor', token)])}"
 
 
-def _total(query: ProductQuery, listed: store.ListingPage) -> tuple[int, bool]:
-    if listed.total is not None:
-        return listed.total, False
-    exact_limit = deps().settings.catalog_exact_total_limit
-
+def _estimate(query: ProductQuery, fallback: bool) -> int:
+    """The planner's estimate of the matches, remembered per worker for CATALOG_ESTIMATE_SECONDS."""
     def estimate() -> int:
-        # More than the limit matched, whatever the planner thinks.
-        return max(exact_limit + 1, deps().catalog_reads.run(
-            lambda connection: store.estimated_total(connection, query, listed.fallback)))
+        return deps().catalog_reads.run(lambda connection: store.estimated_total(connection, query, fallback))
 
     estimates = deps().total_estimates
-    return (estimate() if estimates is None
-            else estimates.get_or_render(f"{query.fingerprint()}|{listed.fallback}", estimate)), True
+    return estimate() if estimates is None else estimates.get_or_render(f"{query.fingerprint()}|{fallback}", estimate)
 
 
 def _render_listing(query: ProductQuery, position: Position | None) -> tuple[bytes, str | None]:
     """The page's JSON and its Link header."""
+    # Counting is what costs on a large result, so only a result the planner expects to be small is counted
+    # (and no further than the limit); a larger one gets the estimate.
     exact_limit = deps().settings.catalog_exact_total_limit
-    listed = deps().catalog_reads.run(lambda connection: store.listing_page(connection, query, position, exact_limit))
-    total, estimated = _total(query, listed)
+    expected = _estimate(query, position is not None and position.fallback)
+    count_up_to = exact_limit if expected <= exact_limit else None
+    listed = deps().catalog_reads.run(lambda connection: store.listing_page(connection, query, position, count_up_to))
+    estimated = listed.total is None
+    total = max(_estimate(query, listed.fallback), exact_limit + 1) if listed.total is None else listed.total
     rows, page = listed.rows, position.page if position is not None else query.page
     backwards = position is not None and position.backwards
     # Walking forwards, a page came from the one before it (or is a numbered page after the first); the other
