@@ -154,7 +154,7 @@ def run_wrk(url: str, args: argparse.Namespace, duration: int, paths_file: Path 
     output = subprocess.run(
         ["wrk", f"-t{args.wrk_threads}", f"-c{args.connections}", f"-d{duration}s", "--latency", *script, url],
         capture_output=True, text=True, check=True, env=env).stdout
-    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.MULTILINE))
+    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", output, re.MULTILINE))  # "1.27s " has a trailing space
     rate = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.MULTILINE)
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
