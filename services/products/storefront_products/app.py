@@ -9,7 +9,7 @@ from flask import Flask
 from storefront_common.app import create_service_app
 
 from . import models  # noqa: F401  (the tables must be known to the metadata before migrations run)
-from .cli import expire_reservations_command, seed_demo_command
+from .cli import expire_reservations_command, load_catalog_command, seed_demo_command
 from .dependencies import build_dependencies
 from .routes import categories, inventory, products, reservations, reviews
 from .settings import Settings
@@ -26,4 +26,5 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
                     inventory.blueprint, reviews.blueprint, reservations.blueprint])
     app.cli.add_command(expire_reservations_command)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(load_catalog_command)
     return app

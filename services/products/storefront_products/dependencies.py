@@ -21,18 +21,21 @@ db = make_db()
 class ProductsDependencies(Dependencies):
     settings: Settings
     catalog_reads: CatalogReads
-    listing_cache: ListingCache | None  # None: every listing is read from the database
+    listing_cache: ListingCache[tuple[bytes, str | None]] | None  # None: every listing is read from the database
+    total_estimates: ListingCache[int] | None  # None: a total above the exact limit is estimated every time
 
 
 def build_dependencies(settings: Settings, **overrides: Any) -> ProductsDependencies:
     from .store import CatalogReads  # here, not above: the store imports the models, which import db from here
 
     given = Overrides(ProductsDependencies, overrides)
-    seconds = settings.catalog_cache_seconds
+    seconds, estimate_seconds = settings.catalog_cache_seconds, settings.catalog_estimate_seconds
     return ProductsDependencies(
         settings=settings, db=db, key_source=given.get("key_source", lambda: remote_jwks(settings)),
         catalog_reads=given.get("catalog_reads", lambda: CatalogReads(settings.database_url, settings.web_threads)),
-        listing_cache=given.get("listing_cache", lambda: ListingCache(seconds) if seconds > 0 else None))
+        listing_cache=given.get("listing_cache", lambda: ListingCache(seconds) if seconds > 0 else None),
+        total_estimates=given.get("total_estimates",
+                                  lambda: ListingCache(estimate_seconds) if estimate_seconds > 0 else None))
 
 
 def deps() -> ProductsDependencies:

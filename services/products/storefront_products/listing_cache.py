@@ -2,6 +2,7 @@
 
 A listing is the same for every caller (active products only), so a page can be shared. It may show stock
 up to `CATALOG_CACHE_SECONDS` old; what can really be bought is decided by the reservation, never by it.
+The same class keeps the listing's estimated totals for `CATALOG_ESTIMATE_SECONDS`.
 """
 from __future__ import annotations
 
@@ -9,16 +10,19 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
 
 
-class ListingCache:
+class ListingCache(Generic[T]):
     def __init__(self, seconds: float, max_pages: int = 512) -> None:
         self.seconds = seconds
         self.max_pages = max_pages
-        self._pages: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._pages: OrderedDict[str, tuple[float, T]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get_or_render(self, key: str, render: Callable[[], bytes]) -> bytes:
+    def get_or_render(self, key: str, render: Callable[[], T]) -> T:
         now = time.monotonic()
         with self._lock:
             cached = self._pages.get(key)

@@ -8,7 +8,8 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String,
                         Text, UniqueConstraint, Uuid, text)
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from storefront_common.db import UTCDateTime, created_at_column, updated_at_column, uuid_pk
 
@@ -44,6 +45,17 @@ class Product(db.Model):  # type: ignore[name-defined,misc]
           for name, column in (("created", "created_at"), ("price", "price"), ("name", "name"),
                                ("rating", "rating_average"))),
         Index("ix_products_active_count", "is_active", postgresql_where=ONLY_ACTIVE, sqlite_where=ONLY_ACTIVE),
+        # A category's page in each sort order, and a vendor's newest first (migration 0003).
+        *(Index(f"ix_products_active_category_{name}", "category_id", column, "id", postgresql_where=ONLY_ACTIVE,
+                sqlite_where=ONLY_ACTIVE)
+          for name, column in (("created", "created_at"), ("price", "price"), ("name", "name"),
+                               ("rating", "rating_average"))),
+        Index("ix_products_active_vendor_created", "vendor_id", "created_at", "id", postgresql_where=ONLY_ACTIVE,
+              sqlite_where=ONLY_ACTIVE),
+        # Search (PostgreSQL; SQLite has the FTS5 table products_fts instead).
+        Index("ix_products_active_search", "search_vector", postgresql_using="gin", postgresql_where=ONLY_ACTIVE),
+        Index("ix_products_active_name_trgm", "name", postgresql_using="gin",
+              postgresql_ops={"name": "gin_trgm_ops"}, postgresql_where=ONLY_ACTIVE),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -65,6 +77,8 @@ class Product(db.Model):  # type: ignore[name-defined,misc]
     rating_average: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
+    # Written by a trigger only (migration 0003), never loaded; always NULL on SQLite (products_fts there).
+    search_vector: Mapped[str | None] = deferred(mapped_column(TSVECTOR().with_variant(Text(), "sqlite")))
 
     category: Mapped[Category | None] = relationship(lazy="raise")
 

@@ -14,7 +14,8 @@ from storefront_common.validation import Body, Query
 from .models import MAX_STOCK
 
 
-SortOrder = Literal["name", "-name", "price", "-price", "created_at", "-created_at", "rating", "-rating"]
+SortOrder = Literal["name", "-name", "price", "-price", "created_at", "-created_at", "rating", "-rating",
+                    "relevance"]
 MAX_PRICE = 10**12
 SHOP_CURRENCY_ONLY = ("Only the shop's currency (STOREFRONT_CURRENCY, NGN unless configured); any other is refused "
                       "with 422, as the shop could not settle it")
@@ -116,7 +117,10 @@ class ProductPatch(PatchBody):
 
 
 class ProductQuery(PageQuery):
-    q: str | None = Field(default=None, min_length=1, max_length=200)
+    q: str | None = Field(default=None, min_length=1, max_length=200,
+                          description="Full-text search of name, category and description (English stemming, "
+                                      "websearch syntax: \"quoted phrase\", -excluded, or); when it finds nothing, "
+                                      "names similar to it (typos; PostgreSQL only)")
     category: str | None = Field(default=None, min_length=1, max_length=120,
                                                    description="Category slug or id")
     vendor_id: uuid.UUID | None = None
@@ -125,7 +129,11 @@ class ProductQuery(PageQuery):
     max_price: int | None = Field(default=None, ge=0, le=MAX_PRICE,
                                   description="Highest price; must not be below min_price (422 otherwise)")
     in_stock: bool | None = Field(default=None, description="true: stock > 0 only; false: sold out only")
-    sort: SortOrder = "-created_at"
+    sort: SortOrder | None = Field(default=None, description="Absent: relevance when `q` is given, else -created_at; "
+                                                             "relevance without `q` answers 422")
+    cursor: str | None = Field(default=None, min_length=1, max_length=1000,
+                               description="From a `next` or `prev` link: continue where that page ended, with the "
+                                           "same filters, sort and per_page (422 otherwise, and with `page`)")
 
     @field_validator("max_price")
     @classmethod
@@ -134,6 +142,24 @@ class ProductQuery(PageQuery):
         if max_price is not None and min_price is not None and min_price > max_price:
             raise ValueError("max_price must not be below min_price")
         return max_price
+
+    @field_validator("sort")
+    @classmethod
+    def relevance_needs_q(cls, sort: str | None, info: ValidationInfo) -> str | None:
+        if sort == "relevance" and info.data.get("q") is None:
+            raise ValueError("sort=relevance needs a search (q)")
+        return sort
+
+    @property
+    def order(self) -> str:
+        """The sort in effect."""
+        if self.sort is not None:
+            return self.sort
+        return "relevance" if self.q is not None else "-created_at"
+
+    def fingerprint(self) -> str:
+        """What a cursor is bound to: everything but the position."""
+        return f"{self.model_dump_json(exclude={'page', 'cursor', 'sort'})}|{self.order}"
 
 
 class CategoryRef(BaseModel):
@@ -167,10 +193,14 @@ class ProductOut(BaseModel):
 
 class ProductPage(BaseModel):
     items: list[ProductOut]
-    page: int
+    page: int = Field(description="The page number; on a cursor's page, counted from the first page walked")
     per_page: int
-    total: int
+    total: int = Field(description="Exact up to CATALOG_EXACT_TOTAL_LIMIT matches (10,000), above it the "
+                                   "planner's estimate (`total_is_estimate`)")
     pages: int
+    total_is_estimate: bool
+    next: str | None = Field(description="Path and query of the next page (a `cursor`), null on the last page")
+    prev: str | None = Field(description="Path and query of the previous page (a `cursor`), null on the first")
 
 
 class InternalProductsQuery(Query):

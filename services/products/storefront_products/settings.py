@@ -15,3 +15,8 @@ class Settings(CommonSettings):
                                    description="Expired reservations handled per transaction by the CLI job")
     catalog_cache_seconds: float = Field(default=1.0, ge=0, le=60,
                                          description="How long a worker reuses a public listing page; 0 turns it off")
+    catalog_exact_total_limit: int = Field(default=10_000, ge=1,
+                                           description="Listing totals are counted exactly up to this many "
+                                                       "matches, estimated above it")
+    catalog_estimate_seconds: float = Field(default=60, ge=0, le=3600,
+                                            description="How long a worker reuses an estimated listing total")

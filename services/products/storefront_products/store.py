@@ -12,19 +12,27 @@ cost more CPU than the statements themselves.
 """
 from __future__ import annotations
 
+import csv
+import io
+import itertools
+import json
+import re
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import fields
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import (ColumnElement, Connection, Engine, Float, Insert, Integer, Row, Select, Table, Update, Uuid,
-                        bindparam, case, cast, create_engine, exists, func, insert, or_, select, update)
+from sqlalchemy import (ColumnElement, Connection, Engine, Float, Insert, Integer, Row, Select, Subquery, Table,
+                        Update, Uuid, bindparam, case, cast, column, create_engine, exists, false, func, insert,
+                        literal, literal_column, select, table, true, tuple_, update)
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from storefront_common.db import autocommit, engine_options, insert_on_conflict
 
+from .catalog_generator import CatalogSize, category_rows, product_rows
+from .cursors import Position
 from .dependencies import db
 from .models import (MAX_STOCK, Category, Product, Reservation, ReservationItem, ReservationStatus, ReservationView,
                      ReservedLine, Review)
@@ -98,6 +106,9 @@ def delete_category(session: Session, category: Category) -> None:
 
 # Products: the catalogue's reads
 
+PRODUCTS: Table = Product.__table__
+CATEGORIES: Table = Category.__table__
+
 PRODUCT_COLUMNS = (
     Product.id, Product.name, Product.slug, Product.description, Product.price, Product.currency,
     Product.stock, Product.vendor_id, Product.attributes, Product.images, Product.is_active,
@@ -134,11 +145,6 @@ def lookup_products(connection: Connection, product_ids: list[uuid.UUID]) -> Seq
     return connection.execute(LOOKUP, {"ids": product_ids}).all()
 
 
-def _like_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _category_filter(category: str) -> ColumnElement[bool]:
     try:
         return Product.category_id == uuid.UUID(category)
@@ -146,13 +152,40 @@ def _category_filter(category: str) -> ColumnElement[bool]:
         return Category.slug == category.lower()
 
 
-def _listing_filters(query: ProductQuery) -> list[ColumnElement[bool]]:
+@dataclass(frozen=True)
+class _Search:
+    condition: ColumnElement[bool]
+    rank: ColumnElement[float]  # higher is more relevant
+    joined: Subquery | None = None  # SQLite: the FTS5 matches, joined on product_id
+
+
+PRODUCTS_FTS = table("products_fts", column("product_id", Uuid))
+FTS_TERM = re.compile(r"[^\W_]+")
+
+
+def _search(connection: Connection, text: str, fallback: bool) -> _Search:
+    """Full-text search, or with `fallback` trigram similarity of the name (PostgreSQL; typos)."""
+    if _on_postgresql(connection):
+        if fallback:
+            return _Search(bindparam("q", text).op("<%")(Product.name),
+                           cast(func.word_similarity(bindparam("q", text), Product.name), Float))
+        query = func.websearch_to_tsquery(literal_column("'english'::regconfig"), bindparam("q", text))
+        return _Search(Product.search_vector.op("@@")(query), cast(func.ts_rank(Product.search_vector, query), Float))
+    # FTS5: every word, as a quoted string (no operators from the user's text); bm25 is lower when better.
+    terms = " ".join(f'"{term}"' for term in FTS_TERM.findall(text))
+    if not terms:
+        return _Search(false(), literal(0.0, Float))
+    matches = (select(PRODUCTS_FTS.c.product_id,
+                      (-func.bm25(literal_column("products_fts"), 10.0, 4.0, 1.0)).label("rank"))
+               .where(literal_column("products_fts").op("MATCH")(bindparam("q", terms)))).subquery("matches")
+    return _Search(true(), matches.c.rank, matches)
+
+
+def _listing_filters(query: ProductQuery, search: _Search | None) -> list[ColumnElement[bool]]:
     # The bare column, not `IS true`: only that matches the partial indexes' `WHERE is_active`.
     filters: list[ColumnElement[bool]] = [Product.is_active.expression]
-    if query.q is not None:
-        pattern = _like_pattern(query.q)
-        filters.append(or_(Product.name.ilike(pattern, escape="\\"),
-                           Product.description.ilike(pattern, escape="\\")))
+    if search is not None:
+        filters.append(search.condition)
     if query.category is not None:
         filters.append(_category_filter(query.category))
     if query.vendor_id is not None:
@@ -168,36 +201,99 @@ def _listing_filters(query: ProductQuery) -> list[ColumnElement[bool]]:
     return filters
 
 
-def _order_by(sort: str) -> tuple[ColumnElement[Any], ...]:
-    # The id breaks ties, in the same direction, so pages never overlap or skip rows.
-    column = SORT_COLUMNS[sort.lstrip("-")]
-    if sort.startswith("-"):
-        return column.desc(), Product.id.desc()
-    return column.asc(), Product.id.asc()
+def _matching(query: ProductQuery, search: _Search | None, *columns: Any) -> Select[Any]:
+    """`columns` of the active products the query matches, each with its category."""
+    joined = PRODUCTS.outerjoin(CATEGORIES, CATEGORIES.c.id == PRODUCTS.c.category_id)
+    if search is not None and search.joined is not None:
+        joined = joined.join(search.joined, search.joined.c.product_id == PRODUCTS.c.id)
+    return select(*columns).select_from(joined).where(*_listing_filters(query, search))
 
 
-def _count_statement(query: ProductQuery, filters: list[ColumnElement[bool]]) -> Select[Any]:
-    statement = select(func.count()).select_from(Product)
-    if query.category is not None:
-        statement = statement.outerjoin(Category, Category.id == Product.category_id)
-    # Never correlated: it counts every match, not the page's rows.
-    return statement.where(*filters).correlate(None)
+def _capped_count(query: ProductQuery, search: _Search | None, limit: int) -> Select[Any]:
+    """How many match, counting no further than limit + 1: a large result costs `limit` index entries, not a
+    scan. Never correlated: it counts every match, not the page's rows."""
+    capped = _matching(query, search, literal(1)).limit(limit + 1).correlate(None).subquery("capped")
+    return select(func.count()).select_from(capped)
 
 
-def listing_page(connection: Connection, query: ProductQuery) -> tuple[Sequence[Row[Any]], int]:
-    """The page's active products (rows as find_product's) and how many match in all.
+def _page_statement(query: ProductQuery, search: _Search | None, position: Position | None,
+                    count_up_to: int | None) -> Select[Any]:
+    """One page and one row more (to tell whether another follows), with the capped total on every row when
+    `count_up_to` is given. The id breaks ties in the sort's direction, so pages never overlap or skip rows; a
+    cursor continues after its row with a row comparison, which the (sort column, id) indexes answer without an
+    offset."""
+    sort = query.order
+    key = search.rank if sort == "relevance" and search is not None else SORT_COLUMNS[sort.lstrip("-")]
+    descending = sort.startswith("-") or sort == "relevance"
+    total = (literal(None, Integer) if count_up_to is None
+             else _capped_count(query, search, count_up_to).scalar_subquery())
+    statement = _matching(query, search, *PRODUCT_COLUMNS, key.label("sort_key"), total.label("total"))
+    if position is not None:
+        descending = descending != position.backwards
+        after = tuple_(key, Product.id)
+        row = tuple_(literal(position.key, key.type), literal(position.id, Uuid()))
+        statement = statement.where(after < row if descending else after > row)
+    else:
+        statement = statement.offset((query.page - 1) * query.per_page)
+    order = (key.desc(), Product.id.desc()) if descending else (key.asc(), Product.id.asc())
+    return statement.order_by(*order).limit(query.per_page + 1)
 
-    One round trip: the page's rows each carry the total, counted in the same statement and snapshot."""
-    filters = _listing_filters(query)
-    count_statement = _count_statement(query, filters)
-    page_statement = (_product_select().add_columns(count_statement.scalar_subquery().label("total"))
-                      .where(*filters).order_by(*_order_by(query.sort))
-                      .limit(query.per_page).offset((query.page - 1) * query.per_page))
-    rows = connection.execute(page_statement).all()
-    if rows:
-        return rows, int(rows[0].total)
-    # An empty page: either nothing matches or the page lies beyond the last one.
-    return rows, 0 if query.page == 1 else int(connection.scalar(count_statement) or 0)
+
+@dataclass(frozen=True)
+class ListingPage:
+    rows: Sequence[Row[Any]]  # in the listing's order; each has `sort_key`
+    more: bool  # rows lie beyond this page in the direction walked
+    total: int | None  # None: not counted, or more than count_up_to matched
+    fallback: bool  # the search found nothing and fell back to names similar to `q`
+
+
+def listing_page(connection: Connection, query: ProductQuery, position: Position | None,
+                 count_up_to: int | None) -> ListingPage:
+    """One round trip, except an empty page: then a count (beyond the last page) or, for a search that
+    finds nothing on its first page, the same page by trigram similarity (PostgreSQL). `count_up_to`: count
+    the matches, no further than that (None: do not count)."""
+    fallback = position is not None and position.fallback
+    search = None if query.q is None else _search(connection, query.q, fallback)
+    rows = connection.execute(_page_statement(query, search, position, count_up_to)).all()
+    first_page = position is None and query.page == 1
+    if not rows and search is not None and first_page and not fallback and _on_postgresql(connection):
+        fallback = True
+        search = _search(connection, query.q or "", fallback)
+        rows = connection.execute(_page_statement(query, search, position, count_up_to)).all()
+    total: int | None = None
+    if count_up_to is not None:
+        if rows:
+            total = int(rows[0].total)
+        else:
+            total = 0 if first_page else int(connection.scalar(_capped_count(query, search, count_up_to)) or 0)
+    page = rows[:query.per_page]
+    if position is not None and position.backwards:
+        page.reverse()
+    exceeded = total is not None and count_up_to is not None and total > count_up_to
+    return ListingPage(page, len(rows) > query.per_page, None if exceeded else total, fallback)
+
+
+def _explain(connection: Connection, statement: Select[Any]) -> dict[str, Any]:
+    # Literal values: EXPLAIN takes no parameters through the driver. SQLAlchemy quotes them.
+    compiled = statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
+    return connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}").scalar_one()[0]  # type: ignore[no-any-return]
+
+
+def estimated_total(connection: Connection, query: ProductQuery, fallback: bool) -> int:
+    """The planner's estimate of how many active products match: one planning, no scan (PostgreSQL). SQLite,
+    for local runs, has no estimate to read: it counts."""
+    search = None if query.q is None else _search(connection, query.q, fallback)
+    if not _on_postgresql(connection):
+        return int(connection.scalar(select(func.count()).select_from(
+            _matching(query, search, literal(1)).subquery())) or 0)
+    return int(_explain(connection, _matching(query, search, literal(1)))["Plan"]["Plan Rows"])
+
+
+def explain_listing(connection: Connection, query: ProductQuery, position: Position | None = None,
+                    count_up_to: int | None = None) -> dict[str, Any]:
+    """The PostgreSQL plan (EXPLAIN, JSON) of the listing's page statement, for tests and benchmarks."""
+    search = None if query.q is None else _search(connection, query.q, position is not None and position.fallback)
+    return _explain(connection, _page_statement(query, search, position, count_up_to))
 
 
 # Products: vendors' writes, stock and ratings
@@ -257,7 +353,6 @@ def newest_reviews(product_id: uuid.UUID) -> Select[Any]:
 
 RESERVATIONS: Table = Reservation.__table__
 ITEMS: Table = ReservationItem.__table__
-PRODUCTS: Table = Product.__table__
 # The reservation's own columns, named and ordered as ReservationView's fields before `items`.
 HEAD = tuple(field.name for field in fields(ReservationView) if field.name != "items")
 
@@ -431,3 +526,48 @@ def expire_due_batch(connection: Connection, moment: datetime, batch_size: int) 
         update(RESERVATIONS)
         .where(RESERVATIONS.c.id.in_(due.scalar_subquery()), RESERVATIONS.c.status == ReservationStatus.ACTIVE)
         .values(status=ReservationStatus.EXPIRED).returning(RESERVATIONS.c.id)).all())
+
+
+# A generated catalogue (flask load-catalog, bench/products)
+COPY_BATCH_ROWS = 20_000
+
+
+def _copy_value(value: Any) -> Any:
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _batches(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    iterator = iter(rows)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
+def _copy_products(connection: Connection, batch: list[dict[str, Any]]) -> None:
+    columns = list(batch[0])
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in batch:
+        writer.writerow([_copy_value(row[name]) for name in columns])
+    buffer.seek(0)
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.copy_expert(f"COPY products ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", buffer)
+    finally:
+        cursor.close()
+
+
+def load_catalog(connection: Connection, size: CatalogSize, now: datetime) -> None:
+    """Insert a generated catalogue: its categories, then its products with COPY (PostgreSQL) in batches, so
+    memory stays flat whatever the size; SQLite gets batched INSERTs."""
+    categories = category_rows(size, now)
+    connection.execute(insert(CATEGORIES), categories)
+    products = product_rows(size, [category["id"] for category in categories], now)
+    for batch in _batches(products, COPY_BATCH_ROWS):
+        if _on_postgresql(connection):
+            _copy_products(connection, batch)
+        else:
+            connection.execute(insert(PRODUCTS), batch)

@@ -24,7 +24,7 @@ def settings(postgres_admin_url: str, jwks_url: str) -> Iterator[Settings]:
     with fresh_database(postgres_admin_url, "products") as url:
         yield Settings(database_url=url, jwks_url=jwks_url, jwt_issuer=TEST_ISSUER, log_format="text",
                        log_level="WARNING", reservation_max_ttl_seconds=3600,
-                       catalog_cache_seconds=0)
+                       catalog_cache_seconds=0, catalog_estimate_seconds=0)
 
 
 @pytest.fixture(scope="session")

@@ -25,6 +25,8 @@ from storefront_products.reservations import expire_due
 from storefront_products.settings import Settings
 
 TABLES = {"alembic_version", "categories", "products", "reviews", "reservations", "reservation_items"}
+# SQLite's full-text index: the FTS5 table and its shadow tables.
+SQLITE_TABLES = TABLES | {f"products_fts{suffix}" for suffix in ("", "_config", "_content", "_data", "_docsize", "_idx")}
 
 
 def migrated_app(database_url: str, jwks_url: str) -> Flask:
@@ -41,7 +43,7 @@ def test_migrations_on_postgresql_match_the_models(postgres_admin_url: str, jwks
         with app.app_context():
             with db.engine.connect() as connection:
                 assert set(inspect(connection).get_table_names()) == TABLES
-                assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+                assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
                 differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
             assert differences == []
             upgrade(app)  # a second run is a no-op
@@ -59,7 +61,7 @@ def test_migrations_and_demo_seed_on_sqlite(tmp_path: Path, jwks_url: str) -> No
     assert listed["items"][0]["vendor_id"] == str(vendor_id)
     assert client.get("/api/v1/products?category=groceries").json["total"] == 4
     with app.app_context():
-        assert set(inspect(db.engine).get_table_names()) == TABLES
+        assert set(inspect(db.engine).get_table_names()) == SQLITE_TABLES
         db.engine.dispose()
     engine = create_engine(f"sqlite:///{tmp_path / 'products.db'}")
     with engine.connect() as connection:
@@ -133,5 +135,29 @@ def test_concurrent_reservations_on_sqlite_reserve_exactly_the_stock(tmp_path: P
             statuses = list(pool.map(reserve_one, range(30)))
     assert statuses.count(201) == 10 and statuses.count(409) == 20
     assert shop.stock_of(product["id"]) == 0
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _load_catalog(app: Flask, products: int) -> None:
+    loaded = app.test_cli_runner().invoke(args=["load-catalog", "--products", str(products), "--categories", "5"])
+    assert loaded.exit_code == 0, loaded.output
+    assert f"loaded 5 categor(y/ies) and {products} product(s)" in loaded.output
+
+
+def test_load_catalog_copies_a_generated_catalogue(app: Flask, client: FlaskClient) -> None:
+    _load_catalog(app, 500)
+    listed = client.get("/api/v1/products?per_page=100&sort=name").json
+    assert 440 <= listed["total"] < 500  # about 5% inactive
+    assert len(client.get("/api/v1/categories").json["items"]) == 5
+    first = listed["items"][0]
+    assert first["category"] is not None and first["attributes"].keys() == {"brand", "colour"}
+    assert client.get(f"/api/v1/products/{first['id']}").json == first
+
+
+def test_load_catalog_on_sqlite(tmp_path: Path, jwks_url: str) -> None:
+    app = migrated_app(f"sqlite:///{tmp_path / 'products.db'}", jwks_url)
+    _load_catalog(app, 50)
+    assert 40 <= app.test_client().get("/api/v1/products").json["total"] <= 50
     with app.app_context():
         db.engine.dispose()

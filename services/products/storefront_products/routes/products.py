@@ -4,7 +4,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, current_app, request
 from sqlalchemy.exc import IntegrityError
 
 from storefront_common.auth import auth_required, current_user_id, service_required
@@ -13,8 +15,9 @@ from storefront_common.errors import not_found, validation_error
 from storefront_common.openapi import operation
 from storefront_common.pagination import envelope
 
-from .. import store
+from .. import cursors, store
 from ..access import check_visible, managed_product, optional_auth
+from ..cursors import Position
 from ..dependencies import db, deps
 from ..json_bodies import product_json
 from ..models import Category, Product
@@ -78,21 +81,71 @@ def _apply_changes(product: Product, changes: dict[str, Any]) -> None:
 
 
 @blueprint.get("")
-@operation("List active products: search, filter, sort (ties broken by id), paginate", query=ProductQuery,
-           response=ProductPage)
+@operation("List active products: search (ranked), filter, sort (ties broken by id), paginate by page or cursor "
+           "(`next`/`prev` and a Link header)", query=ProductQuery, response=ProductPage)
 def list_catalogue(query: ProductQuery) -> Response:
+    if query.cursor is not None and "page" in query.model_fields_set:
+        raise validation_error([{"field": "cursor", "message": "Give either cursor or page, not both."}])
+    position = _position(query)
     cache = deps().listing_cache
     if cache is None:
-        return jsonify(_render_listing(query))
-    page = cache.get_or_render(query.model_dump_json(), lambda: current_app.json.dumps(_render_listing(query)))
-    response = current_app.response_class(page, mimetype="application/json")
-    response.headers["Cache-Control"] = f"public, max-age={max(int(cache.seconds), 1)}"
+        body, links = _render_listing(query, position)
+    else:
+        body, links = cache.get_or_render(query.model_dump_json(), lambda: _render_listing(query, position))
+    response = current_app.response_class(body, mimetype="application/json")
+    if cache is not None:
+        response.headers["Cache-Control"] = f"public, max-age={max(int(cache.seconds), 1)}"
+    if links:
+        response.headers["Link"] = links
     return response
 
 
-def _render_listing(query: ProductQuery) -> dict[str, Any]:
-    rows, total = deps().catalog_reads.run(lambda connection: store.listing_page(connection, query))
-    return envelope([product_json(row) for row in rows], query.page, query.per_page, total)
+def _position(query: ProductQuery) -> Position | None:
+    if query.cursor is None:
+        return None
+    try:
+        return cursors.decode(query.cursor, query.fingerprint(), query.order.lstrip("-"))
+    except ValueError as error:
+        raise validation_error([{"field": "cursor", "message": str(error)}]) from None
+
+
+def _link(query: ProductQuery, row: Any, backwards: bool, page: int, fallback: bool) -> str:
+    token = cursors.encode(Position(row.sort_key, row.id, backwards, max(page, 1), fallback), query.fingerprint())
+    kept = [(name, value) for name, value in request.args.items(multi=True) if name not in ("page", "cursor")]
+    return f"{request.path}?{urlencode([*kept, ('cursor', token)])}"
+
+
+def _estimate(query: ProductQuery, fallback: bool) -> int:
+    """The planner's estimate of the matches, remembered per worker for CATALOG_ESTIMATE_SECONDS."""
+    def estimate() -> int:
+        return deps().catalog_reads.run(lambda connection: store.estimated_total(connection, query, fallback))
+
+    estimates = deps().total_estimates
+    return estimate() if estimates is None else estimates.get_or_render(f"{query.fingerprint()}|{fallback}", estimate)
+
+
+def _render_listing(query: ProductQuery, position: Position | None) -> tuple[bytes, str | None]:
+    """The page's JSON and its Link header."""
+    # Counting is what costs on a large result, so only a result the planner expects to be small is counted
+    # (and no further than the limit); a larger one gets the estimate.
+    exact_limit = deps().settings.catalog_exact_total_limit
+    expected = _estimate(query, position is not None and position.fallback)
+    count_up_to = exact_limit if expected <= exact_limit else None
+    listed = deps().catalog_reads.run(lambda connection: store.listing_page(connection, query, position, count_up_to))
+    estimated = listed.total is None
+    total = max(_estimate(query, listed.fallback), exact_limit + 1) if listed.total is None else listed.total
+    rows, page = listed.rows, position.page if position is not None else query.page
+    backwards = position is not None and position.backwards
+    # Walking forwards, a page came from the one before it (or is a numbered page after the first); the other
+    # way round when walking backwards.
+    has_next = listed.more if not backwards else bool(rows)
+    has_prev = (listed.more if backwards else (position is not None or page > 1)) and bool(rows)
+    next_url = _link(query, rows[-1], False, page + 1, listed.fallback) if has_next and rows else None
+    prev_url = _link(query, rows[0], True, page - 1, listed.fallback) if has_prev else None
+    body = {**envelope([product_json(row) for row in rows], page, query.per_page, total),
+            "total_is_estimate": estimated, "next": next_url, "prev": prev_url}
+    links = ", ".join(f'<{url}>; rel="{rel}"' for url, rel in ((next_url, "next"), (prev_url, "prev")) if url)
+    return current_app.json.dumps(body).encode(), links or None
 
 
 @blueprint.post("")
