@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from storefront_common.app import create_service_app
 from storefront_common.auth import auth_required, current_user_id
 from storefront_common.db import make_db, uuid_pk
-from storefront_common.dependencies import Dependencies, Overrides, remote_jwks
+from storefront_common.dependencies import Dependencies, Overrides
 from storefront_common.errors import ProblemError
 from storefront_common.idempotency import IdempotencyRecordMixin, idempotent
 from storefront_common.openapi import operation
@@ -84,6 +84,5 @@ def boom() -> None:
 
 
 def create_app(settings: CommonSettings, **overrides: Any) -> Flask:
-    given = Overrides(Dependencies, overrides)
-    deps = Dependencies(settings=settings, db=db, key_source=given.get("key_source", lambda: remote_jwks(settings)))
+    deps = Dependencies(**Overrides(Dependencies, settings, db, overrides).common())
     return create_service_app(deps, versions_dir=Path(__file__).parent, blueprints=[blueprint], title="Demo API")

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from storefront_common.client import ServiceTokenProvider
 from storefront_common.db import make_db
-from storefront_common.dependencies import Dependencies, Overrides, current, remote_jwks, service_client, service_tokens
+from storefront_common.dependencies import CallerDependencies, Overrides, current
 
 from .service_clients import CartsClient, PaymentsClient, ProductsClient, UsersClient
 from .settings import Settings
@@ -19,9 +18,8 @@ db = make_db(expire_on_commit=False)
 
 
 @dataclass(kw_only=True)
-class OrdersDependencies(Dependencies):
+class OrdersDependencies(CallerDependencies):
     settings: Settings
-    tokens: ServiceTokenProvider
     carts: CartsClient
     products: ProductsClient
     users: UsersClient
@@ -29,14 +27,12 @@ class OrdersDependencies(Dependencies):
 
 
 def build_dependencies(settings: Settings, **overrides: Any) -> OrdersDependencies:
-    given = Overrides(OrdersDependencies, overrides)
-    tokens = given.get("tokens", lambda: service_tokens(settings))
-    return OrdersDependencies(
-        settings=settings, db=db, key_source=given.get("key_source", lambda: remote_jwks(settings)), tokens=tokens,
-        carts=given.get("carts", lambda: CartsClient(service_client("carts", settings, tokens))),
-        products=given.get("products", lambda: ProductsClient(service_client("products", settings, tokens))),
-        users=given.get("users", lambda: UsersClient(service_client("users", settings, tokens))),
-        payments=given.get("payments", lambda: PaymentsClient(service_client("payments", settings, tokens))))
+    given = Overrides(OrdersDependencies, settings, db, overrides)
+    return OrdersDependencies(**given.common(),
+                              carts=given.get("carts", lambda: CartsClient(given.client("carts"))),
+                              products=given.get("products", lambda: ProductsClient(given.client("products"))),
+                              users=given.get("users", lambda: UsersClient(given.client("users"))),
+                              payments=given.get("payments", lambda: PaymentsClient(given.client("payments"))))
 
 
 def deps() -> OrdersDependencies:

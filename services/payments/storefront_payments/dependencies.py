@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from storefront_common.client import ServiceClient, ServiceTokenProvider
+from storefront_common.client import ServiceClient
 from storefront_common.db import make_db
-from storefront_common.dependencies import Dependencies, Overrides, current, remote_jwks, service_client, service_tokens
+from storefront_common.dependencies import CallerDependencies, Overrides, current
 
 from .paystack import PaystackClient
 from .settings import Settings
@@ -16,24 +16,22 @@ db = make_db()
 
 
 @dataclass(kw_only=True)
-class PaymentsDependencies(Dependencies):
+class PaymentsDependencies(CallerDependencies):
     settings: Settings
-    tokens: ServiceTokenProvider
     paystack: PaystackClient
     users: ServiceClient
     orders: ServiceClient
 
 
 def build_dependencies(settings: Settings, **overrides: Any) -> PaymentsDependencies:
-    given = Overrides(PaymentsDependencies, overrides)
-    tokens = given.get("tokens", lambda: service_tokens(settings))
+    given = Overrides(PaymentsDependencies, settings, db, overrides)
     return PaymentsDependencies(
-        settings=settings, db=db, key_source=given.get("key_source", lambda: remote_jwks(settings)), tokens=tokens,
+        **given.common(),
         paystack=given.get("paystack", lambda: PaystackClient(
             settings.paystack_base_url, settings.paystack_secret_key.get_secret_value(),
             timeout=settings.paystack_timeout, connect_timeout=settings.http_connect_timeout)),
-        users=given.get("users", lambda: service_client("users", settings, tokens)),
-        orders=given.get("orders", lambda: service_client("orders", settings, tokens)))
+        users=given.get("users", lambda: given.client("users")),
+        orders=given.get("orders", lambda: given.client("orders")))
 
 
 def deps() -> PaymentsDependencies:

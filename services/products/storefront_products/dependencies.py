@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from storefront_common.db import make_db
-from storefront_common.dependencies import Dependencies, Overrides, current, remote_jwks
+from storefront_common.dependencies import Dependencies, Overrides, current
 
 from .listing_cache import ListingCache
 from .settings import Settings
@@ -28,10 +28,10 @@ class ProductsDependencies(Dependencies):
 def build_dependencies(settings: Settings, **overrides: Any) -> ProductsDependencies:
     from .store import CatalogReads  # here, not above: the store imports the models, which import db from here
 
-    given = Overrides(ProductsDependencies, overrides)
+    given = Overrides(ProductsDependencies, settings, db, overrides)
     seconds, estimate_seconds = settings.catalog_cache_seconds, settings.catalog_estimate_seconds
     return ProductsDependencies(
-        settings=settings, db=db, key_source=given.get("key_source", lambda: remote_jwks(settings)),
+        **given.common(),
         catalog_reads=given.get("catalog_reads", lambda: CatalogReads(settings.database_url, settings.web_threads)),
         listing_cache=given.get("listing_cache", lambda: ListingCache(seconds) if seconds > 0 else None),
         total_estimates=given.get("total_estimates",

@@ -26,12 +26,11 @@ class UsersDependencies(Dependencies):
 
 
 def build_dependencies(settings: Settings, **overrides: Any) -> UsersDependencies:
-    given = Overrides(UsersDependencies, overrides)
+    given = Overrides(UsersDependencies, settings, db, overrides)
     keys = given.get("keys", lambda: load_signing_keys(settings))
     return UsersDependencies(
-        settings=settings, db=db, keys=keys,
         # The issuer verifies with the keys it publishes, without asking itself for its JWKS.
-        key_source=given.get("key_source", lambda: StaticKeys(lambda: keys.public_keys)),
+        **given.common(key_source=lambda: StaticKeys(lambda: keys.public_keys)), keys=keys,
         mailer=given.get("mailer", lambda: Mailer(settings)),
         service_clients=given.get("service_clients", lambda: parse_service_clients(settings.service_clients)))
 
