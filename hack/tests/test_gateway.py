@@ -2,43 +2,63 @@
 real HTTP to real backends."""
 from __future__ import annotations
 
+import socket
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
+from urllib.parse import unquote, urlsplit
 from unittest import mock
 
 import pytest
 import requests
 from flask import Flask, jsonify, request
 
-from storefront_common.testing.servers import free_port, serve_wsgi
+from storefront_common.testing.servers import free_port, serve_process, serve_wsgi
 from storefront_dev.runner.gateway import create_gateway, format_pairs
 from storefront_dev.runner.routes import PUBLIC_ROUTES, SERVICES
+
+THREADS = 4
+MAX_BODY = 1024 * 1024
 
 
 def _echo_backend(name: str) -> Flask:
     app = Flask(name)
 
-    @app.route("/", defaults={"path": ""}, methods=["GET", "POST", "DELETE"])
-    @app.route("/<path:path>", methods=["GET", "POST", "DELETE"])
+    @app.route("/", defaults={"path": ""}, methods=["GET", "POST", "PUT", "DELETE"])
+    @app.route("/<path:path>", methods=["GET", "POST", "PUT", "DELETE"])
     def echo(path: str):  # type: ignore[no-untyped-def]
         response = jsonify(backend=name, path=request.path, query=request.query_string.decode(),
                            body=request.get_data(as_text=True), request_id=request.headers.get("X-Request-ID"))
         response.headers["X-Backend"] = name
         return response, 201 if request.method == "POST" else 200
 
+    app.register_error_handler(404, lambda error: echo(""))  # a path no rule takes (one with a newline)
     return app
+
+
+def _gateway_environment(stack: ExitStack) -> dict[str, str]:
+    """Echo backends for the gateway, configured as the runner configures it."""
+    backends = {name: stack.enter_context(serve_wsgi(_echo_backend(name))) for name in (*SERVICES, "paystack")}
+    backends["payments"] = f"http://127.0.0.1:{free_port()}"  # nothing listens: a service that is down
+    return {"GATEWAY_BACKENDS": format_pairs(backends.items()), "GATEWAY_ROUTES": format_pairs(PUBLIC_ROUTES)}
 
 
 @pytest.fixture(scope="module")
 def gateway_url() -> Iterator[str]:
     with ExitStack() as stack:
-        backends = {name: stack.enter_context(serve_wsgi(_echo_backend(name))) for name in (*SERVICES, "paystack")}
-        backends["payments"] = f"http://127.0.0.1:{free_port()}"  # nothing listens: a service that is down
-        # Configured as the runner configures it.
-        with mock.patch.dict("os.environ", {"GATEWAY_BACKENDS": format_pairs(backends.items()),
-                                            "GATEWAY_ROUTES": format_pairs(PUBLIC_ROUTES)}):
+        with mock.patch.dict("os.environ", _gateway_environment(stack)):
             gateway = create_gateway()
         yield stack.enter_context(serve_wsgi(gateway))
+
+
+@pytest.fixture(scope="module")
+def served_gateway_url() -> Iterator[str]:
+    """The gateway under the services' HTTP server, as `make up` runs it: what a client's bytes meet first."""
+    with ExitStack() as stack:
+        yield stack.enter_context(serve_process("storefront_dev.runner.gateway:create_gateway",
+                                                {**_gateway_environment(stack), "WEB_THREADS": str(THREADS),
+                                                 "LOG_LEVEL": "warning"}, factory=True))
 
 
 @pytest.mark.parametrize("prefix, service", [route for route in PUBLIC_ROUTES if route[1] != "payments"])
@@ -72,3 +92,64 @@ def test_a_service_that_is_down_is_a_503_problem(gateway_url: str) -> None:
     response = requests.get(f"{gateway_url}/api/v1/wallet", timeout=10)
     assert response.status_code == 503 and response.headers["Retry-After"]
     assert response.json()["status"] == 503
+
+
+def _problem(response: requests.Response, status: int) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.json()["status"] == status
+
+
+def test_a_body_over_the_maximum_is_a_413_problem_and_one_at_it_is_forwarded(served_gateway_url: str) -> None:
+    url = f"{served_gateway_url}/api/v1/orders"
+    for body in (b"a" * (MAX_BODY + 1), b"a" * (4 * MAX_BODY)):
+        _problem(requests.post(url, data=body, timeout=10), 413)
+        _problem(requests.post(url, data=iter([body]), timeout=10), 413)  # chunked
+    for body in (b"a" * MAX_BODY, iter([b"a" * 1000, b"b" * 1000])):
+        response = requests.post(url, data=body, timeout=10)
+        assert response.status_code == 201, response.text
+    assert response.json()["body"] == "a" * 1000 + "b" * 1000
+
+
+def test_a_declared_body_over_the_maximum_is_refused_at_once_without_reading_it(served_gateway_url: str) -> None:
+    with _connect(served_gateway_url) as client:
+        client.sendall(b"POST /api/v1/orders HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n" + b"a" * 1000)
+        started = time.monotonic()
+        answer = client.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 413 ") and b"application/problem+json" in answer
+        assert time.monotonic() - started < 2
+        # The rest of that body is not read as a next request: the connection is closed.
+        with pytest.raises(OSError):
+            for _ in range(100):
+                client.sendall(b"a" * 65536)
+            assert client.recv(100) == b""
+            raise ConnectionResetError
+
+
+ODD_PATHS = ["%00", "%20", "%0d%0a", "%ff", "%C3%A9", "%25", "%3F", "a%00b%0d%0aX-Injected:%201"]
+
+
+@pytest.mark.parametrize("odd", ODD_PATHS)
+def test_paths_that_decode_to_odd_bytes_reach_the_service_as_sent(served_gateway_url: str, odd: str) -> None:
+    response = requests.get(f"{served_gateway_url}/api/v1/products/{odd}?q={odd}", timeout=5)
+    assert response.status_code == 200, response.text
+    assert response.json()["path"] == "/api/v1/products/" + unquote(odd)
+    assert response.json()["query"].lower() == f"q={odd}".lower()
+    for unrouted in (f"/{odd}", f"/api/v1/products{odd}", f"/api/v1/{odd}"):
+        _problem(requests.get(served_gateway_url + unrouted, timeout=5), 404)
+
+
+def test_odd_requests_never_break_the_pooled_connections_of_the_next(served_gateway_url: str) -> None:
+    """Each of the gateway's threads keeps a connection per service: every one of them takes odd requests first."""
+    with ThreadPoolExecutor(THREADS * 2) as pool:
+        list(pool.map(lambda path: requests.get(f"{served_gateway_url}/api/v1/products/{path}", timeout=5),
+                      ODD_PATHS * THREADS * 2))
+        normal = list(pool.map(lambda i: requests.get(f"{served_gateway_url}/api/v1/products/{i}", timeout=5),
+                               range(THREADS * 8)))
+    assert [response.status_code for response in normal] == [200] * THREADS * 8
+
+
+def _connect(base_url: str) -> socket.socket:
+    parts = urlsplit(base_url)
+    client = socket.create_connection((parts.hostname, parts.port), timeout=5)
+    return client
