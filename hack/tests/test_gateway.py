@@ -2,6 +2,7 @@
 real HTTP to real backends."""
 from __future__ import annotations
 
+import re
 import socket
 import time
 from collections.abc import Iterator
@@ -153,3 +154,107 @@ def _connect(base_url: str) -> socket.socket:
     parts = urlsplit(base_url)
     client = socket.create_connection((parts.hostname, parts.port), timeout=5)
     return client
+
+
+MALFORMED = {
+    "a garbage request line": b"HELLO\r\n\r\n",
+    "no HTTP version": b"GET /api/v1/products\r\n\r\n",
+    "an unknown HTTP version": b"GET /api/v1/products HTTP/9.9\r\nHost: x\r\n\r\n",
+    "a space in the target": b"GET /api/v1/products x HTTP/1.1\r\nHost: x\r\n\r\n",
+    "a control byte in the target": b"GET /api/v1/products/\x01 HTTP/1.1\r\nHost: x\r\n\r\n",
+    "an invalid method": b"G(T /api/v1/products HTTP/1.1\r\nHost: x\r\n\r\n",
+    "an unknown method": b"BREW /api/v1/products/x HTTP/1.1\r\nHost: x\r\n\r\n",
+    "a CR in a header value": b"GET /api/v1/products/x HTTP/1.1\r\nHost: x\r\nX-A: a\rX-Injected: 1\r\n\r\n",
+    "a NUL in a header value": b"GET /api/v1/products/x HTTP/1.1\r\nHost: x\r\nX-A: a\x00b\r\n\r\n",
+    "a space in a header name": b"GET /api/v1/products/x HTTP/1.1\r\nHost: x\r\nX A: b\r\n\r\n",
+    "a folded header": b"GET /api/v1/products/x HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n",
+    "a 100 KB header": b"GET /api/v1/products/x HTTP/1.1\r\nHost: x\r\nX-A: " + b"a" * 100_000 + b"\r\n\r\n",
+    "2000 headers": b"GET /api/v1/products/x HTTP/1.1\r\nHost: x\r\n"
+                    + b"".join(b"X-%d: a\r\n" % i for i in range(2000)) + b"\r\n",
+    "a 100 KB target": b"GET /" + b"a" * 100_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    "a negative Content-Length": b"POST /api/v1/orders HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
+    "a non-numeric Content-Length": b"POST /api/v1/orders HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+    "two different Content-Lengths": b"POST /api/v1/orders HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+                                     b"Content-Length: 5\r\n\r\nabcde",
+    "a Content-Length list": b"POST /api/v1/orders HTTP/1.1\r\nHost: x\r\nContent-Length: 3, 5\r\n\r\nabcde",
+    "an unknown Transfer-Encoding": b"POST /api/v1/orders HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\nabc",
+}
+# Not 4xx: the server frames a body with both headers by Transfer-Encoding alone (as RFC 9112 6.3 says) and
+# drops Content-Length, and it hands the app an empty body for chunks it cannot decode. Either way the service
+# gets one request with an empty body, and nothing of the rest is smuggled in as a next request.
+AMBIGUOUS_BODIES = {
+    "Transfer-Encoding and Content-Length": b"POST /api/v1/orders HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+                                            b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n",
+    "a chunk size that is no number": b"POST /api/v1/orders HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                      b"zz\r\nabc\r\n0\r\n\r\n",
+    "a chunk size beyond 64 bits": b"POST /api/v1/orders HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                   b"ffffffffffffffffff\r\nabc\r\n",
+}
+
+
+def _first_line(base_url: str, raw: bytes) -> bytes:
+    with _connect(base_url) as client:
+        client.sendall(raw)
+        return client.recv(65536).split(b"\r\n", 1)[0]
+
+
+def _served_meanwhile(base_url: str, count: int = 20) -> list[int]:
+    with requests.Session() as session:
+        return [session.get(f"{base_url}/api/v1/products/{i}", timeout=5).status_code for i in range(count)]
+
+
+@pytest.mark.parametrize("what", MALFORMED)
+def test_malformed_http_is_a_4xx_and_others_keep_being_served(served_gateway_url: str, what: str) -> None:
+    with ThreadPoolExecutor(2) as pool:
+        normal = pool.submit(_served_meanwhile, served_gateway_url)
+        status_line = _first_line(served_gateway_url, MALFORMED[what])
+        assert normal.result() == [200] * 20
+    assert re.fullmatch(rb"HTTP/1\.1 4\d\d .*", status_line), status_line
+
+
+@pytest.mark.parametrize("what", AMBIGUOUS_BODIES)
+def test_an_ambiguous_or_broken_body_forwards_nothing_of_it(served_gateway_url: str, what: str) -> None:
+    with _connect(served_gateway_url) as client:
+        client.sendall(AMBIGUOUS_BODIES[what])
+        time.sleep(0.2)
+        answer = client.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 201 ") and b'"body":""' in answer
+    assert answer.count(b"HTTP/1.1") == 1, answer
+    assert _served_meanwhile(served_gateway_url) == [200] * 20
+
+
+def test_clients_that_stall_their_headers_block_no_one(served_gateway_url: str) -> None:
+    stalled = [_connect(served_gateway_url) for _ in range(THREADS * 4)]
+    try:
+        for client in stalled:
+            client.sendall(b"POST /api/v1/orders HTTP/1.1\r\nHost: x\r\nContent-")
+        assert _served_meanwhile(served_gateway_url) == [200] * 20
+    finally:
+        for client in stalled:
+            client.close()
+
+
+def test_fewer_clients_stalling_their_bodies_than_threads_block_no_one(served_gateway_url: str) -> None:
+    stalled = [_connect(served_gateway_url) for _ in range(THREADS - 1)]
+    try:
+        for client in stalled:
+            client.sendall(b"POST /api/v1/orders HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\nabc")
+        assert _served_meanwhile(served_gateway_url) == [200] * 20
+    finally:
+        for client in stalled:
+            client.close()
+
+
+@pytest.mark.xfail(strict=True, raises=requests.Timeout,
+                   reason="granian has no timeout for reading a request body: a WSGI thread reading one waits until "
+                          "the client sends or hangs up, so as many stalled bodies as threads stop the gateway")
+def test_as_many_clients_stalling_their_bodies_as_threads_block_no_one(served_gateway_url: str) -> None:
+    stalled = [_connect(served_gateway_url) for _ in range(THREADS)]
+    try:
+        for client in stalled:
+            client.sendall(b"POST /api/v1/orders HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\nabc")
+        time.sleep(0.2)
+        requests.get(f"{served_gateway_url}/api/v1/products/x", timeout=3)
+    finally:
+        for client in stalled:
+            client.close()
