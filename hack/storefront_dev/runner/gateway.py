@@ -21,7 +21,10 @@ from typing import Any
 from storefront_common.client import KeepAliveConnections
 from storefront_common.settings import MAX_BODY_BYTES
 
+from . import public_openapi
+
 SIMULATOR_PREFIX = "/_paystack"
+PUBLIC_DOCUMENT = "/api/openapi.json"
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
               "transfer-encoding", "upgrade", "host", "content-length"}
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
@@ -100,6 +103,7 @@ class Gateway:
                  max_body_bytes: int = MAX_BODY_BYTES) -> None:
         self.routes = routes
         self.max_body_bytes = max_body_bytes
+        self._public_document: bytes | None = None
         self.backends = {name: KeepAliveConnections(url, connect_timeout=5.0, read_timeout=timeout)
                          for name, url in backends.items()}
 
@@ -124,6 +128,8 @@ class Gateway:
         if path == "/healthz":
             start_response("200 OK", [("Content-Type", "application/json")])
             return [b'{"status": "ok"}']
+        if path == PUBLIC_DOCUMENT:
+            return self._serve_public_document(start_response)
         found = self.target(path)
         if found is None:
             return _problem(start_response, 404, "Not Found", "No service serves this path.")
@@ -147,6 +153,24 @@ class Gateway:
         headers.append(("Content-Length", str(len(content))))
         start_response(_status_line(status), headers)
         return [content]
+
+
+    def _serve_public_document(self, start_response: StartResponse) -> list[bytes]:
+        """Merged on the first request that finds every service up, then kept: the services do not change."""
+        if self._public_document is None:
+            documents = {}
+            try:
+                for name in dict.fromkeys(name for _, name in self.routes):
+                    status, content, _ = self.backends[name].exchange("GET", "/openapi.json", None, {})
+                    if status != 200:
+                        raise OSError(f"{name} answered {status}")
+                    documents[name] = json.loads(content)
+            except (OSError, http.client.HTTPException, ValueError):
+                return _problem(start_response, 503, "Service Unavailable", "A service's document is not available.")
+            self._public_document = json.dumps(public_openapi.merge(documents, self.route_for)).encode()
+        start_response("200 OK", [("Content-Type", "application/json"),
+                                  ("Content-Length", str(len(self._public_document)))])
+        return [self._public_document]
 
 
 def create_gateway() -> Gateway:
