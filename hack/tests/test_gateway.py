@@ -7,7 +7,7 @@ import socket
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from urllib.parse import unquote, urlsplit
 from unittest import mock
 
@@ -152,8 +152,7 @@ def test_odd_requests_never_break_the_pooled_connections_of_the_next(served_gate
 
 def _connect(base_url: str) -> socket.socket:
     parts = urlsplit(base_url)
-    client = socket.create_connection((parts.hostname, parts.port), timeout=5)
-    return client
+    return socket.create_connection((parts.hostname, parts.port), timeout=5)
 
 
 MALFORMED = {
@@ -223,38 +222,33 @@ def test_an_ambiguous_or_broken_body_forwards_nothing_of_it(served_gateway_url: 
     assert _served_meanwhile(served_gateway_url) == [200] * 20
 
 
+STALLED_HEADERS = b"POST /api/v1/orders HTTP/1.1\r\nHost: x\r\nContent-"
+STALLED_BODY = b"POST /api/v1/orders HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\nabc"
+
+
+@contextmanager
+def _stalled(base_url: str, count: int, sent: bytes) -> Iterator[None]:
+    """`count` clients that send `sent` and then nothing, until the block ends."""
+    with ExitStack() as stack:
+        for _ in range(count):
+            stack.enter_context(_connect(base_url)).sendall(sent)
+        time.sleep(0.2)
+        yield
+
+
 def test_clients_that_stall_their_headers_block_no_one(served_gateway_url: str) -> None:
-    stalled = [_connect(served_gateway_url) for _ in range(THREADS * 4)]
-    try:
-        for client in stalled:
-            client.sendall(b"POST /api/v1/orders HTTP/1.1\r\nHost: x\r\nContent-")
+    with _stalled(served_gateway_url, THREADS * 4, STALLED_HEADERS):
         assert _served_meanwhile(served_gateway_url) == [200] * 20
-    finally:
-        for client in stalled:
-            client.close()
 
 
 def test_fewer_clients_stalling_their_bodies_than_threads_block_no_one(served_gateway_url: str) -> None:
-    stalled = [_connect(served_gateway_url) for _ in range(THREADS - 1)]
-    try:
-        for client in stalled:
-            client.sendall(b"POST /api/v1/orders HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\nabc")
+    with _stalled(served_gateway_url, THREADS - 1, STALLED_BODY):
         assert _served_meanwhile(served_gateway_url) == [200] * 20
-    finally:
-        for client in stalled:
-            client.close()
 
 
 @pytest.mark.xfail(strict=True, raises=requests.Timeout,
                    reason="granian has no timeout for reading a request body: a WSGI thread reading one waits until "
                           "the client sends or hangs up, so as many stalled bodies as threads stop the gateway")
 def test_as_many_clients_stalling_their_bodies_as_threads_block_no_one(served_gateway_url: str) -> None:
-    stalled = [_connect(served_gateway_url) for _ in range(THREADS)]
-    try:
-        for client in stalled:
-            client.sendall(b"POST /api/v1/orders HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\nabc")
-        time.sleep(0.2)
+    with _stalled(served_gateway_url, THREADS, STALLED_BODY):
         requests.get(f"{served_gateway_url}/api/v1/products/x", timeout=3)
-    finally:
-        for client in stalled:
-            client.close()
