@@ -48,6 +48,12 @@ def _refuse(reason: str) -> NoReturn:
     raise ValueError(reason)
 
 
+def _out_of_range(_: str = "") -> NoReturn:
+    # Well-formed JSON (but NaN and Infinity) whose value no field takes: a validation failure, as before.
+    raise validation_error([{"field": "body", "message": "A number is out of range: integers must fit in 64 bits, "
+                                                         "other numbers must be finite."}])
+
+
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     decoded = dict(pairs)
     if len(decoded) != len(pairs):
@@ -58,14 +64,14 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def _bounded_int(text: str) -> int:
     value = int(text) if len(text) <= 20 else None
     if value is None or abs(value) > MAX_JSON_INTEGER:
-        _refuse("a number is too large")
+        _out_of_range()
     return value
 
 
 def _finite_float(text: str) -> float:
     value = float(text)
     if value in (float("inf"), float("-inf")):
-        _refuse("a number is too large")
+        _out_of_range()
     return value
 
 
@@ -83,7 +89,8 @@ def decode_json(raw: bytes) -> Any:
     """`raw` decoded as JSON is exchanged (RFC 8259 and I-JSON, RFC 7493): UTF-8 text without a BOM, unique keys,
     numbers a column can hold, no NaN or Infinity, no lone surrogates, nesting at most MAX_JSON_DEPTH deep.
 
-    Raises BodyTooDeep (a 400 problem) and ValueError, whose text says what is wrong. Parsing request bodies and
+    Raises BodyTooDeep (a 400 problem), a 422 problem for a number out of range, and ValueError, whose text
+    says what is wrong. Parsing request bodies and
     fingerprinting them for idempotency both decode here, so they cannot disagree on what a body means.
     """
     _refuse_too_deep(raw)
@@ -93,7 +100,7 @@ def decode_json(raw: bytes) -> Any:
         _refuse("it is not UTF-8 text")
     try:
         decoded = json.loads(text, object_pairs_hook=_unique_keys, parse_int=_bounded_int,
-                             parse_float=_finite_float, parse_constant=lambda name: _refuse("a number is too large"))
+                             parse_float=_finite_float, parse_constant=_out_of_range)
     except RecursionError:
         raise BodyTooDeep() from None
     except json.JSONDecodeError as error:

@@ -1,4 +1,4 @@
-"""Bodies a property-based generator rarely makes: each is a 4xx problem and changes nothing."""
+"""Bodies a property-based generator rarely makes: each is a 4xx problem and changes nothing (no key used up)."""
 from __future__ import annotations
 
 import time
@@ -23,25 +23,25 @@ def _rows(app: Flask) -> tuple[int, int]:
                 db.session.scalar(select(func.count()).select_from(IdempotencyRecord)) or 0)
 
 
-@pytest.mark.parametrize("body, reason", [
-    (b"[" * DEEP, "nests"),
-    (b"[" * DEEP + b"]" * DEEP, "nests"),
-    (b'{"a":' * DEEP + b"1" + b"}" * DEEP, "nests"),
-    (b'{"text": "a", "copies": ' + b"[" * DEEP + b"]" * DEEP + b"}", "nests"),
-    (b'{"text": "a", "text": "b"}', "duplicate"),
-    (b'{"text": "a", "copies": 1e400}', "number"),
-    (b'{"text": "a", "copies": ' + b"9" * 5000 + b"}", "number"),
-    (b'{"text": "a", "copies": 99999999999999999999}', "number"),
-    (b'{"text": "a", "copies": NaN}', "number"),
-    (b'{"text": "a", "copies": -Infinity}', "number"),
-    (b'{"text": "\\ud800"}', "surrogate"),
-    (b'{"text": "caf\xe9"}', "UTF-8"),
-    ('{"text": "a"}'.encode("utf-16"), "UTF-8"),
-    ('{"text": "a"}'.encode("utf-16-le"), "JSON"),
-    (b'\xef\xbb\xbf{"text": "a"}', "JSON"),
+@pytest.mark.parametrize("body, reason, status", [
+    (b"[" * DEEP, "nests", 400),
+    (b"[" * DEEP + b"]" * DEEP, "nests", 400),
+    (b'{"a":' * DEEP + b"1" + b"}" * DEEP, "nests", 400),
+    (b'{"text": "a", "copies": ' + b"[" * DEEP + b"]" * DEEP + b"}", "nests", 400),
+    (b'{"text": "a", "text": "b"}', "duplicate", 400),
+    (b'{"text": "a", "copies": 1e400}', "out of range", 422),
+    (b'{"text": "a", "copies": ' + b"9" * 5000 + b"}", "out of range", 422),
+    (b'{"text": "a", "copies": 99999999999999999999}', "out of range", 422),
+    (b'{"text": "a", "copies": NaN}', "out of range", 422),
+    (b'{"text": "a", "copies": -Infinity}', "out of range", 422),
+    (b'{"text": "\\ud800"}', "surrogate", 400),
+    (b'{"text": "caf\xe9"}', "UTF-8", 400),
+    ('{"text": "a"}'.encode("utf-16"), "UTF-8", 400),
+    ('{"text": "a"}'.encode("utf-16-le"), "JSON", 400),
+    (b'\xef\xbb\xbf{"text": "a"}', "JSON", 400),
 ])
-def test_a_hostile_body_is_a_400_problem_fast_and_writes_nothing(app: Flask, tokens: TokenFactory, body: bytes,
-                                                                  reason: str) -> None:
+def test_a_hostile_body_is_a_4xx_problem_fast_and_writes_nothing(app: Flask, tokens: TokenFactory, body: bytes,
+                                                                  reason: str, status: int) -> None:
     headers = {**tokens.headers(str(uuid.uuid4()), ["customer"]), "Idempotency-Key": uuid.uuid4().hex,
                "Content-Type": "application/json"}
     before = _rows(app)
@@ -49,9 +49,9 @@ def test_a_hostile_body_is_a_400_problem_fast_and_writes_nothing(app: Flask, tok
         started = time.monotonic()
         response = requests.post(f"{base_url}/api/v1/notes", data=body, headers=headers, timeout=10)
         elapsed = time.monotonic() - started
-    assert response.status_code == 400, response.text
+    assert response.status_code == status, response.text
     assert response.headers["Content-Type"] == "application/problem+json"
-    assert reason in response.json()["detail"]
+    assert reason in response.text
     assert elapsed < 1
     assert _rows(app) == before
 

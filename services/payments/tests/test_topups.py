@@ -115,8 +115,8 @@ def test_a_hostile_topup_body_is_a_4xx_problem_and_leaves_its_key_unused(client:
     user = sign_in(client, auth)
     headers = {**user.headers, "Idempotency-Key": "hostile", "Content-Type": "application/json"}
     for body, status in ((b"[" * 50_000, 400), (b'{"amount": ' + b"[" * 50_000 + b"]" * 50_000 + b"}", 400),
-                         (b'{"amount": 100, "amount": 200}', 400), (b'{"amount": 1e400}', 400),
-                         (b'{"amount": ' + b"9" * 5000 + b"}", 400),
+                         (b'{"amount": 100, "amount": 200}', 400), (b'{"amount": 1e400}', 422),
+                         (b'{"amount": ' + b"9" * 5000 + b"}", 422),
                          (b'{"amount": 100, "x": "' + b"a" * 2**21 + b'"}', 413)):
         response = client.post("/api/v1/wallet/topups", data=body, headers=headers, timeout=10)
         assert response.status_code == status, response.text
