@@ -87,11 +87,11 @@ def _has_lone_surrogate(value: Any) -> bool:
 
 def decode_json(raw: bytes) -> Any:
     """`raw` decoded as JSON is exchanged (RFC 8259 and I-JSON, RFC 7493): UTF-8 text without a BOM, unique keys,
-    numbers a column can hold, no NaN or Infinity, no lone surrogates, nesting at most MAX_JSON_DEPTH deep.
+    numbers a column can hold (no NaN or Infinity), no lone surrogates, nesting at most MAX_JSON_DEPTH deep.
 
-    Raises BodyTooDeep (a 400 problem), a 422 problem for a number out of range, and ValueError, whose text
-    says what is wrong. Parsing request bodies and
-    fingerprinting them for idempotency both decode here, so they cannot disagree on what a body means.
+    Raises BodyTooDeep (a 400 problem), a 422 problem for a number out of range, and ValueError, whose text says
+    what else is wrong. Request bodies are parsed and fingerprinted for idempotency through here, so the two
+    cannot disagree on what a body means.
     """
     _refuse_too_deep(raw)
     try:
