@@ -13,17 +13,29 @@ from __future__ import annotations
 import http.client
 import json
 import os
+from urllib.parse import quote
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
 
 from storefront_common.client import KeepAliveConnections
+from storefront_common.settings import MAX_BODY_BYTES
+
+from . import public_openapi
 
 SIMULATOR_PREFIX = "/_paystack"
+PUBLIC_DOCUMENT = "/api/openapi.json"
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
               "transfer-encoding", "upgrade", "host", "content-length"}
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 Routes = tuple[tuple[str, str], ...]  # (path prefix, backend name)
+# What stays as it is when the decoded path and the query go out again: RFC 3986's path and query characters.
+PATH_SAFE = "/!$&'()*+,;=:@-._~"
+QUERY_SAFE = PATH_SAFE + "?%"
+
+
+class BodyTooLarge(Exception):
+    pass
 
 
 def parse_pairs(spec: str) -> dict[str, str]:
@@ -62,14 +74,36 @@ def _forwarded_headers(environ: dict[str, Any]) -> dict[str, str]:
     return headers
 
 
-def _body(environ: dict[str, Any]) -> bytes | None:
-    length = int(environ.get("CONTENT_LENGTH") or 0)
-    return environ["wsgi.input"].read(length) if length > 0 else None
+def _body(environ: dict[str, Any], limit: int) -> bytes | None:
+    """The request body, read only when it is at most `limit` bytes: BodyTooLarge is raised before reading one
+    whose Content-Length is over it, and after reading `limit` + 1 bytes of a chunked one. (The server closes
+    the client's connection when the body is left unread, so nothing of it is taken for a next request.)"""
+    declared = environ.get("CONTENT_LENGTH")
+    if declared:
+        length = int(declared)  # the server has checked it is a number
+        if length > limit:
+            raise BodyTooLarge()
+        return environ["wsgi.input"].read(length) if length > 0 else None
+    if not environ.get("wsgi.input_terminated"):
+        return None
+    body = environ["wsgi.input"].read(limit + 1)
+    if len(body) > limit:
+        raise BodyTooLarge()
+    return body or None
+
+
+def _forwarded_target(path: str, query: str) -> str:
+    """Path and query as bytes on the wire again: PEP 3333 hands both over as latin-1 text, the path decoded."""
+    target = quote(path, safe=PATH_SAFE, encoding="latin-1")
+    return f"{target}?{quote(query, safe=QUERY_SAFE, encoding='latin-1')}" if query else target
 
 
 class Gateway:
-    def __init__(self, backends: dict[str, str], routes: Routes, timeout: float = 30.0) -> None:
+    def __init__(self, backends: dict[str, str], routes: Routes, timeout: float = 30.0,
+                 max_body_bytes: int = MAX_BODY_BYTES) -> None:
         self.routes = routes
+        self.max_body_bytes = max_body_bytes
+        self._public_document: bytes | None = None
         self.backends = {name: KeepAliveConnections(url, connect_timeout=5.0, read_timeout=timeout)
                          for name, url in backends.items()}
 
@@ -89,23 +123,31 @@ class Gateway:
         return None
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        # PEP 3333 hands the path over as latin-1 decoded bytes; the backend gets the same bytes.
+        # Routed on the decoded path; _forwarded_target encodes it again, so the backend gets the bytes sent.
         path = environ.get("PATH_INFO", "") or "/"
         if path == "/healthz":
             start_response("200 OK", [("Content-Type", "application/json")])
             return [b'{"status": "ok"}']
+        if path == PUBLIC_DOCUMENT:
+            return self._serve_public_document(start_response)
         found = self.target(path)
         if found is None:
             return _problem(start_response, 404, "Not Found", "No service serves this path.")
         backend, path = found
-        if environ.get("QUERY_STRING"):
-            path += "?" + environ["QUERY_STRING"]
+        try:
+            body = _body(environ, self.max_body_bytes)
+        except BodyTooLarge:
+            return _problem(start_response, 413, "Content Too Large",
+                            f"The request body must be at most {self.max_body_bytes} bytes.")
         try:
             status, content, upstream_headers = backend.exchange(
-                environ["REQUEST_METHOD"], path, _body(environ), _forwarded_headers(environ))
+                environ["REQUEST_METHOD"], _forwarded_target(path, environ.get("QUERY_STRING", "")), body,
+                _forwarded_headers(environ))
         except (OSError, http.client.HTTPException):
             return _problem(start_response, 503, "Service Unavailable",
                             "The service behind this path is not reachable.")
+        except ValueError:  # http.client refuses a header it cannot send (a name or value it finds illegal)
+            return _problem(start_response, 400, "Bad Request", "The request has a header that cannot be forwarded.")
         # The body goes out as it came (still encoded), so Content-Encoding goes with it.
         headers = [(name, value) for name, value in upstream_headers.items() if name.lower() not in HOP_BY_HOP]
         headers.append(("Content-Length", str(len(content))))
@@ -113,6 +155,25 @@ class Gateway:
         return [content]
 
 
+    def _serve_public_document(self, start_response: StartResponse) -> list[bytes]:
+        """Merged on the first request that finds every service up, then kept: the services do not change."""
+        if self._public_document is None:
+            documents = {}
+            try:
+                for name in dict.fromkeys(name for _, name in self.routes):
+                    status, content, _ = self.backends[name].exchange("GET", "/openapi.json", None, {})
+                    if status != 200:
+                        raise OSError(f"{name} answered {status}")
+                    documents[name] = json.loads(content)
+            except (OSError, http.client.HTTPException, ValueError):
+                return _problem(start_response, 503, "Service Unavailable", "A service's document is not available.")
+            self._public_document = json.dumps(public_openapi.merge(documents, self.route_for)).encode()
+        start_response("200 OK", [("Content-Type", "application/json"),
+                                  ("Content-Length", str(len(self._public_document)))])
+        return [self._public_document]
+
+
 def create_gateway() -> Gateway:
     return Gateway(parse_pairs(os.environ.get("GATEWAY_BACKENDS", "")),
-                   tuple(parse_pairs(os.environ.get("GATEWAY_ROUTES", "")).items()))
+                   tuple(parse_pairs(os.environ.get("GATEWAY_ROUTES", "")).items()),
+                   max_body_bytes=int(os.environ.get("GATEWAY_MAX_BODY_BYTES", MAX_BODY_BYTES)))

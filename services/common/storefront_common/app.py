@@ -17,8 +17,7 @@ from .health import health_blueprint
 from .logging_setup import configure_logging
 from .migrations import MIGRATIONS_EXTENSION, MigrationPlan, make_migration_command, migrate_command, upgrade
 from .observability import init_observability
-
-MAX_BODY_BYTES = 1024 * 1024
+from .settings import MAX_BODY_BYTES
 
 
 @functools.lru_cache(maxsize=1024)

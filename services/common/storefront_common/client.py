@@ -209,7 +209,9 @@ class KeepAliveConnections:
             connection.request(method, self.base_path + path, body=body, headers=headers)
             answer = connection.getresponse()
             content = answer.read()
-        except (OSError, http.client.HTTPException):
+        except BaseException:
+            # Whatever went wrong (a refused header or path, a timeout, an interrupt), the connection may be
+            # half-way through an exchange: never reuse it.
             self._drop(connection)
             raise
         if answer.will_close:

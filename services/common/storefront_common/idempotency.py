@@ -21,6 +21,7 @@ from .db import UTCDateTime, own_transaction
 from .errors import ProblemError, validation_error
 from .openapi import declare_responses
 from .timeutil import utcnow
+from .validation import request_body, request_json
 
 HEADER = "Idempotency-Key"
 ABANDONED_AFTER = timedelta(seconds=60)
@@ -46,11 +47,11 @@ class IdempotencyRecordMixin:
 
 
 def _fingerprint() -> str:
-    raw = request.get_data(cache=True)
-    try:
-        canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
-        canonical = raw
+    """Of the decoded body, so key order and spacing do not matter. A body that is no JSON is refused here,
+    before the key is claimed: a refusal of the body itself is no answer to keep for the key."""
+    decoded = request_json()
+    raw = request_body()
+    canonical = json.dumps(decoded, sort_keys=True, separators=(",", ":")).encode() if raw else raw
     return hashlib.sha256(request.method.encode() + request.path.encode() + b"\n" + canonical).hexdigest()
 
 

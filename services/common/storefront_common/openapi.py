@@ -17,10 +17,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 JSON = "application/json"
 _RULE_ARGUMENT = re.compile(r"<(?:(?P<converter>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 _CONVERTER_SCHEMAS = {"uuid": {"type": "string", "format": "uuid"}, "int": {"type": "integer"}}
-_STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 400: "Body is not a JSON object",
+_STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content",
+                400: "Body is not JSON or not a JSON object",
                 401: "Missing, invalid or expired token", 402: "Insufficient funds",
                 403: "Not allowed to this caller (its role, or a service token where a user account is needed)",
-                404: "Not found", 409: "Conflict", 422: "Validation failed", 429: "Rate limited",
+                404: "Not found", 409: "Conflict", 413: "Body too large",
+                415: "Body is not application/json", 422: "Validation failed", 429: "Rate limited",
                 503: "A dependency is down"}
 IDEMPOTENCY_KEY_PARAMETER = {
     "name": "Idempotency-Key", "in": "header", "required": True,
@@ -127,7 +129,7 @@ def _describe(op: Operation, auth: dict[str, Any] | None, statuses: frozenset[in
     error_codes = set(op.errors) | statuses
     if op.body is not None:
         described["requestBody"] = {"required": True, **_json_content(refs[(op.body, "validation")])}
-        error_codes |= {400, 422}
+        error_codes |= {400, 413, 415, 422}
     if op.query is not None:
         described["parameters"] = _query_parameters(op.query, definitions)
         error_codes.add(422)

@@ -7,6 +7,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from .currency import Currency
 
 DEFAULT_WEB_THREADS = 4
+# The largest request body a service (MAX_CONTENT_LENGTH) and the local gateway take: 413 above it.
+MAX_BODY_BYTES = 1024 * 1024
 
 
 class CommonSettings(BaseSettings):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import http.client
 import threading
 import time
 from collections.abc import Iterator
@@ -10,7 +11,7 @@ import pytest
 from flask import Flask, jsonify, request
 
 from storefront_common.auth import RemoteJwks
-from storefront_common.client import DependencyUnavailable, ServiceClient, ServiceTokenProvider
+from storefront_common.client import DependencyUnavailable, KeepAliveConnections, ServiceClient, ServiceTokenProvider
 from storefront_common.logging_setup import request_id_var
 from storefront_common.settings import CommonSettings
 from storefront_common.testing.servers import free_port, serve_wsgi
@@ -135,3 +136,16 @@ def test_a_kept_connection_the_server_closed_is_replaced_and_nothing_is_sent_twi
     finally:
         server.shutdown()
     assert _ClosesAfterEachAnswer.received == ["/one", "/two"]
+
+
+@pytest.mark.parametrize("path, header", [("/thing\r\nX-Injected: 1", "ok"), ("/thing/caf\u00e9", "ok"),
+                                          ("/thing", "bad\r\nX-Injected: 1")])
+def test_a_request_http_client_refuses_leaves_no_broken_connection_behind(flaky: tuple[Flaky, str], path: str,
+                                                                         header: str) -> None:
+    service, base_url = flaky
+    service.failures = 0
+    connections = KeepAliveConnections(base_url, connect_timeout=2, read_timeout=5)
+    assert connections.exchange("GET", "/thing", None, {})[0] == 200
+    with pytest.raises((ValueError, http.client.HTTPException)):  # InvalidURL, or UnicodeEncodeError
+        connections.exchange("GET", path, None, {"X-Odd": header})
+    assert [connections.exchange("GET", "/thing", None, {})[0] for _ in range(3)] == [200] * 3

@@ -15,14 +15,24 @@ from pathlib import Path
 import pytest
 import requests
 
+from storefront_common.settings import MAX_BODY_BYTES
 from storefront_common.testing.servers import free_port
 
 APP = '''
 import time
 from flask import Flask, request
+from storefront_common.errors import register_error_handlers
+from storefront_common.settings import MAX_BODY_BYTES
+from storefront_common.validation import request_json
 
 def create_app():
     app = Flask("probe")
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    register_error_handlers(app)
+
+    @app.post("/json")
+    def json_body():
+        return {"got": request_json()}
 
     @app.post("/echo")
     def echo():
@@ -107,3 +117,16 @@ def test_the_server_logs_json_lines_under_the_service_name(server: tuple[str, su
     assert lines, "the server logged nothing"
     assert {line["service"] for line in lines} == {"probe"}
     assert any("Starting granian" in line["message"] for line in lines)
+
+
+def test_a_body_over_the_limit_is_a_413_problem_under_the_server(server: tuple[str, subprocess.Popen[bytes]]) -> None:
+    url, _ = server
+    body = b'{"a": "' + b"a" * MAX_BODY_BYTES + b'"}'
+    with requests.Session() as session:
+        for sent in (body, iter([body])):  # with Content-Length, and chunked
+            answer = session.post(url + "/json", data=sent, headers={"Content-Type": "application/json"}, timeout=10)
+            assert answer.status_code == 413, answer.text
+            assert answer.headers["Content-Type"] == "application/problem+json"
+        deep = session.post(url + "/json", data=b"[" * 50_000, headers={"Content-Type": "application/json"}, timeout=10)
+    assert deep.status_code == 400 and deep.headers["Content-Type"] == "application/problem+json"
+    assert requests.post(url + "/json", json={"a": 1}, timeout=5).json() == {"got": {"a": 1}}

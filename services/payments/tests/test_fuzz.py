@@ -32,4 +32,5 @@ def test_every_answer_is_documented_for_every_caller(
     report.assert_documented(12)
     after = webhook_answers()
     grown = {status: after[status] - before.get(status, 0) for status in after if after[status] != before.get(status)}
-    assert set(grown) == {"401"} and grown["401"] >= 10  # unsigned, whoever sends it: never applied, never 5xx
+    assert set(grown) == {"401", "413"} and grown["401"] >= 10  # unsigned, whoever sends it: never applied, never 5xx
+    assert grown["413"] == len(callers)  # the hostile body over the size limit, refused before it is read

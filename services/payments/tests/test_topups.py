@@ -109,3 +109,20 @@ def test_an_unpaid_topup_stays_pending_when_verified(client: Client, auth: Auth)
     started = user.topup(9_000)
     assert user.get(f"/api/v1/payments/{started['reference']}").json()["status"] == "pending"
     assert user.balance() == 0
+
+
+def test_a_hostile_topup_body_is_a_4xx_problem_and_leaves_its_key_unused(client: Client, auth: Auth) -> None:
+    user = sign_in(client, auth)
+    headers = {**user.headers, "Idempotency-Key": "hostile", "Content-Type": "application/json"}
+    for body, status in ((b"[" * 50_000, 400), (b'{"amount": ' + b"[" * 50_000 + b"]" * 50_000 + b"}", 400),
+                         (b'{"amount": 100, "amount": 200}', 400), (b'{"amount": 1e400}', 422),
+                         (b'{"amount": ' + b"9" * 5000 + b"}", 422),
+                         (b'{"amount": 100, "x": "' + b"a" * 2**21 + b'"}', 413)):
+        response = client.post("/api/v1/wallet/topups", data=body, headers=headers, timeout=10)
+        assert response.status_code == status, response.text
+        assert response.headers["Content-Type"] == "application/problem+json"
+    text = client.post("/api/v1/wallet/topups", data=b'{"amount": 100}',
+                       headers={**headers, "Content-Type": "text/plain"}, timeout=10)
+    assert text.status_code == 415 and text.headers["Content-Type"] == "application/problem+json"
+    assert user.post("/api/v1/wallet/topups", {"amount": 100}, key="hostile").status_code == 201
+    assert user.get("/api/v1/wallet/transactions").json()["total"] == 0

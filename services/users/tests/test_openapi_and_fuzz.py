@@ -27,7 +27,7 @@ def test_every_endpoint_is_documented_with_its_models(client: FlaskClient) -> No
     assert documented == OPERATIONS
     register = spec["paths"]["/api/v1/auth/register"]["post"]
     assert register["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/RegisterIn"}
-    assert set(register["responses"]) == {"201", "400", "409", "422"}
+    assert set(register["responses"]) == {"201", "400", "409", "413", "415", "422"}
     user_schema = spec["components"]["schemas"]["UserOut"]
     assert set(user_schema["properties"]) == {"id", "email", "first_name", "last_name", "phone", "roles",
                                               "business_name", "email_verified", "created_at"}

@@ -1,12 +1,19 @@
-"""Real HTTP servers on 127.0.0.1 for tests: a WSGI app in a thread, on a free port."""
+"""Real HTTP servers on 127.0.0.1 for tests, on a free port: a WSGI app in a thread, or under the services' server."""
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+import requests
 from werkzeug.serving import make_server
 
 
@@ -27,3 +34,36 @@ def serve_wsgi(app: Any, port: int = 0) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=5)
+
+
+@contextmanager
+def serve_process(app_spec: str, env: Mapping[str, str], *, factory: bool = False,
+                  ready_path: str = "/healthz") -> Iterator[str]:
+    """`python -m storefront_common.serve app_spec`, as the images and the runner run it, on a free port until
+    the block ends; `env` is added to this process's environment. Yields its base URL once it answers."""
+    port = free_port()
+    command = [sys.executable, "-m", "storefront_common.serve", app_spec, *(["--factory"] if factory else [])]
+    # Its own process group: the server forks its workers, and none may outlive the block.
+    process = subprocess.Popen(command, env={**os.environ, "HOST": "127.0.0.1", "PORT": str(port), **env},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_answering(url + ready_path, process)
+        yield url
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+def _wait_until_answering(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}")
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise RuntimeError("the server did not start")

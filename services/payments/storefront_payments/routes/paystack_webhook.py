@@ -1,7 +1,6 @@
 """POST /api/v1/payments/paystack/webhook: public, authenticated by Paystack's signature alone."""
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -9,6 +8,7 @@ from flask import Blueprint, request
 
 from storefront_common.errors import ProblemError
 from storefront_common.openapi import operation
+from storefront_common.validation import decode_json, request_body
 
 from .. import paystack_events, reverification
 from ..dependencies import deps
@@ -27,7 +27,7 @@ SIGNATURE_PARAMETER = {"name": paystack_events.SIGNATURE_HEADER, "required": Tru
            "transfer.reversed are applied once; other valid events are acknowledged",
            response=WebhookOut, errors=(400, 401), request_headers=(SIGNATURE_PARAMETER,))
 def paystack_webhook() -> dict[str, Any]:
-    raw = request.get_data(cache=True)
+    raw = request_body()
     secret = deps().settings.paystack_secret_key.get_secret_value()
     if not paystack_events.signature_is_valid(raw, request.headers.get(paystack_events.SIGNATURE_HEADER), secret):
         logger.warning("webhook with a missing or wrong signature")
@@ -39,8 +39,8 @@ def paystack_webhook() -> dict[str, Any]:
 
 def _parse(raw: bytes) -> tuple[str, dict[str, Any]]:
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        body = decode_json(raw)
+    except ValueError:
         raise ProblemError(400, "The webhook body is not valid JSON.") from None
     if not isinstance(body, dict) or not isinstance(body.get("event"), str) or not isinstance(body.get("data"), dict):
         raise ProblemError(400, "The webhook body must be an object with `event` and `data`.")
