@@ -23,7 +23,7 @@ from flask import Flask, jsonify, request
 
 from storefront_common.dependencies import Dependencies, current
 from storefront_common.testing.databases import fresh_database
-from storefront_common.testing.servers import free_port, serve_wsgi
+from storefront_common.testing.servers import HttpClient, free_port, serve_wsgi
 from storefront_common.testing.tokens import TEST_ISSUER, Auth, SignedServiceTokens, TokenFactory
 
 if TYPE_CHECKING:
@@ -70,30 +70,6 @@ class Server:
             yield
         finally:
             self.start()
-
-
-class OrdersClient:
-    """The orders API over HTTP, at whichever server `platform.orders` is now."""
-
-    def __init__(self, platform: Platform) -> None:
-        self.platform = platform
-
-    @property
-    def url(self) -> str:
-        return self.platform.orders.url
-
-    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("timeout", TIMEOUT)
-        return requests.request(method, f"{self.url}{path}", **kwargs)
-
-    def get(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.request("POST", path, **kwargs)
-
-    def patch(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.request("PATCH", path, **kwargs)
 
 
 @dataclass
@@ -174,13 +150,14 @@ def app(platform: Platform) -> Flask:
 
 
 @pytest.fixture()
-def client(platform: Platform, app: Flask) -> OrdersClient:
+def client(platform: Platform, app: Flask) -> HttpClient:
     """How tests call orders: over HTTP, at the server that serves `app` (an overridden `app` swaps it in)."""
-    return OrdersClient(platform)
+    """Orders over HTTP, at whichever server `platform.orders` is now (tests restart it)."""
+    return HttpClient(lambda: platform.orders.url, timeout=TIMEOUT)
 
 
 @pytest.fixture()
-def shop(platform: Platform, client: OrdersClient, auth: Auth) -> Shop:
+def shop(platform: Platform, client: HttpClient, auth: Auth) -> Shop:
     from services.orders.tests.shop import Shop
 
     return Shop(platform, client, auth)

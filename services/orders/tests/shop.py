@@ -9,7 +9,8 @@ from typing import Any
 
 import requests
 
-from services.orders.tests.conftest import TIMEOUT, OrdersClient, Platform
+from services.orders.tests.conftest import TIMEOUT, Platform
+from storefront_common.testing.servers import HttpClient
 from storefront_common.testing.currency import configured_currency
 from storefront_common.testing.tokens import Auth
 
@@ -26,7 +27,7 @@ class User:
 class Shop:
     """Journeys through the platform: orders through `client`, the other services over HTTP, callers from `auth`."""
 
-    def __init__(self, platform: Platform, client: OrdersClient, auth: Auth) -> None:
+    def __init__(self, platform: Platform, client: HttpClient, auth: Auth) -> None:
         self.platform = platform
         self.client = client
         self.auth = auth

@@ -1,12 +1,12 @@
 """Who sees which orders: mine, vendor and all scopes, and 404 for anyone else's order."""
 from __future__ import annotations
 
-from services.orders.tests.conftest import OrdersClient
 from services.orders.tests.shop import Shop
+from storefront_common.testing.servers import HttpClient
 from storefront_common.testing.tokens import Auth
 
 
-def test_scopes_and_who_may_read_an_order(shop: Shop, client: OrdersClient, auth: Auth) -> None:
+def test_scopes_and_who_may_read_an_order(shop: Shop, client: HttpClient, auth: Auth) -> None:
     vendor, stranger_vendor = shop.user("vendor"), shop.user("vendor")
     buyer, _ = shop.buyer_with_cart(vendor, quantity=1, funds=5_000)
     order = shop.checkout(buyer).json()

@@ -5,8 +5,9 @@ import uuid
 
 from flask import Flask
 
-from services.orders.tests.conftest import OrdersClient, Platform
+from services.orders.tests.conftest import Platform
 from services.orders.tests.shop import Shop, User
+from storefront_common.testing.servers import HttpClient
 from storefront_common.testing.databases import recorded_statements
 from storefront_common.testing.tokens import Auth
 from storefront_orders.schemas import OrderOut
@@ -150,7 +151,7 @@ def test_the_same_idempotency_key_returns_the_same_order_and_charges_once(shop: 
     assert different.status_code == 409
 
 
-def test_the_idempotency_key_is_required_and_the_body_validated(client: OrdersClient, auth: Auth) -> None:
+def test_the_idempotency_key_is_required_and_the_body_validated(client: HttpClient, auth: Auth) -> None:
     buyer = auth.customer()
     url = "/api/v1/orders"
     body = {"shipping_address": {"line1": "1 A St", "city": "Lagos", "country": "NG"}, "payment_method": "wallet"}

@@ -5,8 +5,8 @@ from typing import Any
 
 import requests
 
-from services.orders.tests.conftest import OrdersClient
 from services.orders.tests.shop import Shop, User
+from storefront_common.testing.servers import HttpClient
 
 
 def paid_order(shop: Shop, vendor: User, *, price: int = 5_000, quantity: int = 2) -> tuple[User, dict[str, Any]]:
@@ -110,7 +110,7 @@ def test_only_admin_or_the_vendor_of_every_item_moves_an_order(shop: Shop) -> No
     assert shop.balance(vendor) == 1_000 and shop.balance(other_vendor) == 4_000
 
 
-def test_payment_events_are_checked_and_idempotent(shop: Shop, client: OrdersClient) -> None:
+def test_payment_events_are_checked_and_idempotent(shop: Shop, client: HttpClient) -> None:
     vendor = shop.user("vendor")
     buyer, product_id = shop.buyer_with_cart(vendor, price=2_500, quantity=2)
     order = shop.checkout(buyer, "paystack").json()

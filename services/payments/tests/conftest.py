@@ -23,7 +23,7 @@ import requests
 from flask import Flask, jsonify, request
 
 from storefront_common.testing.databases import fresh_database, truncate_all
-from storefront_common.testing.servers import free_port, serve_wsgi
+from storefront_common.testing.servers import HttpClient, free_port, serve_wsgi
 from storefront_common.testing.tokens import TEST_ISSUER, Auth, SigningKey, TokenFactory
 from storefront_dev.paystack_sim import SimulatorConfig
 from storefront_dev.paystack_sim import create_app as create_simulator
@@ -102,32 +102,11 @@ def users_stand_in_app(tokens: TokenFactory) -> Flask:
     return app
 
 
-class Client:
-    """The chain's `client`: requests to the payments service over real HTTP, paths relative to its base URL."""
-
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
-        self.session = requests.Session()
-
-    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("timeout", 30)
-        return self.session.request(method, self.base_url + path, **kwargs)
-
-    def get(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.request("POST", path, **kwargs)
-
-    def put(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.request("PUT", path, **kwargs)
-
-
 @dataclass
 class User:
     """One caller: its own id and headers (from `auth`), its requests through `client`."""
 
-    client: Client
+    client: HttpClient
     id: uuid.UUID
     headers: dict[str, str]
 
@@ -158,13 +137,13 @@ class User:
         return response.json()
 
 
-def sign_in(client: Client, auth: Auth, *roles: str) -> User:
+def sign_in(client: HttpClient, auth: Auth, *roles: str) -> User:
     """A new user with `roles` (a customer by default)."""
     user_id = uuid.uuid4()
     return User(client, user_id, auth.user(*(roles or ("customer",)), user_id=user_id))
 
 
-def pay_order(client: Client, auth: Auth, buyer: User, amount: int, method: str = "wallet",
+def pay_order(client: HttpClient, auth: Auth, buyer: User, amount: int, method: str = "wallet",
               order_id: uuid.UUID | None = None, splits: list[dict[str, Any]] | None = None) -> requests.Response:
     """`POST /internal/payments` as the orders service sends it."""
     body = {"order_id": str(order_id or uuid.uuid4()), "user_id": str(buyer.id), "email": buyer.email,
@@ -262,10 +241,10 @@ def app(stack: Stack) -> Flask:
 
 
 @pytest.fixture
-def client(stack: Stack) -> Iterator[Client]:
-    client = Client(stack.base_url)
-    yield client
-    client.session.close()
+def client(stack: Stack) -> Iterator[HttpClient]:
+    """Payments over real HTTP, keep-alive."""
+    with requests.Session() as session:
+        yield HttpClient(stack.base_url, session)
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,8 @@ from datetime import timedelta
 
 import requests
 from flask import Flask
-from services.payments.tests.conftest import SECRET_KEY, Client, Stack, pay_order, settings_of, sign_in
+from services.payments.tests.conftest import SECRET_KEY, Stack, pay_order, settings_of, sign_in
+from storefront_common.testing.servers import HttpClient
 from storefront_common.dependencies import current
 from storefront_common.testing.tokens import Auth
 from storefront_payments.dependencies import PaymentsDependencies
@@ -17,7 +18,7 @@ PROTECTED = [("GET", "/api/v1/wallet"), ("GET", "/api/v1/wallet/transactions"), 
              ("POST", f"/internal/escrow/{uuid.uuid4()}/release")]
 
 
-def test_every_protected_route_wants_a_valid_access_token(client: Client, auth: Auth) -> None:
+def test_every_protected_route_wants_a_valid_access_token(client: HttpClient, auth: Auth) -> None:
     user_id = uuid.uuid4()
     bad_headers = [
         {},
@@ -33,17 +34,17 @@ def test_every_protected_route_wants_a_valid_access_token(client: Client, auth: 
             assert response.headers["Content-Type"] == "application/problem+json"
 
 
-def test_internal_routes_want_a_service_token(client: Client, auth: Auth) -> None:
+def test_internal_routes_want_a_service_token(client: HttpClient, auth: Auth) -> None:
     admin = sign_in(client, auth, "admin")
     for method, path in PROTECTED[-3:]:
         assert client.request(method, path, json={}, headers=admin.headers, timeout=10).status_code == 403
 
 
-def test_wallet_routes_are_for_user_accounts(client: Client, auth: Auth) -> None:
+def test_wallet_routes_are_for_user_accounts(client: HttpClient, auth: Auth) -> None:
     assert client.get("/api/v1/wallet", headers=auth.service("orders"), timeout=10).status_code == 403
 
 
-def test_another_users_payment_is_404_and_an_admin_may_read_it(client: Client, auth: Auth) -> None:
+def test_another_users_payment_is_404_and_an_admin_may_read_it(client: HttpClient, auth: Auth) -> None:
     owner, stranger, admin = sign_in(client, auth), sign_in(client, auth), sign_in(client, auth, "admin")
     reference = owner.topup(1_000)["reference"]
     assert owner.get(f"/api/v1/payments/{reference}").status_code == 200
@@ -53,7 +54,7 @@ def test_another_users_payment_is_404_and_an_admin_may_read_it(client: Client, a
     assert admin.get(f"/api/v1/payments/{reference}").json()["reference"] == reference
 
 
-def test_wallet_of_a_new_user_is_empty(client: Client, auth: Auth) -> None:
+def test_wallet_of_a_new_user_is_empty(client: HttpClient, auth: Auth) -> None:
     user = sign_in(client, auth)
     assert user.get("/api/v1/wallet").json() == {"balance": 0, "currency": "NGN", "escrow_pending": 0}
     assert user.get("/api/v1/wallet/transactions").json() == {"items": [], "page": 1, "per_page": 20, "total": 0,
@@ -61,7 +62,7 @@ def test_wallet_of_a_new_user_is_empty(client: Client, auth: Auth) -> None:
     assert user.get("/api/v1/wallet/transactions?per_page=101").status_code == 422
 
 
-def test_wallet_history_is_paginated(client: Client, auth: Auth, stack: Stack) -> None:
+def test_wallet_history_is_paginated(client: HttpClient, auth: Auth, stack: Stack) -> None:
     user = sign_in(client, auth)
     for amount in (100, 200, 300):
         stack.fund(user, amount)
@@ -71,7 +72,7 @@ def test_wallet_history_is_paginated(client: Client, auth: Auth, stack: Stack) -
 
 
 def test_paystack_down_is_503_with_retry_after_and_leaves_no_trace(
-        app: Flask, client: Client, auth: Auth, stack: Stack) -> None:
+        app: Flask, client: HttpClient, auth: Auth, stack: Stack) -> None:
     user = sign_in(client, auth)
     paystack = current(PaymentsDependencies, app).paystack
     paystack.base_url = "http://127.0.0.1:9"
@@ -87,7 +88,7 @@ def test_paystack_down_is_503_with_retry_after_and_leaves_no_trace(
     assert retried.status_code == 201
 
 
-def test_a_wrong_paystack_key_is_503_and_the_key_never_shows(app: Flask, client: Client, auth: Auth) -> None:
+def test_a_wrong_paystack_key_is_503_and_the_key_never_shows(app: Flask, client: HttpClient, auth: Auth) -> None:
     user = sign_in(client, auth)
     paystack = current(PaymentsDependencies, app).paystack
     real_key = paystack._secret_key
@@ -101,7 +102,7 @@ def test_a_wrong_paystack_key_is_503_and_the_key_never_shows(app: Flask, client:
     assert "sk_test" not in repr(settings_of(app)) and "sk_test" not in repr(paystack)
 
 
-def test_health_and_openapi(client: Client) -> None:
+def test_health_and_openapi(client: HttpClient) -> None:
     assert client.get("/healthz", timeout=10).status_code == 200
     assert client.get("/readyz", timeout=10).status_code == 200
     spec = client.get("/openapi.json", timeout=10).json()
@@ -131,7 +132,7 @@ def test_production_needs_a_paystack_key() -> None:
 
 
 def test_the_secret_key_never_reaches_a_log(
-        app: Flask, client: Client, auth: Auth, stack: Stack, caplog: object) -> None:
+        app: Flask, client: HttpClient, auth: Auth, stack: Stack, caplog: object) -> None:
     import logging
 
     from services.payments.tests.conftest import SECRET_KEY

@@ -4,7 +4,8 @@ from collections.abc import Callable
 
 from prometheus_client import REGISTRY
 
-from services.payments.tests.conftest import ACCOUNT, Client, sign_in
+from services.payments.tests.conftest import ACCOUNT, sign_in
+from storefront_common.testing.servers import HttpClient
 from storefront_common.testing.fuzz import FuzzReport, fuzz_service, token_callers
 from storefront_common.testing.tokens import Auth
 
@@ -22,7 +23,7 @@ def webhook_answers() -> dict[str, float]:
 
 
 def test_every_answer_is_documented_for_every_caller(
-        client: Client, auth: Auth, fuzz_note: Callable[[str, FuzzReport], None]) -> None:
+        client: HttpClient, auth: Auth, fuzz_note: Callable[[str, FuzzReport], None]) -> None:
     vendor = sign_in(client, auth, "vendor")
     vendor.put("/api/v1/wallet/payout-account", ACCOUNT)
     callers = token_callers(auth.tokens, {"vendor": vendor.id}, fresh_idempotency_key=True)

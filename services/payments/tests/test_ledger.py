@@ -9,7 +9,8 @@ from flask import Flask
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from services.payments.tests.conftest import Client, Stack, sign_in
+from services.payments.tests.conftest import Stack, sign_in
+from storefront_common.testing.servers import HttpClient
 from storefront_common.testing.tokens import Auth
 from storefront_payments import ledger
 from storefront_payments.dependencies import db
@@ -77,7 +78,7 @@ def test_check_ledger_reports_a_balance_unlike_its_entries(app: Flask) -> None:
 
 
 def test_check_ledger_command_says_whether_the_books_balance(
-        app: Flask, client: Client, auth: Auth, stack: Stack) -> None:
+        app: Flask, client: HttpClient, auth: Auth, stack: Stack) -> None:
     user = sign_in(client, auth)
     stack.complete(user.topup(40_000)["reference"])
     runner = app.test_cli_runner()

@@ -6,13 +6,14 @@ import uuid
 import requests
 from flask import Flask
 
-from services.payments.tests.conftest import Client, Stack, pay_order, settings_of, sign_in
+from services.payments.tests.conftest import Stack, pay_order, settings_of, sign_in
+from storefront_common.testing.servers import HttpClient
 from storefront_common.testing.currency import configured_currency
 from storefront_common.testing.databases import recorded_statements
 from storefront_common.testing.tokens import Auth
 
 
-def test_a_wallet_payment_moves_money_into_escrow(client: Client, auth: Auth, stack: Stack) -> None:
+def test_a_wallet_payment_moves_money_into_escrow(client: HttpClient, auth: Auth, stack: Stack) -> None:
     buyer, vendor = sign_in(client, auth), sign_in(client, auth, "vendor")
     stack.fund(buyer, 10_000)
     order_id = uuid.uuid4()
@@ -32,7 +33,7 @@ def test_a_wallet_payment_moves_money_into_escrow(client: Client, auth: Auth, st
     assert stack.orders.for_order(order_id) == []  # the orders service learnt it from the answer itself
 
 
-def test_a_repeat_for_the_same_order_returns_the_first_payment(client: Client, auth: Auth, stack: Stack) -> None:
+def test_a_repeat_for_the_same_order_returns_the_first_payment(client: HttpClient, auth: Auth, stack: Stack) -> None:
     buyer = sign_in(client, auth)
     stack.fund(buyer, 10_000)
     order_id = uuid.uuid4()
@@ -44,7 +45,7 @@ def test_a_repeat_for_the_same_order_returns_the_first_payment(client: Client, a
     assert pay_order(client, auth, buyer, 4_000, order_id=order_id).status_code == 409
 
 
-def test_a_short_wallet_answers_402_and_moves_nothing(client: Client, auth: Auth, stack: Stack) -> None:
+def test_a_short_wallet_answers_402_and_moves_nothing(client: HttpClient, auth: Auth, stack: Stack) -> None:
     buyer = sign_in(client, auth)
     stack.fund(buyer, 1_000)
     order_id = uuid.uuid4()
@@ -60,7 +61,7 @@ def test_a_short_wallet_answers_402_and_moves_nothing(client: Client, auth: Auth
 
 
 def test_a_wallet_payment_is_one_transaction_of_seven_statements(
-        app: Flask, client: Client, auth: Auth, stack: Stack) -> None:
+        app: Flask, client: HttpClient, auth: Auth, stack: Stack) -> None:
     """The checkout's hot path: every statement more is a round trip more for every order."""
     buyer, vendor = sign_in(client, auth), sign_in(client, auth, "vendor")
     stack.fund(buyer, 10_000)
@@ -71,7 +72,7 @@ def test_a_wallet_payment_is_one_transaction_of_seven_statements(
     assert seen == ["BEGIN", "INSERT", "INSERT", "SELECT", "INSERT", "UPDATE", "INSERT", "INSERT", "COMMIT"]
 
 
-def test_twenty_concurrent_debits_never_take_a_wallet_negative(client: Client, auth: Auth, stack: Stack) -> None:
+def test_twenty_concurrent_debits_never_take_a_wallet_negative(client: HttpClient, auth: Auth, stack: Stack) -> None:
     buyer = sign_in(client, auth)
     stack.fund(buyer, 5_000)
     statuses: list[int] = []
@@ -90,7 +91,7 @@ def test_twenty_concurrent_debits_never_take_a_wallet_negative(client: Client, a
     assert buyer.balance() == 0
 
 
-def test_a_paystack_order_payment_is_escrowed_on_confirmation(client: Client, auth: Auth, stack: Stack) -> None:
+def test_a_paystack_order_payment_is_escrowed_on_confirmation(client: HttpClient, auth: Auth, stack: Stack) -> None:
     buyer, vendor = sign_in(client, auth), sign_in(client, auth, "vendor")
     order_id = uuid.uuid4()
     created = pay_order(client, auth, buyer, 25_000, "paystack", order_id,
@@ -105,7 +106,7 @@ def test_a_paystack_order_payment_is_escrowed_on_confirmation(client: Client, au
     assert buyer.balance() == 0  # paid by card: the buyer's wallet is not involved
 
 
-def test_internal_payment_validation(client: Client, auth: Auth) -> None:
+def test_internal_payment_validation(client: HttpClient, auth: Auth) -> None:
     buyer = sign_in(client, auth)
     good = {"order_id": str(uuid.uuid4()), "user_id": str(buyer.id), "email": buyer.email, "amount": 100,
             "currency": "NGN", "method": "wallet"}
@@ -122,7 +123,7 @@ def test_internal_payment_validation(client: Client, auth: Auth) -> None:
         assert response.status_code == 422, body
 
 
-def test_payments_settle_only_in_the_shops_currency(app: Flask, client: Client, auth: Auth, stack: Stack) -> None:
+def test_payments_settle_only_in_the_shops_currency(app: Flask, client: HttpClient, auth: Auth, stack: Stack) -> None:
     buyer = sign_in(client, auth)
     stack.fund(buyer, 10_000)
 
@@ -142,7 +143,7 @@ def test_payments_settle_only_in_the_shops_currency(app: Flask, client: Client, 
     assert buyer.balance() == 10_000
 
 
-def test_refund_of_a_wallet_payment_returns_the_money_at_once(client: Client, auth: Auth, stack: Stack) -> None:
+def test_refund_of_a_wallet_payment_returns_the_money_at_once(client: HttpClient, auth: Auth, stack: Stack) -> None:
     buyer, vendor = sign_in(client, auth), sign_in(client, auth, "vendor")
     stack.fund(buyer, 5_000)
     order_id = uuid.uuid4()
@@ -162,7 +163,7 @@ def test_refund_of_a_wallet_payment_returns_the_money_at_once(client: Client, au
     assert release.status_code == 409
 
 
-def test_refund_of_a_paystack_payment_goes_through_paystack(client: Client, auth: Auth, stack: Stack) -> None:
+def test_refund_of_a_paystack_payment_goes_through_paystack(client: HttpClient, auth: Auth, stack: Stack) -> None:
     buyer = sign_in(client, auth)
     order_id = uuid.uuid4()
     reference = pay_order(client, auth, buyer, 12_000, "paystack", order_id).json()["reference"]
@@ -183,7 +184,7 @@ def test_refund_of_a_paystack_payment_goes_through_paystack(client: Client, auth
     assert [e["event"] for e in stack.orders.for_order(order_id)] == ["payment.succeeded", "payment.refunded"]
 
 
-def test_a_failed_paystack_refund_may_be_asked_again(client: Client, auth: Auth, stack: Stack) -> None:
+def test_a_failed_paystack_refund_may_be_asked_again(client: HttpClient, auth: Auth, stack: Stack) -> None:
     buyer, order_id = sign_in(client, auth), uuid.uuid4()
     reference = pay_order(client, auth, buyer, 12_000, "paystack", order_id).json()["reference"]
     stack.complete(reference)
@@ -197,7 +198,7 @@ def test_a_failed_paystack_refund_may_be_asked_again(client: Client, auth: Auth,
 
 
 def test_escrow_release_credits_vendors_less_the_platform_fee(
-        app: Flask, client: Client, auth: Auth, stack: Stack) -> None:
+        app: Flask, client: HttpClient, auth: Auth, stack: Stack) -> None:
     settings_of(app).platform_fee_bps = 250  # 2.5%
     buyer, first, second = sign_in(client, auth), sign_in(client, auth, "vendor"), sign_in(client, auth, "vendor")
     stack.fund(buyer, 20_000)
@@ -223,7 +224,7 @@ def test_escrow_release_credits_vendors_less_the_platform_fee(
     assert refund.status_code == 409
 
 
-def test_escrow_pending_counts_only_held_money(client: Client, auth: Auth, stack: Stack) -> None:
+def test_escrow_pending_counts_only_held_money(client: HttpClient, auth: Auth, stack: Stack) -> None:
     buyer, vendor = sign_in(client, auth), sign_in(client, auth, "vendor")
     stack.fund(buyer, 9_000)
     held, released = uuid.uuid4(), uuid.uuid4()
@@ -235,7 +236,7 @@ def test_escrow_pending_counts_only_held_money(client: Client, auth: Auth, stack
     assert vendor.get("/api/v1/wallet").json() == {"balance": 5_000, "currency": "NGN", "escrow_pending": 4_000}
 
 
-def test_unknown_orders_are_404_on_refund_and_release(client: Client, auth: Auth) -> None:
+def test_unknown_orders_are_404_on_refund_and_release(client: HttpClient, auth: Auth) -> None:
     order_id = uuid.uuid4()
     assert client.post(f"/internal/payments/{order_id}/refund", headers=auth.service("orders"),
                        timeout=10).status_code == 404
@@ -243,7 +244,7 @@ def test_unknown_orders_are_404_on_refund_and_release(client: Client, auth: Auth
                        json={"splits": [{"vendor_id": str(uuid.uuid4()), "amount": 1}]}, timeout=10).status_code == 404
 
 
-def test_refund_and_release_racing_for_one_escrow_only_one_wins(client: Client, auth: Auth, stack: Stack) -> None:
+def test_refund_and_release_racing_for_one_escrow_only_one_wins(client: HttpClient, auth: Auth, stack: Stack) -> None:
     buyer, vendor = sign_in(client, auth), sign_in(client, auth, "vendor")
     stack.fund(buyer, 30_000)
     results: list[tuple[str, int]] = []
@@ -273,7 +274,7 @@ def test_refund_and_release_racing_for_one_escrow_only_one_wins(client: Client, 
 
 
 def test_a_paystack_payment_stuck_without_a_checkout_link_is_started_afresh(
-        app: Flask, client: Client, auth: Auth) -> None:
+        app: Flask, client: HttpClient, auth: Auth) -> None:
     from datetime import timedelta
 
     from storefront_common.timeutil import utcnow

@@ -5,13 +5,14 @@ import uuid
 import requests
 from flask import Flask
 
-from services.payments.tests.conftest import ACCOUNT, Client, Stack, User, run_cli, sign_in
+from services.payments.tests.conftest import ACCOUNT, Stack, User, run_cli, sign_in
+from storefront_common.testing.servers import HttpClient
 from storefront_common.dependencies import current
 from storefront_common.testing.tokens import Auth
 from storefront_payments.dependencies import PaymentsDependencies
 
 
-def vendor_with_money(client: Client, auth: Auth, stack: Stack, amount: int) -> User:
+def vendor_with_money(client: HttpClient, auth: Auth, stack: Stack, amount: int) -> User:
     vendor = sign_in(client, auth, "vendor")
     stack.fund(vendor, amount)
     response = vendor.put("/api/v1/wallet/payout-account", ACCOUNT)
@@ -26,7 +27,7 @@ def complete_transfer(stack: Stack, reference: str, outcome: str) -> int:
     return int(response.json()["webhook_status"])
 
 
-def test_payout_account_is_resolved_and_registered(client: Client, auth: Auth, stack: Stack) -> None:
+def test_payout_account_is_resolved_and_registered(client: HttpClient, auth: Auth, stack: Stack) -> None:
     vendor = sign_in(client, auth, "vendor")
     assert vendor.get("/api/v1/wallet/payout-account").status_code == 404
     response = vendor.put("/api/v1/wallet/payout-account", ACCOUNT)
@@ -40,7 +41,7 @@ def test_payout_account_is_resolved_and_registered(client: Client, auth: Auth, s
     assert vendor.put("/api/v1/wallet/payout-account", {"account_number": "12", "bank_code": "058"}).status_code == 422
 
 
-def test_a_successful_payout(client: Client, auth: Auth, stack: Stack) -> None:
+def test_a_successful_payout(client: HttpClient, auth: Auth, stack: Stack) -> None:
     vendor = vendor_with_money(client, auth, stack, 50_000)
     response = vendor.post("/api/v1/wallet/payouts", {"amount": 20_000}, key="payout-1")
     assert response.status_code == 201
@@ -58,7 +59,7 @@ def test_a_successful_payout(client: Client, auth: Auth, stack: Stack) -> None:
     assert kinds == [("payout", -20_000), ("topup", 50_000)]
 
 
-def test_a_failed_transfer_is_credited_back(client: Client, auth: Auth, stack: Stack) -> None:
+def test_a_failed_transfer_is_credited_back(client: HttpClient, auth: Auth, stack: Stack) -> None:
     vendor = vendor_with_money(client, auth, stack, 50_000)
     payout = vendor.post("/api/v1/wallet/payouts", {"amount": 50_000}, key="p").json()
     assert vendor.balance() == 0
@@ -70,7 +71,7 @@ def test_a_failed_transfer_is_credited_back(client: Client, auth: Auth, stack: S
     assert kinds == ["payout_reversal", "payout", "topup"]
 
 
-def test_a_transfer_reversed_after_success_comes_back_to_the_wallet(client: Client, auth: Auth, stack: Stack) -> None:
+def test_a_transfer_reversed_after_success_comes_back_to_the_wallet(client: HttpClient, auth: Auth, stack: Stack) -> None:
     vendor = vendor_with_money(client, auth, stack, 10_000)
     payout = vendor.post("/api/v1/wallet/payouts", {"amount": 10_000}, key="p").json()
     complete_transfer(stack, payout["reference"], "success")
@@ -79,7 +80,7 @@ def test_a_transfer_reversed_after_success_comes_back_to_the_wallet(client: Clie
     assert vendor.balance() == 10_000
 
 
-def test_a_lost_transfer_webhook_is_reverified_by_the_job(app: Flask, client: Client, auth: Auth, stack: Stack) -> None:
+def test_a_lost_transfer_webhook_is_reverified_by_the_job(app: Flask, client: HttpClient, auth: Auth, stack: Stack) -> None:
     vendor = vendor_with_money(client, auth, stack, 10_000)
     payout = vendor.post("/api/v1/wallet/payouts", {"amount": 4_000}, key="p").json()
     stack.simulator_config.webhook_url = None
@@ -90,7 +91,7 @@ def test_a_lost_transfer_webhook_is_reverified_by_the_job(app: Flask, client: Cl
     assert vendor.balance() == 10_000
 
 
-def test_payouts_need_money_an_account_and_the_vendor_role(client: Client, auth: Auth, stack: Stack) -> None:
+def test_payouts_need_money_an_account_and_the_vendor_role(client: HttpClient, auth: Auth, stack: Stack) -> None:
     vendor = vendor_with_money(client, auth, stack, 1_000)
     short = vendor.post("/api/v1/wallet/payouts", {"amount": 1_001}, key="short")
     assert short.status_code == 402
@@ -105,7 +106,7 @@ def test_payouts_need_money_an_account_and_the_vendor_role(client: Client, auth:
 
 
 def test_a_transfer_paystack_refuses_is_failed_and_credited_back_at_once(
-        app: Flask, client: Client, auth: Auth, stack: Stack) -> None:
+        app: Flask, client: HttpClient, auth: Auth, stack: Stack) -> None:
     vendor = vendor_with_money(client, auth, stack, 10_000)
     with app.app_context():
         from storefront_payments.dependencies import db
@@ -120,7 +121,7 @@ def test_a_transfer_paystack_refuses_is_failed_and_credited_back_at_once(
 
 
 def test_a_payout_while_paystack_is_down_is_sent_later_by_the_job(
-        app: Flask, client: Client, auth: Auth, stack: Stack) -> None:
+        app: Flask, client: HttpClient, auth: Auth, stack: Stack) -> None:
     vendor = vendor_with_money(client, auth, stack, 10_000)
     paystack = current(PaymentsDependencies, app).paystack
     paystack.base_url = "http://127.0.0.1:9"

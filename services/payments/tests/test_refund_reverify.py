@@ -15,7 +15,8 @@ import requests
 from flask import Flask
 from sqlalchemy import func, select, update
 
-from services.payments.tests.conftest import Client, Stack, User, pay_order, run_cli, sign_in
+from services.payments.tests.conftest import Stack, User, pay_order, run_cli, sign_in
+from storefront_common.testing.servers import HttpClient
 from storefront_common.testing.tokens import Auth
 from storefront_common.timeutil import utcnow
 from storefront_payments import ledger, reverification
@@ -37,7 +38,7 @@ class Refunding:
     refund_id: int
 
 
-def refunding_order(client: Client, auth: Auth, stack: Stack) -> Refunding:
+def refunding_order(client: HttpClient, auth: Auth, stack: Stack) -> Refunding:
     """A Paystack-paid order whose full refund Paystack has accepted and not settled yet."""
     buyer, order_id = sign_in(client, auth), uuid.uuid4()
     reference = pay_order(client, auth, buyer, AMOUNT, "paystack", order_id).json()["reference"]
@@ -47,7 +48,7 @@ def refunding_order(client: Client, auth: Auth, stack: Stack) -> Refunding:
     return Refunding(buyer, order_id, reference, refund["id"])
 
 
-def ask_refund(client: Client, auth: Auth, order_id: uuid.UUID) -> str:
+def ask_refund(client: HttpClient, auth: Auth, order_id: uuid.UUID) -> str:
     response = client.post(f"/internal/payments/{order_id}/refund", headers=auth.service("orders"),
                            timeout=15)
     assert response.status_code == 200, response.text
@@ -103,7 +104,7 @@ def public_status(refunding: Refunding) -> str:
 
 
 def test_a_lost_refund_processed_is_applied_once_by_reverify_payments(
-        app: Flask, client: Client, auth: Auth, stack: Stack) -> None:
+        app: Flask, client: HttpClient, auth: Auth, stack: Stack) -> None:
     refunding = refunding_order(client, auth, stack)
     assert reverify(app)["refunds_checked"] == 1  # Paystack still says pending: nothing changes
     assert books(app, refunding) == ("success", "pending", 0, AMOUNT)
@@ -119,7 +120,7 @@ def test_a_lost_refund_processed_is_applied_once_by_reverify_payments(
 
 
 def test_a_lost_refund_failed_is_applied_once_by_reverify_payments(
-        app: Flask, client: Client, auth: Auth, stack: Stack) -> None:
+        app: Flask, client: HttpClient, auth: Auth, stack: Stack) -> None:
     refunding = refunding_order(client, auth, stack)
     settle_unheard(stack, refunding.refund_id, "failed")
     assert reverify(app)["refunds_checked"] == 1
@@ -138,7 +139,7 @@ def test_a_lost_refund_failed_is_applied_once_by_reverify_payments(
 
 @pytest.mark.parametrize(("outcome", "expected", "expected_events"), OUTCOMES)
 def test_reading_the_payment_fetches_a_refund_pending_past_the_grace_period(
-        app: Flask, client: Client, auth: Auth, stack: Stack, outcome: str, expected: tuple[str, str, int, int],
+        app: Flask, client: HttpClient, auth: Auth, stack: Stack, outcome: str, expected: tuple[str, str, int, int],
         expected_events: list[str]) -> None:
     refunding = refunding_order(client, auth, stack)
     settle_unheard(stack, refunding.refund_id, outcome)
@@ -153,7 +154,7 @@ def test_reading_the_payment_fetches_a_refund_pending_past_the_grace_period(
 
 @pytest.mark.parametrize(("outcome", "expected", "expected_events"), OUTCOMES)
 def test_the_webhook_reads_and_reverify_racing_for_one_refund_apply_it_once(
-        app: Flask, client: Client, auth: Auth, stack: Stack, outcome: str, expected: tuple[str, str, int, int],
+        app: Flask, client: HttpClient, auth: Auth, stack: Stack, outcome: str, expected: tuple[str, str, int, int],
         expected_events: list[str]) -> None:
     refunding = refunding_order(client, auth, stack)
     settle_unheard(stack, refunding.refund_id, outcome)

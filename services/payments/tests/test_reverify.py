@@ -5,7 +5,8 @@ import uuid
 
 from flask import Flask
 
-from services.payments.tests.conftest import Client, Stack, pay_order, run_cli, settings_of, sign_in
+from services.payments.tests.conftest import Stack, pay_order, run_cli, settings_of, sign_in
+from storefront_common.testing.servers import HttpClient
 from storefront_common.testing.tokens import Auth
 
 
@@ -16,7 +17,7 @@ def lose_webhook(stack: Stack, reference: str) -> None:
 
 
 def test_a_lost_webhook_is_settled_once_by_reading_the_payment(
-        app: Flask, client: Client, auth: Auth, stack: Stack) -> None:
+        app: Flask, client: HttpClient, auth: Auth, stack: Stack) -> None:
     user = sign_in(client, auth)
     reference = user.topup(60_000)["reference"]
     lose_webhook(stack, reference)
@@ -32,7 +33,7 @@ def test_a_lost_webhook_is_settled_once_by_reading_the_payment(
 
 
 def test_a_lost_webhook_is_settled_once_by_reverify_payments(
-        app: Flask, client: Client, auth: Auth, stack: Stack) -> None:
+        app: Flask, client: HttpClient, auth: Auth, stack: Stack) -> None:
     user = sign_in(client, auth)
     paid = user.topup(70_000)["reference"]
     unpaid = user.topup(5_000)["reference"]
@@ -47,7 +48,7 @@ def test_a_lost_webhook_is_settled_once_by_reverify_payments(
     assert user.get(f"/api/v1/payments/{paid}").json()["status"] == "success"
 
 
-def test_unpaid_checkouts_are_abandoned_only_after_the_configured_age(app: Flask, client: Client, auth: Auth) -> None:
+def test_unpaid_checkouts_are_abandoned_only_after_the_configured_age(app: Flask, client: HttpClient, auth: Auth) -> None:
     user = sign_in(client, auth)
     reference = user.topup(5_000)["reference"]
     run_cli(app, "reverify-payments", "--older-than", "0")
@@ -61,7 +62,7 @@ def test_unpaid_checkouts_are_abandoned_only_after_the_configured_age(app: Flask
 
 
 def test_an_order_payment_reaches_the_orders_service_through_the_outbox(
-        app: Flask, client: Client, auth: Auth, stack: Stack) -> None:
+        app: Flask, client: HttpClient, auth: Auth, stack: Stack) -> None:
     buyer, order_id = sign_in(client, auth), uuid.uuid4()
     created = pay_order(client, auth, buyer, 80_000, "paystack", order_id).json()
     assert created["status"] == "pending" and created["authorization_url"]
@@ -74,7 +75,7 @@ def test_an_order_payment_reaches_the_orders_service_through_the_outbox(
     assert len(stack.orders.for_order(order_id)) == 1
 
 
-def test_an_orders_outage_loses_no_event(app: Flask, client: Client, auth: Auth, stack: Stack) -> None:
+def test_an_orders_outage_loses_no_event(app: Flask, client: HttpClient, auth: Auth, stack: Stack) -> None:
     buyer, order_id = sign_in(client, auth), uuid.uuid4()
     reference = pay_order(client, auth, buyer, 80_000, "paystack", order_id).json()["reference"]
     stack.orders.down = True
@@ -90,7 +91,7 @@ def test_an_orders_outage_loses_no_event(app: Flask, client: Client, auth: Auth,
     assert len(stack.orders.for_order(order_id)) == 1
 
 
-def test_a_payment_for_an_order_cancelled_meanwhile_is_refunded(client: Client, auth: Auth, stack: Stack) -> None:
+def test_a_payment_for_an_order_cancelled_meanwhile_is_refunded(client: HttpClient, auth: Auth, stack: Stack) -> None:
     buyer, order_id = sign_in(client, auth), uuid.uuid4()
     reference = pay_order(client, auth, buyer, 90_000, "paystack", order_id).json()["reference"]
     stack.orders.refuse.add(str(order_id))
@@ -107,7 +108,7 @@ def test_a_payment_for_an_order_cancelled_meanwhile_is_refunded(client: Client, 
     assert events == ["payment.succeeded", "payment.refunded"]
 
 
-def test_a_declined_order_payment_tells_the_orders_service(client: Client, auth: Auth, stack: Stack) -> None:
+def test_a_declined_order_payment_tells_the_orders_service(client: HttpClient, auth: Auth, stack: Stack) -> None:
     buyer, order_id = sign_in(client, auth), uuid.uuid4()
     reference = pay_order(client, auth, buyer, 10_000, "paystack", order_id).json()["reference"]
     stack.complete(reference, "failed")

@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
-from services.payments.tests.conftest import Client, Stack, pay_order, run_cli, running_stack, sign_in
+from services.payments.tests.conftest import Stack, pay_order, run_cli, running_stack, sign_in
+from storefront_common.testing.servers import HttpClient
 from storefront_common.testing.tokens import Auth, SigningKey, TokenFactory
 from storefront_payments.dependencies import db
 from storefront_payments.ledger import check_ledger
@@ -22,7 +24,7 @@ def sqlite_stack(tmp_path_factory: pytest.TempPathFactory, jwks_url: str, tokens
 
 
 def test_money_paths_on_sqlite(sqlite_stack: Stack, auth: Auth) -> None:
-    stack, app, client = sqlite_stack, sqlite_stack.app, Client(sqlite_stack.base_url)
+    stack, app, client = sqlite_stack, sqlite_stack.app, HttpClient(sqlite_stack.base_url, requests.Session())
     buyer, vendor = sign_in(client, auth), sign_in(client, auth, "vendor")
     stack.fund(buyer, 10_000)
     stack.replay(buyer.get("/api/v1/wallet/transactions").json()["items"][0]["reference"])

@@ -4,11 +4,12 @@ import uuid
 
 import requests
 
-from services.payments.tests.conftest import Client, Stack, sign_in
+from services.payments.tests.conftest import Stack, sign_in
+from storefront_common.testing.servers import HttpClient
 from storefront_common.testing.tokens import Auth
 
 
-def test_a_topup_through_the_simulator_is_credited_once(client: Client, auth: Auth, stack: Stack) -> None:
+def test_a_topup_through_the_simulator_is_credited_once(client: HttpClient, auth: Auth, stack: Stack) -> None:
     user = sign_in(client, auth)
     started = user.topup(250_000)
     assert started["status"] == "pending"
@@ -32,7 +33,7 @@ def test_a_topup_through_the_simulator_is_credited_once(client: Client, auth: Au
     assert "order_id" not in payment
 
 
-def test_topup_sends_the_users_email_and_the_callback_url_to_paystack(client: Client, auth: Auth, stack: Stack) -> None:
+def test_topup_sends_the_users_email_and_the_callback_url_to_paystack(client: HttpClient, auth: Auth, stack: Stack) -> None:
     user = sign_in(client, auth)
     started = user.topup(10_000)
     [txn] = [t for t in stack.simulator_state()["transactions"] if t["reference"] == started["reference"]]
@@ -40,7 +41,7 @@ def test_topup_sends_the_users_email_and_the_callback_url_to_paystack(client: Cl
     assert f"{client.base_url}/api/v1/payments/paystack/callback" in str(txn)
 
 
-def test_the_checkout_page_pays_and_the_callback_shows_the_outcome(client: Client, auth: Auth, stack: Stack) -> None:
+def test_the_checkout_page_pays_and_the_callback_shows_the_outcome(client: HttpClient, auth: Auth, stack: Stack) -> None:
     user = sign_in(client, auth)
     started = user.topup(50_000)
     access_code = started["access_code"]
@@ -55,7 +56,7 @@ def test_the_checkout_page_pays_and_the_callback_shows_the_outcome(client: Clien
     assert user.balance() == 50_000
 
 
-def test_the_callback_documents_its_html_page_and_its_404(client: Client) -> None:
+def test_the_callback_documents_its_html_page_and_its_404(client: HttpClient) -> None:
     unknown = client.get("/api/v1/payments/paystack/callback?reference=nobody-knows-this", timeout=15)
     assert unknown.status_code == 404 and unknown.headers["Content-Type"] == "application/problem+json"
     spec = client.get("/openapi.json", timeout=10).json()
@@ -64,7 +65,7 @@ def test_the_callback_documents_its_html_page_and_its_404(client: Client) -> Non
     assert "404" in responses
 
 
-def test_topup_idempotency_key_replays_and_conflicts(client: Client, auth: Auth, stack: Stack) -> None:
+def test_topup_idempotency_key_replays_and_conflicts(client: HttpClient, auth: Auth, stack: Stack) -> None:
     user = sign_in(client, auth)
     first = user.post("/api/v1/wallet/topups", {"amount": 7_000}, key="topup-1")
     again = user.post("/api/v1/wallet/topups", {"amount": 7_000}, key="topup-1")
@@ -79,7 +80,7 @@ def test_topup_idempotency_key_replays_and_conflicts(client: Client, auth: Auth,
     assert missing.headers["Content-Type"] == "application/problem+json"
 
 
-def test_topup_validation(client: Client, auth: Auth) -> None:
+def test_topup_validation(client: HttpClient, auth: Auth) -> None:
     user = sign_in(client, auth)
     for body in ({"amount": 0}, {"amount": -5}, {"amount": 10.5}, {"amount": "100"}, {}, {"amount": 1, "x": 1}):
         response = user.post("/api/v1/wallet/topups", body, key=uuid.uuid4().hex)
@@ -90,13 +91,13 @@ def test_topup_validation(client: Client, auth: Auth) -> None:
     assert raw.status_code == 400
 
 
-def test_a_whole_number_float_amount_is_that_amount(client: Client, auth: Auth) -> None:
+def test_a_whole_number_float_amount_is_that_amount(client: HttpClient, auth: Auth) -> None:
     user = sign_in(client, auth)
     response = user.post("/api/v1/wallet/topups", {"amount": 9873830.0}, key=uuid.uuid4().hex)
     assert response.status_code == 201 and response.json()["amount"] == 9_873_830
 
 
-def test_a_declined_topup_is_failed_and_credits_nothing(client: Client, auth: Auth, stack: Stack) -> None:
+def test_a_declined_topup_is_failed_and_credits_nothing(client: HttpClient, auth: Auth, stack: Stack) -> None:
     user = sign_in(client, auth)
     started = user.topup(9_000)
     stack.complete(started["reference"], "failed")
@@ -104,14 +105,14 @@ def test_a_declined_topup_is_failed_and_credits_nothing(client: Client, auth: Au
     assert user.balance() == 0
 
 
-def test_an_unpaid_topup_stays_pending_when_verified(client: Client, auth: Auth) -> None:
+def test_an_unpaid_topup_stays_pending_when_verified(client: HttpClient, auth: Auth) -> None:
     user = sign_in(client, auth)
     started = user.topup(9_000)
     assert user.get(f"/api/v1/payments/{started['reference']}").json()["status"] == "pending"
     assert user.balance() == 0
 
 
-def test_a_hostile_topup_body_is_a_4xx_problem_and_leaves_its_key_unused(client: Client, auth: Auth) -> None:
+def test_a_hostile_topup_body_is_a_4xx_problem_and_leaves_its_key_unused(client: HttpClient, auth: Auth) -> None:
     user = sign_in(client, auth)
     headers = {**user.headers, "Idempotency-Key": "hostile", "Content-Type": "application/json"}
     for body, status in ((b"[" * 50_000, 400), (b'{"amount": ' + b"[" * 50_000 + b"]" * 50_000 + b"}", 400),

@@ -8,11 +8,12 @@ import threading
 import requests
 from flask import Flask
 
-from services.payments.tests.conftest import SECRET_KEY, WEBHOOK_PATH, Client, Stack, User, pay_order, sign_in
+from services.payments.tests.conftest import SECRET_KEY, WEBHOOK_PATH, Stack, User, pay_order, sign_in
+from storefront_common.testing.servers import HttpClient
 from storefront_common.testing.tokens import Auth
 
 
-def signed_post(client: Client, body: bytes, signature: str | None = None) -> requests.Response:
+def signed_post(client: HttpClient, body: bytes, signature: str | None = None) -> requests.Response:
     headers = {"Content-Type": "application/json"}
     headers["x-paystack-signature"] = signature if signature is not None else hmac.new(
         SECRET_KEY.encode(), body, hashlib.sha512).hexdigest()
@@ -24,7 +25,7 @@ def charge_event(reference: str, amount: int, currency: str = "NGN") -> bytes:
         "id": 1, "status": "success", "reference": reference, "amount": amount, "currency": currency}}).encode()
 
 
-def undelivered_payment(client: Client, auth: Auth, stack: Stack, amount: int) -> tuple[User, str]:
+def undelivered_payment(client: HttpClient, auth: Auth, stack: Stack, amount: int) -> tuple[User, str]:
     """A top-up paid on the simulator whose webhook was not delivered (kept for replay)."""
     user = sign_in(client, auth)
     reference = user.topup(amount)["reference"]
@@ -35,7 +36,7 @@ def undelivered_payment(client: Client, auth: Auth, stack: Stack, amount: int) -
 
 
 def test_one_charge_delivered_five_times_some_concurrently_credits_once(
-        client: Client, auth: Auth, stack: Stack) -> None:
+        client: HttpClient, auth: Auth, stack: Stack) -> None:
     user, reference = undelivered_payment(client, auth, stack, 30_000)
     statuses: list[int] = []
     barrier = threading.Barrier(3)
@@ -55,7 +56,7 @@ def test_one_charge_delivered_five_times_some_concurrently_credits_once(
     assert len(user.get("/api/v1/wallet/transactions").json()["items"]) == 1
 
 
-def test_missing_or_forged_signature_is_401_and_changes_nothing(client: Client, auth: Auth) -> None:
+def test_missing_or_forged_signature_is_401_and_changes_nothing(client: HttpClient, auth: Auth) -> None:
     user = sign_in(client, auth)
     reference = user.topup(40_000)["reference"]
     body = charge_event(reference, 40_000)
@@ -73,14 +74,14 @@ def test_missing_or_forged_signature_is_401_and_changes_nothing(client: Client, 
     assert user.get(f"/api/v1/payments/{reference}").json()["status"] == "pending"
 
 
-def test_a_correctly_signed_event_from_us_is_applied(client: Client, auth: Auth, stack: Stack) -> None:
+def test_a_correctly_signed_event_from_us_is_applied(client: HttpClient, auth: Auth, stack: Stack) -> None:
     # The simulator's transaction is paid, so verify-on-read would also agree; the webhook alone credits here.
     user, reference = undelivered_payment(client, auth, stack, 12_345)
     assert signed_post(client, charge_event(reference, 12_345)).status_code == 200
     assert user.balance() == 12_345
 
 
-def test_amount_mismatch_is_not_credited_and_held_for_review(app: Flask, client: Client, auth: Auth) -> None:
+def test_amount_mismatch_is_not_credited_and_held_for_review(app: Flask, client: HttpClient, auth: Auth) -> None:
     user = sign_in(client, auth)
     reference = user.topup(40_000)["reference"]
     assert signed_post(client, charge_event(reference, 4_000)).status_code == 200
@@ -97,7 +98,7 @@ def test_amount_mismatch_is_not_credited_and_held_for_review(app: Flask, client:
         assert payment is not None and payment.status == "review" and "4000" in (payment.review_reason or "")
 
 
-def test_currency_mismatch_is_not_credited(client: Client, auth: Auth) -> None:
+def test_currency_mismatch_is_not_credited(client: HttpClient, auth: Auth) -> None:
     user = sign_in(client, auth)
     reference = user.topup(40_000)["reference"]
     assert signed_post(client, charge_event(reference, 40_000, "USD")).status_code == 200
@@ -105,7 +106,7 @@ def test_currency_mismatch_is_not_credited(client: Client, auth: Auth) -> None:
     assert user.get(f"/api/v1/payments/{reference}").json()["status"] == "failed"
 
 
-def test_unknown_events_and_unknown_references_are_acknowledged(client: Client) -> None:
+def test_unknown_events_and_unknown_references_are_acknowledged(client: HttpClient) -> None:
     for body in (
         {"event": "subscription.create", "data": {"id": 5}},
         {"event": "charge.success", "data": {"reference": "nobody-knows-this", "amount": 1, "currency": "NGN"}},
@@ -116,13 +117,13 @@ def test_unknown_events_and_unknown_references_are_acknowledged(client: Client) 
         assert signed_post(client, json.dumps(body).encode()).status_code == 200, body
 
 
-def test_signed_but_malformed_bodies_are_400(client: Client) -> None:
+def test_signed_but_malformed_bodies_are_400(client: HttpClient) -> None:
     for body in (b"not json", b"[]", b'{"event": 1, "data": {}}', b'{"event": "charge.success", "data": []}'):
         assert signed_post(client, body).status_code == 400, body
 
 
 def test_webhooks_and_reads_racing_for_the_same_charges_credit_each_once(
-        client: Client, auth: Auth, stack: Stack) -> None:
+        client: HttpClient, auth: Auth, stack: Stack) -> None:
     user = sign_in(client, auth)
     references = []
     for amount in (1_000, 2_000, 3_000):
@@ -155,7 +156,7 @@ def test_webhooks_and_reads_racing_for_the_same_charges_credit_each_once(
     assert len(user.get("/api/v1/wallet/transactions").json()["items"]) == 3
 
 
-def test_an_order_charge_with_the_wrong_amount_fails_the_order(client: Client, auth: Auth, stack: Stack) -> None:
+def test_an_order_charge_with_the_wrong_amount_fails_the_order(client: HttpClient, auth: Auth, stack: Stack) -> None:
     import uuid
 
     buyer, order_id = sign_in(client, auth), uuid.uuid4()

@@ -9,12 +9,47 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 import requests
 from werkzeug.serving import make_server
+
+
+class HttpClient:
+    """A suite's `client` where its service is reached over real HTTP: paths relative to the base URL, which may
+    be a callable (a server the suite restarts elsewhere). With a `session`, connections are kept alive."""
+
+    def __init__(self, base_url: str | Callable[[], str], session: requests.Session | None = None,
+                 timeout: float = 30.0) -> None:
+        self._base_url = base_url
+        self.session = session
+        self.timeout = timeout
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url if isinstance(self._base_url, str) else self._base_url()
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", self.timeout)
+        send = self.session.request if self.session is not None else requests.request
+        return send(method, self.base_url + path, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("PUT", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("DELETE", path, **kwargs)
 
 
 def free_port() -> int:
