@@ -57,9 +57,8 @@ class Product(db.Model):  # type: ignore[name-defined,misc]
         # A search's name matches, found apart from the other matches (migration 0004, store.RANKED_CANDIDATES).
         Index("ix_products_active_name_search", text("to_tsvector('english'::regconfig, name)"),
               postgresql_using="gin", postgresql_where=ONLY_ACTIVE).ddl_if(dialect="postgresql"),
-        # The typo fallback, nearest names first.
-        Index("ix_products_active_name_trgm_gist", "name", postgresql_using="gist",
-              postgresql_ops={"name": "gist_trgm_ops"}, postgresql_where=ONLY_ACTIVE),
+        Index("ix_products_active_name_trgm", "name", postgresql_using="gin",
+              postgresql_ops={"name": "gin_trgm_ops"}, postgresql_where=ONLY_ACTIVE),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

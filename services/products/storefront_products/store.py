@@ -158,9 +158,8 @@ def _category_filter(category: str) -> ColumnElement[bool]:
 @dataclass(frozen=True)
 class _Search:
     condition: ColumnElement[bool]
-    rank: ColumnElement[float]  # higher is more relevant, or lower with `ascending`
+    rank: ColumnElement[float]  # higher is more relevant
     joined: Subquery | None = None  # SQLite: the FTS5 matches, joined on product_id
-    ascending: bool = False
     # PostgreSQL full text: the query matched against the name alone (its own index). Sorted by relevance, the
     # page is then ranked among bounded candidates, name matches first (see _candidates).
     name_match: ColumnElement[bool] | None = None
@@ -180,10 +179,8 @@ def _search(connection: Connection, text: str, fallback: bool) -> _Search:
     """Full-text search, or with `fallback` trigram similarity of the name (PostgreSQL; typos)."""
     if _on_postgresql(connection):
         if fallback:
-            # The word-similarity distance, nearest first: the GiST index returns names in this order, so the
-            # page stops after per_page + 1 of them.
             return _Search(bindparam("q", text).op("<%")(Product.name),
-                           bindparam("q", text).op("<<->", return_type=Float)(Product.name), ascending=True)
+                           cast(func.word_similarity(bindparam("q", text), Product.name), Float))
         query = func.websearch_to_tsquery(ENGLISH, bindparam("q", text))
         return _Search(Product.search_vector.op("@@")(query), cast(func.ts_rank(Product.search_vector, query), Float),
                        name_match=func.to_tsvector(ENGLISH, Product.name).op("@@")(query))
@@ -249,7 +246,7 @@ def _page_statement(query: ProductQuery, search: _Search | None, position: Posit
         key = ranked.rank if ranked is not None else SORT_COLUMNS[query.order.lstrip("-")]
         row_id = Product.id
         statement = _matching(query, search, *PRODUCT_COLUMNS, key.label("sort_key"), total.label("total"))
-    descending = not ranked.ascending if ranked is not None else query.order.startswith("-")
+    descending = ranked is not None or query.order.startswith("-")
     if position is not None:
         descending = descending != position.backwards
         after = tuple_(key, row_id)

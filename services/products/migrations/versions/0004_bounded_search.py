@@ -1,9 +1,7 @@
-"""Searches at scale: an index of the names' full text, and a GiST trigram index in place of the GIN one.
+"""Searches at scale: an index of the names' full text.
 
-The name's full-text index finds the products whose name matches a search without reading the other matches,
-so a broad search ranks a bounded set of candidates, name matches first (store.RANKED_CANDIDATES). GiST answers
-the typo fallback nearest first (`<<->`, word-similarity distance) and stops after the page, where GIN found
-and rechecked every similar name. PostgreSQL only; SQLite has neither.
+It finds the products whose name matches a search without reading the other matches, so a broad search ranks
+a bounded set of candidates, name matches first (store.RANKED_CANDIDATES). PostgreSQL only.
 
 Revision ID: 0004
 Revises: 0003
@@ -25,15 +23,9 @@ def upgrade() -> None:
         return
     op.create_index("ix_products_active_name_search", "products", [sa.text("to_tsvector('english'::regconfig, name)")],
                     postgresql_using="gin", postgresql_where=ACTIVE)
-    op.create_index("ix_products_active_name_trgm_gist", "products", ["name"], postgresql_using="gist",
-                    postgresql_ops={"name": "gist_trgm_ops"}, postgresql_where=ACTIVE)
-    op.drop_index("ix_products_active_name_trgm", "products")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    op.create_index("ix_products_active_name_trgm", "products", ["name"], postgresql_using="gin",
-                    postgresql_ops={"name": "gin_trgm_ops"}, postgresql_where=ACTIVE)
-    op.drop_index("ix_products_active_name_trgm_gist", "products")
     op.drop_index("ix_products_active_name_search", "products")
