@@ -54,6 +54,9 @@ class Product(db.Model):  # type: ignore[name-defined,misc]
               sqlite_where=ONLY_ACTIVE),
         # Search (PostgreSQL; SQLite has the FTS5 table products_fts instead).
         Index("ix_products_active_search", "search_vector", postgresql_using="gin", postgresql_where=ONLY_ACTIVE),
+        # A search's name matches, found apart from the other matches (migration 0004, store.RANKED_CANDIDATES).
+        Index("ix_products_active_name_search", text("to_tsvector('english'::regconfig, name)"),
+              postgresql_using="gin", postgresql_where=ONLY_ACTIVE).ddl_if(dialect="postgresql"),
         Index("ix_products_active_name_trgm", "name", postgresql_using="gin",
               postgresql_ops={"name": "gin_trgm_ops"}, postgresql_where=ONLY_ACTIVE),
     )

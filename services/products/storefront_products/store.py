@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import (ColumnElement, Connection, Engine, Float, Insert, Integer, Row, Select, Subquery, Table,
                         Update, Uuid, bindparam, case, cast, column, create_engine, exists, false, func, insert,
-                        literal, literal_column, select, table, true, tuple_, update)
+                        literal, literal_column, select, table, true, tuple_, union_all, update)
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -149,7 +149,10 @@ def _category_filter(category: str) -> ColumnElement[bool]:
     try:
         return Product.category_id == uuid.UUID(category)
     except ValueError:
-        return Category.slug == category.lower()
+        # The slug's id as an uncorrelated subquery: PostgreSQL runs it once, first, and uses its value as an
+        # index condition, so a category's pages walk the (category_id, sort column, id) indexes.
+        category_id = select(CATEGORIES.c.id).where(CATEGORIES.c.slug == category.lower()).scalar_subquery()
+        return Product.category_id == category_id
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,15 @@ class _Search:
     condition: ColumnElement[bool]
     rank: ColumnElement[float]  # higher is more relevant
     joined: Subquery | None = None  # SQLite: the FTS5 matches, joined on product_id
+    # PostgreSQL full text: the query matched against the name alone (its own index). Sorted by relevance, the
+    # page is then ranked among bounded candidates, name matches first (see _candidates).
+    name_match: ColumnElement[bool] | None = None
+
+
+# A broad search matches tens of thousands of products; ranking them all means reading every one. Sorted by
+# relevance, a search ranks no more than this many: its name matches first, then the others.
+RANKED_CANDIDATES = 1_000
+ENGLISH = literal_column("'english'::regconfig")
 
 
 PRODUCTS_FTS = table("products_fts", column("product_id", Uuid))
@@ -169,8 +181,9 @@ def _search(connection: Connection, text: str, fallback: bool) -> _Search:
         if fallback:
             return _Search(bindparam("q", text).op("<%")(Product.name),
                            cast(func.word_similarity(bindparam("q", text), Product.name), Float))
-        query = func.websearch_to_tsquery(literal_column("'english'::regconfig"), bindparam("q", text))
-        return _Search(Product.search_vector.op("@@")(query), cast(func.ts_rank(Product.search_vector, query), Float))
+        query = func.websearch_to_tsquery(ENGLISH, bindparam("q", text))
+        return _Search(Product.search_vector.op("@@")(query), cast(func.ts_rank(Product.search_vector, query), Float),
+                       name_match=func.to_tsvector(ENGLISH, Product.name).op("@@")(query))
     # FTS5: every word, as a quoted string (no operators from the user's text); bm25 is lower when better.
     terms = " ".join(f'"{term}"' for term in FTS_TERM.findall(text))
     if not terms:
@@ -222,21 +235,40 @@ def _page_statement(query: ProductQuery, search: _Search | None, position: Posit
     `count_up_to` is given. The id breaks ties in the sort's direction, so pages never overlap or skip rows; a
     cursor continues after its row with a row comparison, which the (sort column, id) indexes answer without an
     offset."""
-    sort = query.order
-    key = search.rank if sort == "relevance" and search is not None else SORT_COLUMNS[sort.lstrip("-")]
-    descending = sort.startswith("-") or sort == "relevance"
+    ranked = search if query.order == "relevance" else None
     total = (literal(None, Integer) if count_up_to is None
              else _capped_count(query, search, count_up_to).scalar_subquery())
-    statement = _matching(query, search, *PRODUCT_COLUMNS, key.label("sort_key"), total.label("total"))
+    if ranked is not None and ranked.name_match is not None:
+        candidates = _candidates(query, ranked)
+        key, row_id = candidates.c.sort_key, candidates.c.id
+        statement = select(candidates, total.label("total"))
+    else:
+        key = ranked.rank if ranked is not None else SORT_COLUMNS[query.order.lstrip("-")]
+        row_id = Product.id
+        statement = _matching(query, search, *PRODUCT_COLUMNS, key.label("sort_key"), total.label("total"))
+    descending = ranked is not None or query.order.startswith("-")
     if position is not None:
         descending = descending != position.backwards
-        after = tuple_(key, Product.id)
+        after = tuple_(key, row_id)
         row = tuple_(literal(position.key, key.type), literal(position.id, Uuid()))
         statement = statement.where(after < row if descending else after > row)
     else:
         statement = statement.offset((query.page - 1) * query.per_page)
-    order = (key.desc(), Product.id.desc()) if descending else (key.asc(), Product.id.asc())
+    order = (key.desc(), row_id.desc()) if descending else (key.asc(), row_id.asc())
     return statement.order_by(*order).limit(query.per_page + 1)
+
+
+def _candidates(query: ProductQuery, search: _Search) -> Subquery:
+    """What a full-text search sorted by relevance is ranked among: its name matches, then its other matches,
+    RANKED_CANDIDATES in all, each with its rank as `sort_key`. The name matches come from their own index and
+    the scan stops at the limit, so a broad search reads that many rows, not all its matches; the other matches
+    are read only when the names match fewer."""
+    assert search.name_match is not None
+    columns = (*PRODUCT_COLUMNS, search.rank.label("sort_key"))
+    by_name = _matching(query, search, *columns).where(search.name_match)
+    others = _matching(query, search, *columns).where(~search.name_match)
+    matches = union_all(by_name, others).subquery("matches")
+    return select(matches).limit(RANKED_CANDIDATES).subquery("candidates")
 
 
 @dataclass(frozen=True)
@@ -250,8 +282,8 @@ class ListingPage:
 def listing_page(connection: Connection, query: ProductQuery, position: Position | None,
                  count_up_to: int | None) -> ListingPage:
     """One round trip, except an empty page: then a count (beyond the last page) or, for a search that
-    finds nothing on its first page, the same page by trigram similarity (PostgreSQL). `count_up_to`: count
-    the matches, no further than that (None: do not count)."""
+    finds nothing on its first page, the same page by trigram similarity (PostgreSQL; with an estimate first
+    when counting). `count_up_to`: count the matches, no further than that (None: do not count)."""
     fallback = position is not None and position.fallback
     search = None if query.q is None else _search(connection, query.q, fallback)
     rows = connection.execute(_page_statement(query, search, position, count_up_to)).all()
@@ -259,13 +291,16 @@ def listing_page(connection: Connection, query: ProductQuery, position: Position
     if not rows and search is not None and first_page and not fallback and _on_postgresql(connection):
         fallback = True
         search = _search(connection, query.q or "", fallback)
+        # The similar names are counted only when the planner expects few of them, as the route decides for
+        # any listing: a typo of a common word resembles thousands of names.
+        if count_up_to is not None and estimated_total(connection, query, fallback) > count_up_to:
+            count_up_to = None
         rows = connection.execute(_page_statement(query, search, position, count_up_to)).all()
     total: int | None = None
-    if count_up_to is not None:
-        if rows:
-            total = int(rows[0].total)
-        else:
-            total = 0 if first_page else int(connection.scalar(_capped_count(query, search, count_up_to)) or 0)
+    if not rows and first_page:
+        total = 0
+    elif count_up_to is not None:
+        total = int(rows[0].total) if rows else int(connection.scalar(_capped_count(query, search, count_up_to)) or 0)
     page = rows[:query.per_page]
     if position is not None and position.backwards:
         page.reverse()

@@ -94,6 +94,23 @@ def test_search_is_ranked_and_defaults_to_relevance(client: FlaskClient, shop: S
     assert names(client, 'q="wireless headphones"') == ["Travel Pillow"]
 
 
+def test_relevance_ranks_a_bounded_set_of_candidates_name_matches_first(client: FlaskClient, shop: Shop,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    audio = shop.category("Audio")
+    # The description matches come first in the table, yet the name match is a candidate and ranks first.
+    shop.product(audio, name="Travel Pillow", description="Pairs well with headphones")
+    shop.product(audio, name="Desk Lamp", description="Lights your headphones")
+    shop.product(audio, name="Oraimo Headphones", description="Over-ear")
+    monkeypatch.setattr(store, "RANKED_CANDIDATES", 2)
+    first = client.get("/api/v1/products?q=headphones&per_page=1").json
+    assert [item["name"] for item in first["items"]] == ["Oraimo Headphones"]
+    assert first["total"] == 3  # every match is counted, not only the candidates
+    walked = [item["name"] for page in _walk(client, "/api/v1/products?q=headphones&per_page=1", "next")
+              for item in page["items"]]
+    assert walked[0] == "Oraimo Headphones" and len(walked) == 2
+    assert names(client, "q=headphones&sort=name") == ["Desk Lamp", "Oraimo Headphones", "Travel Pillow"]
+
+
 def test_a_typo_falls_back_to_similar_names(client: FlaskClient, shop: Shop) -> None:
     audio = shop.category("Audio")
     shop.product(audio, name="Wireless Headphones", description="Bluetooth")

@@ -43,7 +43,7 @@ def test_migrations_on_postgresql_match_the_models(postgres_admin_url: str, jwks
         with app.app_context():
             with db.engine.connect() as connection:
                 assert set(inspect(connection).get_table_names()) == TABLES
-                assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+                assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
                 differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
             assert differences == []
             upgrade(app)  # a second run is a no-op
