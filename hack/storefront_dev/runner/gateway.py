@@ -13,10 +13,10 @@ from __future__ import annotations
 import http.client
 import json
 import os
-from urllib.parse import quote
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import quote
 
 from storefront_common.client import KeepAliveConnections
 from storefront_common.settings import MAX_BODY_BYTES
