@@ -5,7 +5,7 @@ import json
 import re
 from typing import Any, NoReturn, TypeVar
 
-from flask import request
+from flask import g, request
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .errors import ProblemError, validation_error
@@ -183,7 +183,14 @@ def request_body() -> bytes:
 
 
 def request_json() -> Any:
-    """The request's body decoded by decode_json (None when empty); a 413, 415 or 400 problem when it is no JSON."""
+    """The request's body decoded by decode_json (None when empty); a 413, 415 or 400 problem when it is no JSON.
+    Decoded once per request: an idempotent endpoint's fingerprint and its body's validation both read it."""
+    if "decoded_body" not in g:
+        g.decoded_body = _decode_request_body()
+    return g.decoded_body
+
+
+def _decode_request_body() -> Any:
     raw = request_body()
     if not raw:
         return None
