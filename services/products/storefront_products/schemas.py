@@ -120,7 +120,8 @@ class ProductQuery(PageQuery):
     q: str | None = Field(default=None, min_length=1, max_length=200,
                           description="Full-text search of name, category and description (English stemming, "
                                       "websearch syntax: \"quoted phrase\", -excluded, or); when it finds nothing, "
-                                      "names similar to it (typos; PostgreSQL only)")
+                                      "it runs again with each word replaced by the catalogue's most similar word "
+                                      "(typos; PostgreSQL only)")
     category: str | None = Field(default=None, min_length=1, max_length=120,
                                                    description="Category slug or id")
     vendor_id: uuid.UUID | None = None
