@@ -5,12 +5,14 @@ A test that uses `page` fails when the page logged a console error, threw, had a
 answer >= 400 the test did not announce with `browser_watch.expect_status(...)`, or sent a request anywhere
 but 127.0.0.1. Helpers: `assert_fits(page, width)` (no horizontal overflow), `assert_accessible(page)`
 (axe-core: no serious or critical violation), `screenshot(page, name)` and `check_page(page, name)`, all three
-at 375 and 1280 px. Screenshots go to .artifacts/screenshots/ (git-ignored).
+at 375 and 1280 px. Screenshots go to .artifacts/screenshots/, axe-core's findings of any impact to
+.artifacts/accessibility/ (both git-ignored).
 
 The browser is never downloaded: `make test` installs Debian's `chromium` (CHROMIUM overrides the path).
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -28,7 +30,9 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 WIDTHS = (375, 1280)
 HEIGHT = 900
 LOCAL_HOSTS = {"127.0.0.1"}
-SCREENSHOTS = Path(__file__).resolve().parents[4] / ".artifacts" / "screenshots"
+ARTIFACTS = Path(__file__).resolve().parents[4] / ".artifacts"
+SCREENSHOTS = ARTIFACTS / "screenshots"
+ACCESSIBILITY = ARTIFACTS / "accessibility"  # every page's axe-core findings, of any impact
 BLOCKING_IMPACTS = {"serious", "critical"}
 # Chromium reaches nothing but 127.0.0.1: every other name fails to resolve inside the browser (no DNS
 # query leaves it), and the services that call home on their own are off. Playwright already passes
@@ -186,8 +190,16 @@ def accessibility_violations(page: Page) -> list[dict[str, Any]]:
     return Axe().run(page).response["violations"]
 
 
-def assert_accessible(page: Page) -> None:
-    blocking = [violation for violation in accessibility_violations(page) if violation["impact"] in BLOCKING_IMPACTS]
+def assert_accessible(page: Page, name: str | None = None) -> None:
+    """No serious or critical axe-core violation; with `name`, every finding is kept in .artifacts/accessibility/."""
+    violations = accessibility_violations(page)
+    if name is not None:
+        ACCESSIBILITY.mkdir(parents=True, exist_ok=True)
+        width = page.viewport_size["width"] if page.viewport_size else 0
+        findings = [{"id": violation["id"], "impact": violation["impact"], "help": violation["help"],
+                     "nodes": len(violation["nodes"])} for violation in violations]
+        (ACCESSIBILITY / f"{name}-{width}.json").write_text(json.dumps({"url": page.url, "violations": findings}, indent=1))
+    blocking = [violation for violation in violations if violation["impact"] in BLOCKING_IMPACTS]
     assert not blocking, f"{page.url}: axe-core found\n" + "\n".join(
         f"  {violation['impact']} {violation['id']}: {violation['help']} "
         f"({', '.join(node['target'][0] if isinstance(node['target'][0], str) else str(node['target']) for node in violation['nodes'][:3])})"
@@ -206,5 +218,5 @@ def check_page(page: Page, name: str) -> None:
     """What every page must pass: fits at 375 and 1280 px, axe-clean at both; a screenshot of each."""
     for width in WIDTHS:
         assert_fits(page, width)
-        assert_accessible(page)
+        assert_accessible(page, name)
         screenshot(page, name)
