@@ -30,3 +30,5 @@ def test_public_paths_only_and_colliding_schemas_namespaced() -> None:
     ref = merged["paths"]["/api/v1/orders"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
     assert ref == {"$ref": "#/components/schemas/OrdersItem"}
     assert merged["components"]["securitySchemes"] == {"bearerAuth": {"type": "http"}}
+    assert merged["paths"]["/api/v1/orders/{id}"]["get"]["tags"] == ["orders"]
+    assert [tag["name"] for tag in merged["tags"]] == ["carts", "orders"]
