@@ -48,6 +48,7 @@ def merge(documents: Mapping[str, dict[str, Any]], served_by: Callable[[str], st
             schemas[renames.get(name, name)] = _renamed_refs(schema, renames)
         security_schemes.update(document.get("components", {}).get("securitySchemes", {}))
     return {"openapi": "3.1.0", "info": {"title": title, "version": "1.0.0"},
-            "tags": [{"name": service, "description": f"Served by the {service} service"} for service in documents],
+            "tags": [{"name": service, "description": f"Served by the {service} service"} for service in documents
+                     if any(served_by(path) == service for path in documents[service].get("paths", {}))],
             "paths": dict(sorted(paths.items())),
             "components": {"schemas": dict(sorted(schemas.items())), "securitySchemes": security_schemes}}
