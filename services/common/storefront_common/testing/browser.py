@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, Request, Response
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 WIDTHS = (375, 1280)
@@ -54,6 +54,9 @@ CHROMIUM_ARGS = [
     "--disable-features=OptimizationHints,Translate,MediaRouter,DialMediaRouteProvider,"
     "AutofillServerCommunication,CertificateTransparencyComponentUpdater,InterestFeedContentSuggestions",
 ]
+# Waits for what a page shows: generous, as the machine's two cores are shared by the whole test run.
+TIMEOUT_MS = 15_000
+expect.set_options(timeout=TIMEOUT_MS)
 FAILED_LOAD = re.compile(r"^Failed to load resource: the server responded with a status of (\d{3})")
 
 
@@ -142,7 +145,7 @@ def browser_watch() -> BrowserWatch:
 @pytest.fixture
 def page(browser: Browser, browser_watch: BrowserWatch) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": WIDTHS[-1], "height": HEIGHT}, service_workers="block")
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(TIMEOUT_MS)
     browser_watch.attach(context)
     try:
         yield context.new_page()
@@ -206,17 +209,19 @@ def assert_accessible(page: Page, name: str | None = None) -> None:
         for violation in blocking)
 
 
-def screenshot(page: Page, name: str) -> Path:
+def screenshot(page: Page, name: str, full_page: bool = True) -> Path:
+    """.artifacts/screenshots/<name>-<width>.png: the whole page, or (full_page=False) what the window shows."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     width = page.viewport_size["width"] if page.viewport_size else 0
     path = SCREENSHOTS / f"{name}-{width}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path
 
 
-def check_page(page: Page, name: str) -> None:
-    """What every page must pass: fits at 375 and 1280 px, axe-clean at both; a screenshot of each."""
+def check_page(page: Page, name: str, full_page: bool = True) -> None:
+    """What every page must pass: fits at 375 and 1280 px, axe-clean at both; a screenshot of each (of the
+    window only with full_page=False, for a page many screens long)."""
     for width in WIDTHS:
         assert_fits(page, width)
         assert_accessible(page, name)
-        screenshot(page, name)
+        screenshot(page, name, full_page)
