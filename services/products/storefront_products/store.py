@@ -371,10 +371,6 @@ def get_product(session: Session, product_id: uuid.UUID) -> Product | None:
     return session.get(Product, product_id)
 
 
-def product_slugs_of(session: Session, vendor_id: uuid.UUID) -> set[str]:
-    return set(session.scalars(select(Product.slug).where(Product.vendor_id == vendor_id)))
-
-
 def _write_stock(session: Session, product_id: uuid.UUID, new_stock: ColumnElement[int] | int) -> int | None:
     # The bounds are checked by the database on the row it updates, never on a value read earlier.
     guard = new_stock if isinstance(new_stock, ColumnElement) else None
