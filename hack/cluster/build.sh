@@ -132,7 +132,9 @@ go_build() { # name version out dir package ldflags
     mkdir -p "$(dirname "$out")"
     start=$(date +%s)
     log "building $name $v"
-    (cd "$dir" && $NICE go build -p 2 -trimpath -ldflags "$ldflags" -o "$out.tmp" "$package" >&2) || return 1
+    # GO_BUILD_TAGS: set by a caller that leaves parts of a program out.
+    (cd "$dir" && $NICE go build -p 2 -trimpath ${GO_BUILD_TAGS:+-tags "$GO_BUILD_TAGS"} -ldflags "$ldflags" \
+        -o "$out.tmp" "$package" >&2) || return 1
     mv "$out.tmp" "$out"
     record_time "$name" "$v" $(($(date +%s) - start))
 }
@@ -347,7 +349,8 @@ standalone_tool() { # name module version package ldflags
 }
 
 promtool() {
-    local v=$PROMETHEUS_VERSION release
+    # Rules need no service discovery: without its plugins (the cloud SDKs) promtool builds in a fraction of the time.
+    local v=$PROMETHEUS_VERSION release GO_BUILD_TAGS=remove_all_sd
     release=${v#v0.}; release=${release:0:1}.${release:1}  # v0.316.0 -> 3.16.0
     standalone_tool promtool github.com/prometheus/prometheus "$v" github.com/prometheus/prometheus/cmd/promtool \
         "-s -w -X github.com/prometheus/common/version.Version=$release -X github.com/prometheus/common/version.Branch=HEAD"
