@@ -17,7 +17,7 @@ BROWSER_PACKAGES := chromium:chromium
 
 include hack/cluster/cluster.mk
 
-.PHONY: help venv browser-packages up test test-fast bench-products bench-checkout bench-operator bench-cluster operator lock clean
+.PHONY: help venv browser-packages up jaeger jaeger-bin promtool-bin test test-fast bench-products bench-checkout bench-operator bench-cluster operator lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -40,7 +40,26 @@ browser-packages: ## Install Debian's chromium for the browser tests (if missing
 up: $(STAMP) ## Run the whole platform on http://127.0.0.1:8080, or $PORT (SQLite in .data/)
 	$(PYTHON) -m storefront_dev.runner
 
-test: $(STAMP) browser-packages node-packages controlplane-bin node-bin skaffold-bin ## Install everything (venv, PostgreSQL, the cluster's programs) and run every test
+JAEGER_UI_PORT ?= 16686
+JAEGER_OTLP_HTTP_PORT ?= 4318
+JAEGER_OTLP_GRPC_PORT ?= 4317
+
+# Not part of `up`: a first `make up` must not wait for a Go build. A caller that wants Jaeger only when it is
+# already built asks `NO_BUILD=1 hack/cluster/build.sh jaeger` (its bin dir, or exit 1 at once).
+jaeger: jaeger-bin ## Run Jaeger (traces in memory) on 127.0.0.1 until stopped; prints its UI URL
+	@bin=$$(hack/cluster/build.sh jaeger) && \
+	echo "Jaeger UI and query API: http://127.0.0.1:$(JAEGER_UI_PORT)/" && \
+	echo "Send traces with OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$(JAEGER_OTLP_HTTP_PORT) (gRPC: port $(JAEGER_OTLP_GRPC_PORT))" && \
+	JAEGER_UI_PORT=$(JAEGER_UI_PORT) JAEGER_OTLP_HTTP_PORT=$(JAEGER_OTLP_HTTP_PORT) JAEGER_OTLP_GRPC_PORT=$(JAEGER_OTLP_GRPC_PORT) \
+	exec "$$bin/jaeger" --config hack/jaeger/config.yaml
+
+jaeger-bin: ## Build (or find cached) Jaeger v1.75 all-in-one, in ~/.cache/storefront/jaeger-<version>
+	hack/cluster/build.sh jaeger
+
+promtool-bin: ## Build (or find cached) promtool, which checks and tests the chart's alert rules
+	hack/cluster/build.sh promtool
+
+test: $(STAMP) browser-packages node-packages controlplane-bin node-bin skaffold-bin promtool-bin ## Install everything (venv, PostgreSQL, the cluster's programs) and run every test
 	hack/ensure-postgres.sh
 	$(PYTHON) -m storefront_common.testing.postgres -- hack/run-tests.sh
 
