@@ -1,0 +1,23 @@
+"""The web service's environment variables (on top of CommonSettings)."""
+from __future__ import annotations
+
+from pydantic import Field
+
+from storefront_common.settings import CommonSettings
+
+
+class Settings(CommonSettings):
+    service_name: str = "web"
+    database_url: str = "sqlite:///web.db"
+    # Signs the session cookie (it carries the session id and the form tokens). Empty in local runs only:
+    # the app then signs with a key of its own per process, so sessions end at a restart.
+    session_secret_key: str = Field(default="", description="Key that signs the session cookie")
+    session_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=300,
+                                     description="A session ends this long after its login (its tokens are deleted)")
+    # Refresh this long before the access token expires, so a call started just before never meets a 401.
+    token_refresh_margin_seconds: int = Field(default=30, ge=0)
+    # Where a payment's checkout page may live: the form that starts a payment is redirected there, and the
+    # Content-Security-Policy's form-action must allow it (the local simulator is on the shop's own origin).
+    payment_page_origins: str = Field(default="https://checkout.paystack.com",
+                                      description="Space-separated origins of Paystack's checkout pages")
+    catalog_page_size: int = Field(default=24, ge=1, le=100)
