@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from storefront_common.app import create_service_app
 from storefront_common.client import DependencyFailed
+from storefront_common.errors import http_exception_response
 
 from . import models  # noqa: F401  (registers the table on the metadata)
 from .api import ApiProblem
@@ -44,9 +45,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     settings = settings or Settings()
     deps = build_dependencies(settings, **overrides)
     app = create_service_app(deps, versions_dir=VERSIONS_DIR, blueprints=BLUEPRINTS, title="Storefront web")
-    if not settings.session_secret_key and settings.is_production:
-        raise RuntimeError("SESSION_SECRET_KEY is required when ENVIRONMENT=production")
-    app.secret_key = settings.session_secret_key or secrets.token_urlsafe(32)
+    if not settings.cookie_signing_key and settings.is_production:
+        raise RuntimeError("SESSION_SECRET_KEY (or SERVICE_CLIENT_SECRET) is required when ENVIRONMENT=production")
+    # Without either (a bare local run): a key per process, so sessions end when it restarts.
+    app.secret_key = settings.cookie_signing_key or secrets.token_urlsafe(32)
     app.config.update(
         SESSION_COOKIE_NAME="storefront_session",
         SESSION_COOKIE_HTTPONLY=True,
@@ -105,8 +107,8 @@ def register_page_errors(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:
-        if request.path in ("/healthz", "/readyz", "/metrics", "/openapi.json"):
-            return error  # storefront_common's own endpoints keep their problem+json
+        if request.path in ("/healthz", "/readyz", "/metrics", "/openapi.json") or request.path.startswith("/api/"):
+            return http_exception_response(error)  # an API client that lands here gets problem+json
         titles = {404: "Page not found", 405: "Not allowed here"}
         message = "There is no page at this address." if error.code == 404 else (error.description or "")
         return render_template("error.html", title=titles.get(error.code or 500, "Bad request"),
