@@ -23,6 +23,7 @@ HERE = Path(__file__).resolve().parent
 _spec = importlib.util.spec_from_file_location("bench_products", HERE.parent / "products" / "run.py")
 assert _spec is not None and _spec.loader is not None
 products_bench = importlib.util.module_from_spec(_spec)
+sys.modules["bench_products"] = products_bench  # its dataclasses look their module up
 _spec.loader.exec_module(products_bench)
 
 PAGE_SIZE = 20
@@ -41,6 +42,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=4, help="threads per worker (both servers)")
     parser.add_argument("--catalog-cache-seconds", type=float, default=1.0,
                         help="the products service's CATALOG_CACHE_SECONDS (its default, 1)")
+    parser.add_argument("--page-cache-seconds", type=float, default=1.0,
+                        help="web's PAGE_CACHE_SECONDS (its default, 1; 0 renders every page)")
     return parser.parse_args()
 
 
@@ -67,6 +70,7 @@ def main() -> int:
             web_env = products_bench.server_env(args, free_port(), {
                 **common, "DATABASE_URL": web_db, "AUTO_MIGRATE": "true", "PRODUCTS_URL": products_url,
                 "SERVICE_CLIENT_SECRET": "bench-only", "CATALOG_PAGE_SIZE": str(PAGE_SIZE),
+                "PAGE_CACHE_SECONDS": str(args.page_cache_seconds),
                 "PROMETHEUS_MULTIPROC_DIR": str(Path(workdir, "metrics-web"))})
             product_id = requests.get(products_url + LISTING_PATH, timeout=10).json()["items"][0]["id"]
             with products_bench.serve("storefront_web.wsgi:app", web_env, "/readyz") as (web_url, _):
@@ -82,7 +86,8 @@ def main() -> int:
                 }, args)
     print(f"\n{args.products} products; server: {args.workers} workers x {args.threads} threads (both); "
           f"wrk: {args.wrk_threads} threads, {args.connections} connections, {args.rounds} x {args.duration}s "
-          f"per URL (medians); products listing cache {args.catalog_cache_seconds:g} s")
+          f"per URL (medians); products listing cache {args.catalog_cache_seconds:g} s, "
+          f"web page cache {args.page_cache_seconds:g} s")
     print(f"{'what':<36}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
     rows = (("JSON listing " + LISTING_PATH, "listing"), ("JSON product /api/v1/products/{id}", "lookup"),
             (f"catalog page /products ({PAGE_SIZE})", "catalog"), ("product page /products/{id}", "product"))

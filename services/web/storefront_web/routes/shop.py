@@ -4,19 +4,52 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, session, url_for
 
 from ..api import ApiProblem
 from ..dependencies import deps
 from ..money import NotAnAmount, parse_amount
+from ..page_cache import FORM_TOKEN, PageCache
 from ..pages import FormState, positive_int
-from ..sessions import current_user, require_user, user_call
+from ..sessions import SESSION_ID, current_user, require_user, user_call
 
 blueprint = Blueprint("shop", __name__)
 SORTS = {"-created_at": "Newest", "price": "Price: low to high", "-price": "Price: high to low",
          "-rating": "Best rated", "name": "Name: A to Z", "relevance": "Best match"}
 # The catalog's own query parameters -> the API's (prices are typed in naira, the API takes kobo).
 PRICE_FIELDS = {"min": "min_price", "max": "max_price"}
+
+
+def _anonymous_visit() -> bool:
+    """A visitor not signed in, with no message waiting: the shop window is the same for all of them."""
+    return request.method == "GET" and SESSION_ID not in session and "_flashes" not in session
+
+
+def _kept(cache: PageCache) -> Response | None:
+    """The kept page for this address, when the visitor may be given it (see page_cache)."""
+    if cache.seconds <= 0 or not _anonymous_visit():
+        return None
+    page = cache.get(request.full_path)
+    return Response(page, mimetype="text/html") if page is not None else None
+
+
+def _keep(cache: PageCache, response: Response) -> Response:
+    """Kept only when it carries no form token (a form's token is the visitor's own)."""
+    if cache.seconds > 0 and response.status_code == 200 and _anonymous_visit() and not response.direct_passthrough:
+        page = response.get_data()
+        if FORM_TOKEN not in page:
+            cache.put(request.full_path, page)
+    return response
+
+
+@blueprint.before_request
+def kept_page() -> Response | None:
+    return _kept(deps().page_cache)
+
+
+@blueprint.after_request
+def keep(response: Response) -> Response:
+    return _keep(deps().page_cache, response)
 
 
 def categories() -> list[dict[str, Any]]:
