@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -63,7 +64,7 @@ def sign_in(email: str, password: str) -> SignedIn:
     now = utcnow()
     settings = deps().settings
     store.add_session(WebSession(
-        id_hash=_hash(session_id), user_id=me["id"], email=me["email"], first_name=me.get("first_name") or "",
+        id_hash=_hash(session_id), user_id=uuid.UUID(me["id"]), email=me["email"], first_name=me.get("first_name") or "",
         roles=" ".join(me.get("roles") or []), access_token=tokens["access_token"],
         refresh_token=tokens["refresh_token"],
         access_expires_at=now + timedelta(seconds=int(tokens.get("expires_in") or 60)),

@@ -1,6 +1,7 @@
 """What keeps a shopper's session and pages safe: escaping, CSRF, the cookie, rotation, logout, headers."""
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import requests
@@ -134,3 +135,14 @@ def test_a_signed_out_visitor_is_sent_to_log_in_and_back(app: Flask) -> None:
     for page in ("/cart", "/orders", "/wallet", "/checkout", "/account"):
         answer = visitor.get(page)
         assert answer.status_code == 303 and answer.headers["Location"] == f"/login?next={page}"
+
+
+def test_sessions_work_on_sqlite_as_make_up_keeps_them(platform: LocalPlatform, tmp_path: Any) -> None:
+    with migrated(create_app(web_settings(platform, f"sqlite:///{tmp_path / 'web.db'}"))) as local:
+        browser = Browser(local.test_client())
+        answer = browser.submit("/register", "/register", first_name="Ada", last_name="Obi", role="customer",
+                                email=f"local-{uuid.uuid4().hex[:8]}@example.com", password=PASSWORD)
+        assert answer.status_code == 303, answer.get_data(as_text=True)[:2000]
+        assert browser.get("/orders").status_code == 200
+        assert browser.submit("/", "/logout").status_code == 303
+        assert browser.get("/orders").status_code == 303

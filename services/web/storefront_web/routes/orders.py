@@ -123,7 +123,7 @@ def detail(order_id: str) -> str:
     order = _order_or_404(order_id)
     return render_template("order.html", order=order, steps=timeline(order), status_names=STATUS_NAMES,
                            payment_url=payment_page(order["payment"].get("authorization_url")),
-                           can_cancel=order["status"] in ("pending", "paid") and not user.has("vendor"))
+                           can_cancel=order["status"] in ("pending", "paid") and (user.has("customer") or user.has("admin")))
 
 
 @blueprint.post("/orders/<order_id>/cancel")
