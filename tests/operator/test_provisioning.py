@@ -30,7 +30,7 @@ def test_apply_creates_secrets_databases_and_owned_children(admin_kube: Kube, na
         current = get_storefront(admin_kube, namespace, "acme")
         ready = condition(current, "SecretsReady").get("status") == "True" and \
             condition(current, "DatabasesReady").get("status") == "True" and \
-            len(admin_kube.list(DEPLOYMENT, namespace, "storefront.dev/instance=acme")) == 5
+            len(admin_kube.list(DEPLOYMENT, namespace, "storefront.dev/instance=acme")) == len(SERVICE_NAMES)
         return current if ready else None
 
     current = wait_for(provisioned, timeout=20, what="Secrets, databases and Deployments")

@@ -1,6 +1,7 @@
 """The fixture chain of the other suites: `app` (the migrated web app, one per session) -> `client` (its test
 client, a browser of one person: it keeps cookies; the sessions table is emptied after each test) -> `shopper`
-(an account registered, confirmed and logged in through the pages).
+(an account registered and logged in through the pages). Package-scoped, as tests/e2e: the platform stops
+when this suite ends, not at the end of the whole run.
 
 Behind the app is the real platform (the five services, the Paystack simulator and the gateway, as
 `make up` and the end-to-end tests run it) on PostgreSQL, over real HTTP; its mail goes to a real SMTP
@@ -70,7 +71,7 @@ class Mailbox:
             time.sleep(0.05)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def mailbox() -> Iterator[Mailbox]:
     handler = Mailbox()
     controller = Controller(handler, hostname="127.0.0.1", port=handler.port)
@@ -79,7 +80,7 @@ def mailbox() -> Iterator[Mailbox]:
     controller.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def platform(postgres_admin_url: str, mailbox: Mailbox,
              tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPlatform]:
     with ExitStack() as stack:
@@ -92,7 +93,7 @@ def platform(postgres_admin_url: str, mailbox: Mailbox,
         yield stack.enter_context(LocalPlatform(config, dict(os.environ)))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def api(platform: LocalPlatform) -> Api:
     """The public API through the gateway, for what a test sets up as someone else (a vendor, the admin)."""
     return Api(platform.config.public_url)
@@ -105,13 +106,13 @@ def web_settings(platform: LocalPlatform, database_url: str, **overrides: Any) -
                     log_level="WARNING", http_backoff_seconds=0.01, **{"page_cache_seconds": 0, **urls, **overrides})
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def web_database(postgres_admin_url: str) -> Iterator[str]:
     with fresh_database(postgres_admin_url, "web") as url:
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def app(platform: LocalPlatform, web_database: str) -> Iterator[Flask]:
     with migrated(create_app(web_settings(platform, web_database))) as app:
         yield app
@@ -190,18 +191,18 @@ def shopper(browser: Browser, mailbox: Mailbox) -> Shopper:
     return Shopper(address, PASSWORD, browser)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def admin(api: Api, platform: LocalPlatform) -> Account:
     return api.login(platform.config.admin_email, platform.config.admin_password)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def category(api: Api, admin: Account) -> dict[str, Any]:
     return api.expect(201, "POST", "/api/v1/categories", admin,
                       json={"name": f"Pantry {uuid.uuid4().hex[:6]}", "attributes": ["size"]})
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def vendor(api: Api) -> Account:
     return api.sign_up("vendor")
 
