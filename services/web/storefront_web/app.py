@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, redirect, render_template, request, url_for
+from flask import Flask, Response, abort, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
@@ -27,6 +27,7 @@ from .sessions import SignInRequired, current_user, sign_out
 from .settings import Settings
 
 VERSIONS_DIR = Path(__file__).resolve().parent.parent / "migrations" / "versions"
+OPERATIONS_PATHS = frozenset({"/metrics", "/readyz", "/openapi.json"})
 logger = logging.getLogger("storefront.web")
 BLUEPRINTS = [shop.blueprint, account.blueprint, cart.blueprint, orders.blueprint, wallet.blueprint,
               vendor.blueprint, admin.blueprint]
@@ -73,6 +74,15 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         if not request.path.startswith("/static/"):
             response.headers.setdefault("Cache-Control", "no-store")  # pages show one person's cart and orders
         return response
+
+    @app.before_request
+    def operations_stay_inside() -> Response | None:
+        """web is the Ingress's catch-all, so its own /metrics, /readyz and /openapi.json would be public.
+        A request that came through the gateway or an Ingress carries X-Forwarded-For (they set it);
+        Prometheus and the kubelet reach the pod directly."""
+        if request.path in OPERATIONS_PATHS and "X-Forwarded-For" in request.headers:
+            abort(404)
+        return None
 
     register_page_errors(app)
     app.cli.add_command(purge_expired_sessions_command)

@@ -146,3 +146,11 @@ def test_sessions_work_on_sqlite_as_make_up_keeps_them(platform: LocalPlatform, 
         assert browser.get("/orders").status_code == 200
         assert browser.submit("/", "/logout").status_code == 303
         assert browser.get("/orders").status_code == 303
+
+
+def test_its_operations_endpoints_are_not_public_through_the_gateway(platform: LocalPlatform, app: Flask) -> None:
+    through_gateway = requests.get(f"{platform.config.public_url}/metrics", timeout=30)
+    assert through_gateway.status_code == 404
+    assert requests.get(f"{platform.config.public_url}/openapi.json", timeout=30).status_code == 404
+    direct = requests.get(f"{platform.config.service_url('web')}/metrics", timeout=30)  # as Prometheus scrapes
+    assert direct.status_code == 200 and "http_requests_total" in direct.text
