@@ -6,7 +6,6 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect

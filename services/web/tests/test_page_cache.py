@@ -40,3 +40,10 @@ def test_a_page_with_a_form_token_or_a_message_is_never_kept(kept_pages: PageCac
     assert kept_pages.get("/login?") is None
     home = browser.text("/")
     assert kept_pages.get("/?") is not None and 'name="csrf_token"' not in home
+
+
+def test_a_message_for_one_visitor_is_not_kept_for_the_next(kept_pages: PageCache, shopper: Shopper,
+                                                           app: Flask) -> None:
+    assert shopper.browser.submit("/", "/logout").status_code == 303
+    assert "You are logged out." in shopper.browser.text("/")
+    assert "You are logged out." not in Browser(app.test_client()).text("/")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, g, redirect, render_template, request, session, url_for
 
 from ..api import ApiProblem
 from ..dependencies import deps
@@ -26,8 +26,10 @@ def _anonymous_visit() -> bool:
 
 
 def _kept(cache: PageCache) -> Response | None:
-    """The kept page for this address, when the visitor may be given it (see page_cache)."""
-    if cache.seconds <= 0 or not _anonymous_visit():
+    """The kept page for this address, when the visitor may be given it (see page_cache). Decided before
+    the page is made: rendering takes a waiting message out of the session."""
+    g.page_may_be_kept = cache.seconds > 0 and _anonymous_visit()
+    if not g.page_may_be_kept:
         return None
     page = cache.get(request.full_path)
     return Response(page, mimetype="text/html") if page is not None else None
@@ -35,7 +37,7 @@ def _kept(cache: PageCache) -> Response | None:
 
 def _keep(cache: PageCache, response: Response) -> Response:
     """Kept only when it carries no form token (a form's token is the visitor's own)."""
-    if cache.seconds > 0 and response.status_code == 200 and _anonymous_visit() and not response.direct_passthrough:
+    if g.get("page_may_be_kept") and response.status_code == 200 and not response.direct_passthrough:
         page = response.get_data()
         if FORM_TOKEN not in page:
             cache.put(request.full_path, page)
