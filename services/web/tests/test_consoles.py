@@ -49,6 +49,16 @@ def test_a_vendor_lists_a_product_and_fulfils_its_order(app: Flask, api: Api, ca
     assert "Sale paid out to you" in vendor.text("/wallet")
     assert "₦3,001.00" in vendor.text("/wallet")
 
+    refused = vendor.submit("/wallet", "/wallet/payout-account", account_number="123", bank_code="058")
+    assert refused.status_code == 422 and 'id="f-account_number-error"' in refused.get_data(as_text=True)
+    assert vendor.submit("/wallet", "/wallet/payout-account", account_number="0123456789",
+                         bank_code="058").status_code == 303
+    too_much = vendor.submit("/wallet", "/wallet/payouts", amount="5,000")
+    assert too_much.status_code == 402 and "lower than that amount" in too_much.get_data(as_text=True)
+    assert vendor.submit("/wallet", "/wallet/payouts", amount="1,000").status_code == 303
+    wallet = vendor.text("/wallet")
+    assert "Payout to bank" in wallet and "₦2,001.00" in wallet
+
 
 def test_an_admin_changes_a_role_and_creates_a_category(app: Flask, api: Api, platform: LocalPlatform) -> None:
     admin = Browser(app.test_client())
