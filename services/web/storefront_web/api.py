@@ -3,6 +3,8 @@ with the user's own access token (never a service token). A refusal (4xx) become
 shows; a service that is down raises storefront_common's DependencyUnavailable (the 503 page)."""
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +58,21 @@ class PublicApi:
     def __init__(self, settings: Settings) -> None:
         self.clients = {name: ServiceClient(name, getattr(settings, f"{name}_url"), settings, tokens=None)
                         for name in SERVICES}
+        self.categories_cache_seconds = settings.categories_cache_seconds
+        self._categories: tuple[float, list[dict[str, Any]]] = (0.0, [])
+        self._lock = threading.Lock()
+
+    def categories(self) -> list[dict[str, Any]]:
+        """The shop's categories, kept CATEGORIES_CACHE_SECONDS: every shop window page lists them, and they
+        change seldom (the consoles ask the API itself)."""
+        with self._lock:
+            expires, items = self._categories
+        if expires > time.monotonic():
+            return items
+        items = self.call("products", "GET", "/api/v1/categories")["items"]
+        with self._lock:
+            self._categories = (time.monotonic() + self.categories_cache_seconds, items)
+        return items
 
     def call(self, service: str, method: str, path: str, *, token: str | None = None, json: Any = None,
              params: dict[str, Any] | None = None, idempotency_key: str | None = None) -> Any:

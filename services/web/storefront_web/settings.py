@@ -25,6 +25,8 @@ class Settings(CommonSettings):
     payment_page_origins: str = Field(default="https://checkout.paystack.com",
                                       description="Space-separated origins of Paystack's checkout pages")
     catalog_page_size: int = Field(default=24, ge=1, le=100)
+    categories_cache_seconds: float = Field(default=10.0, ge=0,
+                                            description="How long the shop window keeps the category list")
     page_cache_seconds: float = Field(default=1.0, ge=0,
                                       description="How long the shop window's pages are kept for visitors not "
                                                   "signed in (0: never)")

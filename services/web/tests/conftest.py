@@ -101,9 +101,9 @@ def api(platform: LocalPlatform) -> Api:
 
 def web_settings(platform: LocalPlatform, database_url: str, **overrides: Any) -> Settings:
     urls = {f"{name}_url": platform.config.service_url(name) for name in SERVICES if name != "web"}
-    # No kept pages unless a test asks (test_page_cache): a test sees what the API says now.
+    # Nothing kept (pages, categories) unless a test asks (test_page_cache): a test sees what the API says now.
     return Settings(database_url=database_url, service_client_secret="web-tests-secret", log_format="text",
-                    log_level="WARNING", http_backoff_seconds=0.01, **{"page_cache_seconds": 0, **urls, **overrides})
+                    log_level="WARNING", http_backoff_seconds=0.01, **{"page_cache_seconds": 0, "categories_cache_seconds": 0, **urls, **overrides})
 
 
 @pytest.fixture(scope="package")

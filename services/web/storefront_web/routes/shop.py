@@ -55,7 +55,7 @@ def keep(response: Response) -> Response:
 
 
 def categories() -> list[dict[str, Any]]:
-    return deps().api.call("products", "GET", "/api/v1/categories")["items"]  # type: ignore[no-any-return]
+    return deps().api.categories()
 
 
 @blueprint.get("/")
