@@ -11,9 +11,13 @@ PACKAGE_DIRS := $(patsubst %/pyproject.toml,%,$(wildcard services/common/pyproje
 	$(filter-out services/common/pyproject.toml,$(wildcard services/*/pyproject.toml)) \
 	$(wildcard hack/pyproject.toml operator/pyproject.toml))
 
+# The browser tests drive Debian's chromium (storefront_common.testing.browser); Playwright never downloads one.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+BROWSER_PACKAGES := chromium:chromium
+
 include hack/cluster/cluster.mk
 
-.PHONY: help venv up test test-fast bench-products bench-web bench-checkout bench-operator bench-cluster operator lock clean
+.PHONY: help venv browser-packages up test test-fast bench-products bench-web bench-checkout bench-operator bench-cluster operator lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -26,14 +30,21 @@ $(STAMP): requirements/*.txt $(addsuffix /pyproject.toml,$(PACKAGE_DIRS))
 
 venv: $(STAMP) ## Create the virtual environment and install pinned dependencies
 
+browser-packages: ## Install Debian's chromium for the browser tests (if missing)
+	@missing=$$(for entry in $(BROWSER_PACKAGES); do command -v $${entry%%:*} >/dev/null || echo $${entry#*:}; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
 up: $(STAMP) ## Run the whole platform on http://127.0.0.1:8080, or $PORT (SQLite in .data/)
 	$(PYTHON) -m storefront_dev.runner
 
-test: $(STAMP) node-packages controlplane-bin node-bin skaffold-bin ## Install everything (venv, PostgreSQL, the cluster's programs) and run every test
+test: $(STAMP) browser-packages node-packages controlplane-bin node-bin skaffold-bin ## Install everything (venv, PostgreSQL, the cluster's programs) and run every test
 	hack/ensure-postgres.sh
 	$(PYTHON) -m storefront_common.testing.postgres -- hack/run-tests.sh
 
-test-fast: $(STAMP) ## Every test but the slow groups (control plane, end to end, cluster)
+test-fast: $(STAMP) browser-packages ## Every test but the slow groups (control plane, end to end, cluster)
 	hack/ensure-postgres.sh
 	$(PYTHON) -m storefront_common.testing.postgres -- hack/run-tests.sh -m "not controlplane and not e2e and not cluster"
 

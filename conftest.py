@@ -1,5 +1,6 @@
 """What every suite shares: the fixtures of storefront_common.testing.plugin (a private PostgreSQL, signing
-keys and tokens, a JWKS over HTTP) and storefront_dev.pytest_controlplane (the Go-built control plane), and the
+keys and tokens, a JWKS over HTTP), storefront_common.testing.browser (a real Chromium page that fails the test
+on console errors and failed requests) and storefront_dev.pytest_controlplane (the Go-built control plane), and the
 markers of the slow groups, given by folder so that `-m "not cluster"` and the like select them."""
 from __future__ import annotations
 
@@ -7,7 +8,11 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["storefront_common.testing.plugin", "storefront_dev.pytest_controlplane"]
+pytest_plugins = [
+    "storefront_common.testing.plugin",
+    "storefront_common.testing.browser",
+    "storefront_dev.pytest_controlplane",
+]
 
 ROOT = Path(__file__).parent
 SLOW_GROUPS = {  # folder -> marker

@@ -114,6 +114,7 @@ class Level:
     errors: int
     cpu_ms: float  # CPU the whole machine spent per add+checkout (every process, user and system time)
     steal_percent: float  # of the machine's cores, taken by the hypervisor for other guests meanwhile
+    pairs: int  # successful add+checkout pairs (the median of a level: the rounds' sum)
 
 
 def _quantiles(seconds: list[float]) -> tuple[float, float, float]:
@@ -150,6 +151,42 @@ def reference_loop_seconds() -> float:
     return time.perf_counter() - started
 
 
+CpuByPart = Counter[str]  # "orders", "postgres bench_orders", "load generator", ... -> CPU seconds so far
+
+
+def cpu_by_part(platform: LocalPlatform) -> CpuByPart:
+    """CPU used so far by each part of the platform (Linux /proc): each child's process group (a service's
+    server and its workers, the gateway, the simulator), PostgreSQL's backends by database, and this
+    load generator. Unlike the machine's total, it is not inflated by other work on a shared host."""
+    groups = {child.process.pid: child.name for child in platform.children if child.process is not None}
+    tick = os.sysconf("SC_CLK_TCK")
+    totals: CpuByPart = Counter()
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+            command = Path(entry.path, "cmdline").read_bytes().split(b"\0")
+        except OSError:  # the process has exited meanwhile
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()  # from the 3rd field, state
+        seconds = (int(fields[11]) + int(fields[12])) / tick  # utime + stime, every thread
+        words = command[0].decode(errors="replace").split()
+        if int(fields[3]) in groups:  # the session: each child starts its own
+            totals[groups[int(fields[3])]] += seconds
+        elif len(words) > 2 and words[0] == "postgres:" and words[2].startswith("bench_"):
+            totals[f"postgres {words[2].removeprefix('bench_')}"] += seconds  # "postgres: user database host state"
+        elif int(entry.name) == os.getpid():
+            totals["load generator"] += seconds
+    return totals
+
+
+def report_cpu_by_part(users: int, spent: CpuByPart, pairs: int) -> None:
+    print(f"{users:>3} users: CPU per add+checkout by part, ms (total {sum(spent.values()) * 1000 / pairs:.1f})")
+    for part, seconds in spent.most_common():
+        print(f"      {seconds * 1000 / pairs:7.2f}  {part}")
+
+
 ServerTime = Counter[tuple[str, str, str]]  # (service, "METHOD /route", "sum" or "count") -> seconds or requests
 PROBES = ("/metrics", "/healthz", "/readyz")
 
@@ -174,13 +211,14 @@ def server_time(service_ports: dict[str, int]) -> ServerTime:
     return totals
 
 
-def report_server_time(users: int, spent: ServerTime) -> None:
-    means = sorted(((spent[(service, route, "sum")] / count * 1000, service, route)
+def report_server_time(users: int, spent: ServerTime, pairs: int) -> None:
+    means = sorted(((spent[(service, route, "sum")] / count * 1000, count / pairs, service, route)
                     for (service, route, kind), count in spent.items() if kind == "count" and count > 0),
                    reverse=True)
-    print(f"{users:>3} users: time inside the service per request, mean ms (the client waits this plus queueing)")
-    for mean, service, route in means:
-        print(f"      {mean:7.1f}  {service:9} {route}")
+    print(f"{users:>3} users: time inside the service per request, mean ms (the client waits this plus queueing), "
+          "and requests per add+checkout")
+    for mean, per_pair, service, route in means:
+        print(f"      {mean:7.1f}  {per_pair:4.2f}  {service:9} {route}")
 
 
 def run_level(base_url: str, product_id: str, customers: list[Account], seconds: float) -> Level:
@@ -200,7 +238,8 @@ def run_level(base_url: str, product_id: str, customers: list[Account], seconds:
         print(f"       e.g. {error}")
     cpu_ms = busy * 1000 / len(samples.pair) if samples.pair else float("nan")
     return Level(len(customers), len(samples.pair) / seconds, _quantiles(samples.pair),
-                 _quantiles(samples.checkout), _quantiles(samples.add), len(samples.errors), cpu_ms, steal_percent)
+                 _quantiles(samples.checkout), _quantiles(samples.add), len(samples.errors), cpu_ms, steal_percent,
+                 len(samples.pair))
 
 
 def _ms(label: str, quantiles: tuple[float, float, float]) -> str:
@@ -219,7 +258,8 @@ def median_level(runs: list[Level]) -> Level:
 
     return Level(runs[0].users, statistics.median(run.rate for run in runs), mid(lambda run: run.pair),
                  mid(lambda run: run.checkout), mid(lambda run: run.add), sum(run.errors for run in runs),
-                 statistics.median(run.cpu_ms for run in runs), statistics.median(run.steal_percent for run in runs))
+                 statistics.median(run.cpu_ms for run in runs), statistics.median(run.steal_percent for run in runs),
+                 sum(run.pairs for run in runs))
 
 
 def main() -> None:
@@ -240,7 +280,7 @@ def main() -> None:
         config = LocalConfig(port=free_port(), data_dir=Path(stack.enter_context(tempfile.TemporaryDirectory())),
                              seed_demo=False, database_urls=urls, workers=args.workers,
                              job_interval_seconds=3600, extra_env={"LOG_LEVEL": "WARNING", **threads})
-        stack.enter_context(LocalPlatform(config, dict(os.environ)))
+        platform = stack.enter_context(LocalPlatform(config, dict(os.environ)))
         api = Api(config.public_url)
         product, customers = prepare(api, max(args.users))
         before_loop = reference_loop_seconds()
@@ -250,11 +290,14 @@ def main() -> None:
               f"PostgreSQL, {os.cpu_count()} cores; {args.rounds} rounds of {args.seconds:.0f} s per level")
         runs: dict[int, list[Level]] = {users: [] for users in args.users}
         spent: dict[int, ServerTime] = {users: Counter() for users in args.users}
+        cpu: dict[int, CpuByPart] = {users: Counter() for users in args.users}
         ports = {name: config.service_ports[name] for name in SERVICES if name != "users"}
         for round_number in range(1, args.rounds + 1):
             for users in args.users:
-                before = server_time(ports)
+                before, cpu_before = server_time(ports), cpu_by_part(platform)
                 runs[users].append(run_level(api.base_url, product["id"], customers[:users], args.seconds))
+                cpu[users].update(cpu_by_part(platform))
+                cpu[users].subtract(cpu_before)
                 spent[users].update(server_time(ports))
                 spent[users].subtract(before)
                 report(runs[users][-1], f"round {round_number}: ")
@@ -263,7 +306,9 @@ def main() -> None:
         for users in args.users:
             report(median_level(runs[users]))
         for users in args.users:
-            report_server_time(users, spent[users])
+            pairs = sum(run.pairs for run in runs[users])
+            report_server_time(users, spent[users], pairs)
+            report_cpu_by_part(users, cpu[users], pairs)
 
 
 if __name__ == "__main__":

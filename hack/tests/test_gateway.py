@@ -270,3 +270,22 @@ def test_fewer_clients_stalling_their_bodies_than_threads_block_no_one(served_ga
 def test_as_many_clients_stalling_their_bodies_as_threads_block_no_one(served_gateway_url: str) -> None:
     with _stalled(served_gateway_url, THREADS, STALLED_BODY):
         requests.get(f"{served_gateway_url}/api/v1/products/x", timeout=3)
+
+
+def test_api_docs_page_and_its_files_come_from_the_gateway_under_a_strict_policy(gateway_url: str) -> None:
+    page = requests.get(f"{gateway_url}/api/docs", timeout=5)
+    assert page.status_code == 200 and page.headers["Content-Type"] == "text/html; charset=utf-8"
+    policy = page.headers["Content-Security-Policy"]
+    assert "script-src 'self';" in policy and "style-src 'self';" in policy and "frame-ancestors 'none'" in policy
+    assert "<script>" not in page.text and "<style" not in page.text and "http" not in page.text
+    for path, content_type in (("swagger-ui-bundle.js", "text/javascript"), ("swagger-ui.css", "text/css"),
+                               ("docs.js", "text/javascript"), ("docs.css", "text/css")):
+        assert f'"/api/docs/{path}"' in page.text
+        asset = requests.get(f"{gateway_url}/api/docs/{path}", timeout=5)
+        assert asset.status_code == 200 and asset.headers["Content-Type"].startswith(content_type), path
+        assert asset.headers["X-Content-Type-Options"] == "nosniff"
+    assert "/api/openapi.json" in requests.get(f"{gateway_url}/api/docs/docs.js", timeout=5).text
+    unknown = requests.get(f"{gateway_url}/api/docs/../../etc/passwd", timeout=5)
+    assert unknown.status_code == 404
+    missing = requests.get(f"{gateway_url}/api/docs/swagger-ui-standalone-preset.js", timeout=5)
+    assert missing.status_code == 404 and missing.headers["Content-Type"] == "application/problem+json"

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 import requests
@@ -132,7 +132,13 @@ def form_action(html: str, label: str) -> str:
     return match.group(1)
 
 
-def test_checkout_under_a_prefix_pays_and_redirects_to_the_callback(serve: Serve) -> None:
+def back_link(html: str) -> str:
+    match = re.search(r'<a class="button" href="([^"]+)">Return to the shop</a>', html)
+    assert match, "no way back to the shop in page"
+    return match.group(1).replace("&amp;", "&")
+
+
+def test_checkout_under_a_prefix_pays_and_links_back_to_the_callback(serve: Serve) -> None:
     sim = start_sim(serve, WebhookReceiver(), prefix="/_paystack")
     init = sim.initialize(reference="order-1001", callback_url="http://shop.test/payments/callback?lang=en")
     assert init["authorization_url"] == f"{sim.url}/checkout/{init['access_code']}"
@@ -155,9 +161,13 @@ def test_checkout_under_a_prefix_pays_and_redirects_to_the_callback(serve: Serve
 
     paid = requests.post(pay_url, allow_redirects=False, timeout=TIMEOUT)
     assert paid.status_code == 303
-    location = urlsplit(paid.headers["Location"])
-    assert (location.netloc, location.path) == ("shop.test", "/payments/callback")
-    assert parse_qs(location.query) == {"lang": ["en"], "reference": ["order-1001"], "trxref": ["order-1001"]}
+    outcome = requests.get(urljoin(pay_url, paid.headers["Location"]), timeout=TIMEOUT)
+    assert outcome.url == init["authorization_url"]
+    assert "Payment successful" in outcome.text and "<form" not in outcome.text
+    back = urlsplit(back_link(outcome.text))
+    assert (back.netloc, back.path) == ("shop.test", "/payments/callback")
+    # As Paystack does: the callback URL's own query, then trxref and reference.
+    assert back.query == "lang=en&trxref=order-1001&reference=order-1001"
 
     verified = sim.api("GET", "/transaction/verify/order-1001").json()
     assert verified["status"] is True
@@ -187,9 +197,30 @@ def test_declining_fails_the_transaction_and_shows_a_result_page(serve: Serve) -
     assert sim.api("GET", "/transaction/verify/order-decline").json()["data"]["status"] == "failed"
     assert sim.receiver.received == []
 
+    assert "Return to the shop" not in declined.text  # no callback_url: nowhere to link back to
+    assert "close this page" in declined.text
+
+    # A Pay from the stale checkout page: 409, and the page still tells the one outcome that stands.
     again = requests.post(urljoin(page.url, form_action(page.text, "Pay")), timeout=TIMEOUT)
     assert again.status_code == 409
+    assert "Payment declined" in again.text
+    assert "successful" not in again.text and "already" not in again.text
     assert sim.api("GET", "/transaction/verify/order-decline").json()["data"]["status"] == "failed"
+
+
+def test_a_settled_checkout_shows_its_outcome_and_the_way_back_not_a_form(sim: Sim) -> None:
+    init = sim.initialize(reference="order-revisit", callback_url="http://shop.test/orders/7")
+    assert sim.control("POST", "/transactions/order-revisit/complete", json={"outcome": "success"}).status_code == 200
+    page = requests.get(init["authorization_url"], timeout=TIMEOUT)
+    assert page.status_code == 200 and "Payment successful" in page.text
+    assert "<form" not in page.text and "Decline" not in page.text
+    assert back_link(page.text) == "http://shop.test/orders/7?trxref=order-revisit&reference=order-revisit"
+
+
+def test_checkout_pages_load_nothing_and_cannot_be_framed(sim: Sim) -> None:
+    init = sim.initialize()
+    policy = requests.get(init["authorization_url"], timeout=TIMEOUT).headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy and "form-action 'self'" in policy
 
 
 def test_hostile_email_is_escaped_on_the_checkout_page(sim: Sim) -> None:

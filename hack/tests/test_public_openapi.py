@@ -22,6 +22,7 @@ def test_public_paths_only_and_colliding_schemas_namespaced() -> None:
                             {"Item": {"type": "object", "properties": {"qty": {"type": "integer"}}},
                              "Problem": problem}),
     }
+    documents["web"] = _document(["/healthz"], {})  # a service with no public operation has no group
     routes = {"/api/v1/cart": "carts", "/api/v1/orders": "orders"}
     merged = merge(documents, lambda path: next((name for prefix, name in routes.items()
                                                  if path == prefix or path.startswith(prefix + "/")), None))
@@ -30,3 +31,5 @@ def test_public_paths_only_and_colliding_schemas_namespaced() -> None:
     ref = merged["paths"]["/api/v1/orders"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
     assert ref == {"$ref": "#/components/schemas/OrdersItem"}
     assert merged["components"]["securitySchemes"] == {"bearerAuth": {"type": "http"}}
+    assert merged["paths"]["/api/v1/orders/{id}"]["get"]["tags"] == ["orders"]
+    assert [tag["name"] for tag in merged["tags"]] == ["carts", "orders"]

@@ -91,6 +91,13 @@ class Cluster:
         self.kubectl("delete", "pod", name, f"--namespace={namespace}", "--now", "--wait=false")
         return phase, logs
 
+    def recent_logs(self, namespace: str, selector: str, lines: int = 60) -> str:
+        """The last log lines of every container the selector picks, each prefixed with its pod: what a
+        failure message shows, since the pods may be gone by the time anyone reads it."""
+        result = self.kubectl("logs", f"--namespace={namespace}", f"--selector={selector}", "--all-containers",
+                              "--prefix", f"--tail={lines}", "--max-log-requests=20", check=False)
+        return result.stdout + result.stderr
+
     def namespace(self, name: str) -> str:
         self.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": {
             "pod-security.kubernetes.io/enforce": "restricted"}}})
@@ -159,7 +166,14 @@ def shop(cluster: Cluster) -> Shop:
     secret = cluster.get("secret", f"{STOREFRONT}-admin", f"--namespace={SHOP_NAMESPACE}")["data"]
     email, password = (decode(secret[key]) for key in ("STOREFRONT_ADMIN_EMAIL", "STOREFRONT_ADMIN_PASSWORD"))
     api = Api(cluster.ingress_url)
-    return Shop(cluster, api, api.login(email, password))
+    try:
+        admin = api.login(email, password)
+    except AssertionError as refused:
+        users = cluster.recent_logs(SHOP_NAMESPACE, "app.kubernetes.io/component=users")
+        ingress = cluster.recent_logs("traefik", "app.kubernetes.io/name=traefik", lines=20)
+        pytest.fail(f"the first admin's login failed right after deploy: {refused}\n--- users pods and jobs\n"
+                    f"{users[-8000:]}\n--- ingress controller\n{ingress[-3000:]}", pytrace=False)
+    return Shop(cluster, api, admin)
 
 
 def decode(value: str) -> str:

@@ -62,17 +62,30 @@ def _view(txn: Transaction) -> dict[str, Any]:
             "symbol": _CURRENCY_SYMBOLS.get(txn.currency, ""),
             "status": shapes.visible_status(txn),
             "pending": txn.status == "pending",
+            "back_url": callback_with_reference(txn.callback_url, txn.reference) if txn.callback_url else None,
         }
+
+
+@bp.after_request
+def _page_policy(response: Response) -> Response:
+    # The pages load nothing: their style is inline and the favicon a data: URL.
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def _not_found() -> tuple[str, int]:
     return render_template("not_found.html"), 404
 
 
-def _result(txn: Transaction, http_status: int = 200, already: bool = False) -> tuple[str, int]:
+def _result(txn: Transaction, http_status: int = 200) -> tuple[str, int]:
+    """The one final outcome of a settled transaction, and the way back to the shop."""
     view = _view(txn)
     title, message = _RESULTS[view["status"]]
-    return render_template("result.html", title=title, message=message, already=already, **view), http_status
+    return render_template("result.html", title=title, message=message, settled_earlier=http_status == 409,
+                           **view), http_status
 
 
 @bp.get("/checkout/<access_code>")
@@ -97,6 +110,8 @@ def decline(access_code: str) -> Response | tuple[str, int]:
 
 
 def _settle(access_code: str, outcome: str) -> Response | tuple[str, int]:
+    """Settle, then show the outcome (POST, redirect, GET: reloading the outcome submits nothing again).
+    A form from a stale page gets 409 and the outcome that already stands, never a second one."""
     store = _store()
     txn = store.transaction_by_access_code(access_code)
     if txn is None:
@@ -104,8 +119,6 @@ def _settle(access_code: str, outcome: str) -> Response | tuple[str, int]:
     try:
         settle_transaction(store, _config(), txn, outcome)
     except AlreadySettled:
-        return _result(txn, 409, already=True)
-    if txn.callback_url:
-        return redirect(callback_with_reference(txn.callback_url, txn.reference), 303)
+        return _result(txn, 409)
     # Relative to .../checkout/<code>/pay, this is .../checkout/<code>.
     return redirect(f"../{access_code}", 303)

@@ -1,4 +1,5 @@
-"""A small reverse proxy: the contract's routing table on one port, the simulator under /_paystack.
+"""A small reverse proxy: the contract's routing table on one port, the simulator under /_paystack, the
+merged public OpenAPI document at /api/openapi.json and Swagger UI over it at /api/docs (api_docs.py).
 
 Served by the runner with `python -m storefront_common.serve storefront_dev.runner.gateway:create_gateway --factory`. Backends come from GATEWAY_BACKENDS: `users=http://127.0.0.1:9001,...`
 plus `paystack=...` for the simulator; the routing table from GATEWAY_ROUTES: `/api/v1/auth=users,...`
@@ -22,9 +23,10 @@ from storefront_common.client import KeepAliveConnections
 from storefront_common.settings import MAX_BODY_BYTES
 
 from . import public_openapi
+from .api_docs import DOCUMENT_PATH, ApiDocs
 
 SIMULATOR_PREFIX = "/_paystack"
-PUBLIC_DOCUMENT = "/api/openapi.json"
+PUBLIC_DOCUMENT = DOCUMENT_PATH
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
               "transfer-encoding", "upgrade", "host", "content-length"}
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
@@ -105,6 +107,7 @@ class Gateway:
         self.routes = tuple(sorted(routes, key=lambda route: -len(route[0])))
         self.max_body_bytes = max_body_bytes
         self._public_document: bytes | None = None
+        self.api_docs = ApiDocs()
         self.backends = {name: KeepAliveConnections(url, connect_timeout=5.0, read_timeout=timeout)
                          for name, url in backends.items()}
 
@@ -132,6 +135,9 @@ class Gateway:
             return [b'{"status": "ok"}']
         if path == PUBLIC_DOCUMENT:
             return self._serve_public_document(start_response)
+        if self.api_docs.serves(path):
+            return self.api_docs(path, start_response) or _problem(
+                start_response, 404, "Not Found", "The API docs have no such file.")
         found = self.target(path)
         if found is None:
             return _problem(start_response, 404, "Not Found", "No service serves this path.")

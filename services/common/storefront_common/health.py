@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .dependencies import Dependencies, current
 from .errors import unavailable
+from .migrations import schema_servable
 from .observability import metrics_response
 from .openapi import build_spec
 
@@ -33,6 +34,8 @@ def health_blueprint(title: str) -> Blueprint:
             logger.warning("database not reachable", extra={"error": type(error).__name__})
             db.session.rollback()
             raise unavailable("The database is not reachable.") from None
+        if not schema_servable(current_app, db.session):
+            raise unavailable("The database schema is not migrated to this release yet.")
         return jsonify(status="ready")
 
     @blueprint.get("/metrics")

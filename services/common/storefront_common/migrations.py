@@ -1,6 +1,7 @@
 """Alembic per service: the environment lives here once, each service keeps only its versions/."""
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -9,10 +10,12 @@ from pathlib import Path
 import click
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import MetaData, create_engine, pool, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.orm import Session
 
 from .dependencies import Dependencies, current
 
@@ -34,10 +37,42 @@ def alembic_config(database_url: str, versions_dir: Path, metadata: MetaData) ->
 MIGRATIONS_EXTENSION = "storefront.migrations"
 
 
+class SchemaRevision:
+    """Whether the database's schema is one this release can serve: at its head, or at a revision it does not
+    know (a newer release migrated it; migrations only add, so an older pod keeps serving during a rollout).
+    Unmigrated or at one of its own older revisions, the service is not ready: a pod must not take requests
+    before its migration Job has run, or they fail on tables that do not exist yet."""
+
+    def __init__(self, versions_dir: Path) -> None:
+        scripts = ScriptDirectory.from_config(alembic_config("", versions_dir, MetaData()))
+        self.older = frozenset(revision.revision for revision in scripts.walk_revisions()) - set(scripts.get_heads())
+        self._servable = not scripts.get_heads()  # a service without migrations has no schema to wait for
+
+    def servable(self, session: Session) -> bool:
+        """Asks the database until the schema is first seen servable, then never again."""
+        if self._servable:
+            return True
+        try:
+            stored = set(session.execute(text("SELECT version_num FROM alembic_version")).scalars())
+        except (ProgrammingError, OperationalError):  # no alembic_version table: never migrated
+            stored = set()
+        session.rollback()  # the read's transaction ends here, whatever it found
+        self._servable = bool(stored) and not stored & self.older
+        return self._servable
+
+
 @dataclass(frozen=True)
 class MigrationPlan:
     versions_dir: Path
     after_migrate: Callable[[], None] | None = None
+
+    @functools.cached_property
+    def schema(self) -> SchemaRevision:
+        return SchemaRevision(self.versions_dir)
+
+
+def schema_servable(app: Flask, session: Session) -> bool:
+    return _plan(app).schema.servable(session)
 
 
 def _plan(app: Flask) -> MigrationPlan:

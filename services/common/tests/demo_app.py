@@ -85,4 +85,6 @@ def boom() -> None:
 
 def create_app(settings: CommonSettings, **overrides: Any) -> Flask:
     deps = Dependencies(**Overrides(Dependencies, settings, db, overrides).common())
-    return create_service_app(deps, versions_dir=Path(__file__).parent, blueprints=[blueprint], title="Demo API")
+    # No migrations (db.create_all() in the tests): a directory without revisions.
+    return create_service_app(deps, versions_dir=Path(__file__).parent / "no-migrations", blueprints=[blueprint],
+                              title="Demo API")

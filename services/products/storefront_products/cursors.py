@@ -1,7 +1,7 @@
 """Keyset cursors of the public listing: opaque, URL-safe, and bound to the query they continue.
 
 A cursor holds the sort key and id of the row a page ended (or began) at, the direction, the page number
-it leads to, and whether the search had fallen back to trigram similarity. A checksum over it and the query's
+it leads to, and whether the search had been run again with its typos corrected. A checksum over it and the query's
 filters and sort makes a tampered cursor, or one used with other filters, a 422 rather than a wrong page; a
 forged one can only name a position in the public listing, so it is not signed with a secret.
 """

@@ -57,8 +57,6 @@ class Product(db.Model):  # type: ignore[name-defined,misc]
         # A search's name matches, found apart from the other matches (migration 0004, store.RANKED_CANDIDATES).
         Index("ix_products_active_name_search", text("to_tsvector('english'::regconfig, name)"),
               postgresql_using="gin", postgresql_where=ONLY_ACTIVE).ddl_if(dialect="postgresql"),
-        Index("ix_products_active_name_trgm", "name", postgresql_using="gin",
-              postgresql_ops={"name": "gin_trgm_ops"}, postgresql_where=ONLY_ACTIVE),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -84,6 +82,17 @@ class Product(db.Model):  # type: ignore[name-defined,misc]
     search_vector: Mapped[str | None] = deferred(mapped_column(TSVECTOR().with_variant(Text(), "sqlite")))
 
     category: Mapped[Category | None] = relationship(lazy="raise")
+
+
+class SearchWord(db.Model):  # type: ignore[name-defined,misc]
+    """The words of the products' names and descriptions, kept by triggers (PostgreSQL, migration 0005): a
+    search that finds nothing is corrected word by word to the most similar of them (store._corrected)."""
+
+    __tablename__ = "search_words"
+    __table_args__ = (Index("ix_search_words_trigrams", "word", postgresql_using="gin",
+                            postgresql_ops={"word": "gin_trgm_ops"}),)
+
+    word: Mapped[str] = mapped_column(Text, primary_key=True)
 
 
 class Review(db.Model):  # type: ignore[name-defined,misc]

@@ -23,7 +23,9 @@ AttributeKey = Annotated[str, StringConstraints(min_length=1, max_length=50, pat
 # JSON columns cannot store NaN or infinities.
 AttributeValue = (Annotated[str, StringConstraints(max_length=200)] | int
                   | Annotated[float, Field(allow_inf_nan=False)] | bool)
-ImageUrl = Annotated[str, StringConstraints(min_length=8, max_length=2000, pattern=r"^https?://[^\s\x00]+$")]
+# An http(s) URL, or a path on the shop's own site (the demo catalog's /static/demo/...); never `//host/...`.
+ImageUrl = Annotated[str, StringConstraints(min_length=8, max_length=2000,
+                                            pattern=r"^(https?://[^\s\x00]+|/[^/\s\x00][^\s\x00]*)$")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 ProductName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Description = Annotated[str, StringConstraints(max_length=5000)]
@@ -120,7 +122,8 @@ class ProductQuery(PageQuery):
     q: str | None = Field(default=None, min_length=1, max_length=200,
                           description="Full-text search of name, category and description (English stemming, "
                                       "websearch syntax: \"quoted phrase\", -excluded, or); when it finds nothing, "
-                                      "names similar to it (typos; PostgreSQL only)")
+                                      "it runs again with each word replaced by the catalogue's most similar word "
+                                      "(typos; PostgreSQL only)")
     category: str | None = Field(default=None, min_length=1, max_length=120,
                                                    description="Category slug or id")
     vendor_id: uuid.UUID | None = None

@@ -5,6 +5,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import store
@@ -60,6 +61,19 @@ DEMO_PRODUCTS: list[tuple[str, str, str, int, int, dict[str, Any]]] = [
 ]
 
 
+# Each demo product's picture, drawn by hack/storefront_dev/demo_images.py and served by the web service at the
+# site's root (the gateway's and the Ingress's `/`). A root-relative URL stays right on any host and port.
+DEMO_IMAGES_PATH = "/static/demo/"
+
+
+def demo_image_file(slug: str) -> str:
+    return f"{slug}.svg"
+
+
+def demo_image_urls(slug: str) -> list[str]:
+    return [DEMO_IMAGES_PATH + demo_image_file(slug)]
+
+
 @dataclass(frozen=True)
 class SeedResult:
     categories: int
@@ -80,17 +94,21 @@ def _ensure_categories(session: Session) -> tuple[dict[str, Category], int]:
 
 
 def seed_demo(session: Session, vendor_id: uuid.UUID) -> SeedResult:
-    """Idempotent: categories are matched by slug, products by vendor and slug."""
+    """Idempotent: categories are matched by slug, products by vendor and slug. A demo product without any
+    picture (one seeded before the demo catalog had pictures) gets its picture."""
     categories, created_categories = _ensure_categories(session)
-    present = store.product_slugs_of(session, vendor_id)
+    present = {product.slug: product for product in
+               session.scalars(select(Product).where(Product.vendor_id == vendor_id))}
     created_products = 0
     for category_slug, name, description, price, stock, attributes in DEMO_PRODUCTS:
         slug = slugify(name, max_length=220)
         if slug in present:
+            if not present[slug].images:
+                present[slug].images = demo_image_urls(slug)
             continue
         store.add(session, Product(name=name, slug=slug, description=description, price=price, currency="NGN",
                                    stock=stock, category_id=categories[category_slug].id, vendor_id=vendor_id,
-                                   attributes=attributes, images=[], is_active=True))
+                                   attributes=attributes, images=demo_image_urls(slug), is_active=True))
         created_products += 1
     session.commit()
     return SeedResult(created_categories, created_products)

@@ -23,9 +23,9 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import (ColumnElement, Connection, Engine, Float, Insert, Integer, Row, Select, Subquery, Table,
+from sqlalchemy import (CTE, ColumnElement, Connection, Engine, Float, Insert, Integer, Row, Select, Subquery, Table,
                         Update, Uuid, bindparam, case, cast, column, create_engine, exists, false, func, insert,
-                        literal, literal_column, select, table, true, tuple_, union_all, update)
+                        literal, literal_column, select, table, text, true, tuple_, union_all, update)
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -175,23 +175,40 @@ PRODUCTS_FTS = table("products_fts", column("product_id", Uuid))
 FTS_TERM = re.compile(r"[^\W_]+")
 
 
-def _search(connection: Connection, text: str, fallback: bool) -> _Search:
-    """Full-text search, or with `fallback` trigram similarity of the name (PostgreSQL; typos)."""
+def _search(connection: Connection, searched: str, fallback: bool) -> _Search:
+    """Full-text search, or with `fallback` the search with its typos corrected (PostgreSQL; see _corrected)."""
     if _on_postgresql(connection):
-        if fallback:
-            return _Search(bindparam("q", text).op("<%")(Product.name),
-                           cast(func.word_similarity(bindparam("q", text), Product.name), Float))
-        query = func.websearch_to_tsquery(ENGLISH, bindparam("q", text))
+        if fallback:  # no word to correct: the search as it was, which finds nothing again (in a millisecond)
+            searched = _corrected(connection, searched) or searched
+        query = func.websearch_to_tsquery(ENGLISH, bindparam("q", searched))
         return _Search(Product.search_vector.op("@@")(query), cast(func.ts_rank(Product.search_vector, query), Float),
                        name_match=func.to_tsvector(ENGLISH, Product.name).op("@@")(query))
     # FTS5: every word, as a quoted string (no operators from the user's text); bm25 is lower when better.
-    terms = " ".join(f'"{term}"' for term in FTS_TERM.findall(text))
+    terms = " ".join(f'"{term}"' for term in FTS_TERM.findall(searched))
     if not terms:
         return _Search(false(), literal(0.0, Float))
     matches = (select(PRODUCTS_FTS.c.product_id,
                       (-func.bm25(literal_column("products_fts"), 10.0, 4.0, 1.0)).label("rank"))
                .where(literal_column("products_fts").op("MATCH")(bindparam("q", terms)))).subquery("matches")
     return _Search(true(), matches.c.rank, matches)
+
+
+# Each word of a search and the catalogue's word most similar to it (trigrams; pg_trgm's `%` threshold, 0.3),
+# itself when the catalogue has it: one round trip, a few index lookups in a table of distinct words.
+CORRECTIONS = text(
+    "SELECT term, (SELECT word FROM search_words WHERE word % term "
+    "              ORDER BY similarity(word, term) DESC, word LIMIT 1) "
+    "FROM unnest(CAST(:terms AS text[])) WITH ORDINALITY AS terms(term, position) ORDER BY position")
+
+
+def _corrected(connection: Connection, searched: str) -> str | None:
+    """The search with each word replaced by the catalogue's most similar word (typos, unfinished words:
+    `hedphones` -> `headphones`, `wireles` -> `wireless`); None when no word changes, so the search would find
+    nothing again."""
+    terms = [term.lower() for term in FTS_TERM.findall(searched)]
+    corrections = connection.execute(CORRECTIONS, {"terms": terms}).all() if terms else []
+    words = [correction or term for term, correction in corrections]
+    return " ".join(words) if words != terms else None
 
 
 def _listing_filters(query: ProductQuery, search: _Search | None) -> list[ColumnElement[bool]]:
@@ -242,6 +259,10 @@ def _page_statement(query: ProductQuery, search: _Search | None, position: Posit
         candidates = _candidates(query, ranked)
         key, row_id = candidates.c.sort_key, candidates.c.id
         statement = select(candidates, total.label("total"))
+    elif ranked is None and search is not None and search.name_match is not None and count_up_to is not None:
+        matches = _matches_first(query, search)
+        key, row_id = matches.c.sort_key, matches.c.id
+        statement = select(matches, total.label("total"))
     else:
         key = ranked.rank if ranked is not None else SORT_COLUMNS[query.order.lstrip("-")]
         row_id = Product.id
@@ -256,6 +277,17 @@ def _page_statement(query: ProductQuery, search: _Search | None, position: Posit
         statement = statement.offset((query.page - 1) * query.per_page)
     order = (key.desc(), row_id.desc()) if descending else (key.asc(), row_id.asc())
     return statement.order_by(*order).limit(query.per_page + 1)
+
+
+def _matches_first(query: ProductQuery, search: _Search) -> CTE:
+    """A search sorted by a column that the planner expects to match few products (it is counted): its matches
+    from the search's index, then sorted. Left to itself the planner may walk the sort column's index and test
+    each product against the search, hoping to meet a page of matches soon; for a word that matches nothing
+    (most typos) that walk reads the whole catalogue (3 s at a million products). MATERIALIZED keeps the
+    matches a step of their own."""
+    key = SORT_COLUMNS[query.order.lstrip("-")]
+    return (_matching(query, search, *PRODUCT_COLUMNS, key.label("sort_key"))
+            .cte("matches").prefix_with("MATERIALIZED"))
 
 
 def _candidates(query: ProductQuery, search: _Search) -> Subquery:
@@ -276,14 +308,14 @@ class ListingPage:
     rows: Sequence[Row[Any]]  # in the listing's order; each has `sort_key`
     more: bool  # rows lie beyond this page in the direction walked
     total: int | None  # None: not counted, or more than count_up_to matched
-    fallback: bool  # the search found nothing and fell back to names similar to `q`
+    fallback: bool  # the search found nothing and was run again with its typos corrected
 
 
 def listing_page(connection: Connection, query: ProductQuery, position: Position | None,
                  count_up_to: int | None) -> ListingPage:
     """One round trip, except an empty page: then a count (beyond the last page) or, for a search that
-    finds nothing on its first page, the same page by trigram similarity (PostgreSQL; with an estimate first
-    when counting). `count_up_to`: count the matches, no further than that (None: do not count)."""
+    finds nothing on its first page, the same page with the search's typos corrected (PostgreSQL; with an
+    estimate first when counting). `count_up_to`: count the matches, no further than that (None: do not count)."""
     fallback = position is not None and position.fallback
     search = None if query.q is None else _search(connection, query.q, fallback)
     rows = connection.execute(_page_statement(query, search, position, count_up_to)).all()
@@ -291,8 +323,8 @@ def listing_page(connection: Connection, query: ProductQuery, position: Position
     if not rows and search is not None and first_page and not fallback and _on_postgresql(connection):
         fallback = True
         search = _search(connection, query.q or "", fallback)
-        # The similar names are counted only when the planner expects few of them, as the route decides for
-        # any listing: a typo of a common word resembles thousands of names.
+        # The corrected search is counted only when the planner expects few matches, as the route decides for
+        # any listing: a typo of a common word corrects to thousands of them.
         if count_up_to is not None and estimated_total(connection, query, fallback) > count_up_to:
             count_up_to = None
         rows = connection.execute(_page_statement(query, search, position, count_up_to)).all()
@@ -308,10 +340,11 @@ def listing_page(connection: Connection, query: ProductQuery, position: Position
     return ListingPage(page, len(rows) > query.per_page, None if exceeded else total, fallback)
 
 
-def _explain(connection: Connection, statement: Select[Any]) -> dict[str, Any]:
+def _explain(connection: Connection, statement: Select[Any], analyze: bool = False) -> dict[str, Any]:
     # Literal values: EXPLAIN takes no parameters through the driver. SQLAlchemy quotes them.
     compiled = statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
-    return connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}").scalar_one()[0]  # type: ignore[no-any-return]
+    options = "ANALYZE, FORMAT JSON" if analyze else "FORMAT JSON"
+    return connection.exec_driver_sql(f"EXPLAIN ({options}) {compiled}").scalar_one()[0]  # type: ignore[no-any-return]
 
 
 def estimated_total(connection: Connection, query: ProductQuery, fallback: bool) -> int:
@@ -325,20 +358,17 @@ def estimated_total(connection: Connection, query: ProductQuery, fallback: bool)
 
 
 def explain_listing(connection: Connection, query: ProductQuery, position: Position | None = None,
-                    count_up_to: int | None = None) -> dict[str, Any]:
-    """The PostgreSQL plan (EXPLAIN, JSON) of the listing's page statement, for tests and benchmarks."""
+                    count_up_to: int | None = None, analyze: bool = False) -> dict[str, Any]:
+    """The PostgreSQL plan (EXPLAIN, JSON; `analyze`: run, with what each step read) of the listing's page
+    statement, for tests and benchmarks."""
     search = None if query.q is None else _search(connection, query.q, position is not None and position.fallback)
-    return _explain(connection, _page_statement(query, search, position, count_up_to))
+    return _explain(connection, _page_statement(query, search, position, count_up_to), analyze)
 
 
 # Products: vendors' writes, stock and ratings
 
 def get_product(session: Session, product_id: uuid.UUID) -> Product | None:
     return session.get(Product, product_id)
-
-
-def product_slugs_of(session: Session, vendor_id: uuid.UUID) -> set[str]:
-    return set(session.scalars(select(Product.slug).where(Product.vendor_id == vendor_id)))
 
 
 def _write_stock(session: Session, product_id: uuid.UUID, new_stock: ColumnElement[int] | int) -> int | None:

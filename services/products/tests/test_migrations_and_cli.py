@@ -25,6 +25,7 @@ from storefront_products.reservations import expire_due
 from storefront_products.settings import Settings
 
 TABLES = {"alembic_version", "categories", "products", "reviews", "reservations", "reservation_items"}
+POSTGRESQL_TABLES = TABLES | {"search_words"}  # typo corrections (migration 0005)
 # SQLite's full-text index: the FTS5 table and its shadow tables.
 SQLITE_TABLES = TABLES | {f"products_fts{suffix}" for suffix in ("", "_config", "_content", "_data", "_docsize", "_idx")}
 
@@ -42,8 +43,8 @@ def test_migrations_on_postgresql_match_the_models(postgres_admin_url: str, jwks
         app = migrated_app(url, jwks_url)
         with app.app_context():
             with db.engine.connect() as connection:
-                assert set(inspect(connection).get_table_names()) == TABLES
-                assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
+                assert set(inspect(connection).get_table_names()) == POSTGRESQL_TABLES
+                assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0005"
                 differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
             assert differences == []
             upgrade(app)  # a second run is a no-op
@@ -79,8 +80,26 @@ def test_seed_demo_is_idempotent(app: Flask, client: FlaskClient, shop: Shop) ->
     assert listed["total"] == 20
     assert {item["vendor_id"] for item in listed["items"]} == {str(shop.vendor_id)}
     assert all(item["category"] is not None for item in listed["items"])
+    assert {item["images"][0] for item in listed["items"]} == {f"/static/demo/{item['slug']}.svg" for item in listed["items"]}
     assert len(client.get("/api/v1/categories").json["items"]) == 5
     assert runner.invoke(args=["seed-demo", "--vendor-id", "not-a-uuid"]).exit_code != 0
+
+
+def test_seed_demo_gives_a_picture_to_a_demo_product_that_has_none(app: Flask, client: FlaskClient, shop: Shop) -> None:
+    runner = app.test_cli_runner()
+    runner.invoke(args=["seed-demo", "--vendor-id", str(shop.vendor_id)])
+    rice = client.get("/api/v1/products?q=ofada").json["items"][0]
+    honey = client.get("/api/v1/products?q=honey").json["items"][0]
+    own_picture = ["https://img.example/honey.jpg"]
+    for product, images in ((rice, []), (honey, own_picture)):
+        changed = client.patch(f"/api/v1/products/{product['id']}", headers=shop.vendor, json={"images": images})
+        assert changed.status_code == 200, changed.json
+    # An edit that sends the demo picture back as it got it is accepted.
+    assert client.patch(f"/api/v1/products/{honey['id']}", headers=shop.vendor,
+                        json={"images": [*own_picture, honey["images"][0]]}).status_code == 200
+    runner.invoke(args=["seed-demo", "--vendor-id", str(shop.vendor_id)])
+    assert client.get(f"/api/v1/products/{rice['id']}").json["images"] == ["/static/demo/ofada-rice-5-kg.svg"]
+    assert client.get(f"/api/v1/products/{honey['id']}").json["images"] == [*own_picture, "/static/demo/honey-1-l.svg"]
 
 
 def test_reservations_work_on_sqlite(tmp_path: Path, jwks_url: str, auth: Auth) -> None:

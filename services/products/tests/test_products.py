@@ -56,7 +56,8 @@ def test_create_validates_money_stock_currency_and_attributes(client: FlaskClien
     invalid = [{"price": 2.5}, {"price": "2"}, {"price": 0}, {"price": -5}, {"price": True},
                {"stock": -1}, {"stock": 2.5}, {"stock": "3"}, {"currency": "EUR"}, {"currency": "ngn"},
                {"category_id": str(uuid.uuid4())}, {"category_id": "phones"}, {"attributes": {"colour": "red"}},
-               {"images": ["not a url"]}, {"name": ""}, {"is_active": "yes"}, {"vendor_id": str(uuid.uuid4())},
+               {"images": ["not a url"]}, {"images": ["//elsewhere.example/x.png"]},
+               {"images": ["javascript:alert(1)//"]}, {"name": ""}, {"is_active": "yes"}, {"vendor_id": str(uuid.uuid4())},
                {"name": "Dre\u0000ss"}, {"description": "\u0000"}, {"attributes": {"size": "M\u0000"}}]
     for change in invalid:
         response = client.post("/api/v1/products", headers=shop.vendor, json={**valid, **change})
