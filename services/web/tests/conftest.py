@@ -1,5 +1,5 @@
 """The fixture chain of the other suites: `app` (the migrated web app, one per session) -> `client` (its test
-client, a browser of one person: it keeps cookies; the sessions table is emptied after each test) -> `shopper`
+client, as one person's browser: it keeps cookies; the sessions table is emptied after each test) -> `shopper`
 (an account registered and logged in through the pages). Package-scoped, as tests/e2e: the platform stops
 when this suite ends, not at the end of the whole run.
 
@@ -128,7 +128,7 @@ def settings(app: Flask) -> Iterator[Settings]:
         setattr(running, name, value)
 
 
-class Browser:
+class PageClient:
     """The test client as one person's browser: pages, their forms' CSRF tokens, the cookie it holds."""
 
     def __init__(self, client: FlaskClient) -> None:
@@ -165,30 +165,30 @@ def client(app: Flask) -> Iterator[FlaskClient]:
 
 
 @pytest.fixture()
-def browser(client: FlaskClient) -> Browser:
-    return Browser(client)
+def visitor(client: FlaskClient) -> PageClient:
+    return PageClient(client)
 
 
 @dataclass
 class Shopper:
     email: str
     password: str
-    browser: Browser
+    visitor: PageClient
 
 
-def register(browser: Browser, role: str = "customer", **fields: Any) -> TestResponse:
+def register(visitor: PageClient, role: str = "customer", **fields: Any) -> TestResponse:
     body = {"first_name": "Ada", "last_name": "Obi", "email": f"{role}-{uuid.uuid4().hex[:10]}@example.com",
             "password": PASSWORD, "role": role, **fields}
-    return browser.submit("/register", "/register", **body)
+    return visitor.submit("/register", "/register", **body)
 
 
 @pytest.fixture()
-def shopper(browser: Browser, mailbox: Mailbox) -> Shopper:
+def shopper(visitor: PageClient, mailbox: Mailbox) -> Shopper:
     """A customer who registered and is logged in, through the pages."""
     address = f"shopper-{uuid.uuid4().hex[:10]}@example.com"
-    answer = register(browser, email=address)
+    answer = register(visitor, email=address)
     assert answer.status_code == 303, answer.get_data(as_text=True)[:2000]
-    return Shopper(address, PASSWORD, browser)
+    return Shopper(address, PASSWORD, visitor)
 
 
 @pytest.fixture(scope="package")

@@ -11,11 +11,11 @@ from flask import Flask
 from storefront_dev.runner.platform import LocalPlatform
 from storefront_dev.shop_api import Api
 
-from services.web.tests.conftest import Browser, register
+from services.web.tests.conftest import PageClient, register
 
 
 def test_a_vendor_lists_a_product_and_fulfils_its_order(app: Flask, api: Api, category: dict[str, Any]) -> None:
-    vendor = Browser(app.test_client())
+    vendor = PageClient(app.test_client())
     assert register(vendor, role="vendor", business_name="Obi Wares").status_code == 303
     form = vendor.text(f"/vendor/products/new?category_id={category['id']}")
     assert 'name="attribute_size"' in form  # the category's attributes are the form's fields
@@ -61,7 +61,7 @@ def test_a_vendor_lists_a_product_and_fulfils_its_order(app: Flask, api: Api, ca
 
 
 def test_an_admin_changes_a_role_and_creates_a_category(app: Flask, api: Api, platform: LocalPlatform) -> None:
-    admin = Browser(app.test_client())
+    admin = PageClient(app.test_client())
     assert admin.submit("/login", "/login", email=platform.config.admin_email,
                         password=platform.config.admin_password).status_code == 303
     somebody = api.sign_up("customer")
@@ -82,6 +82,6 @@ def test_an_admin_changes_a_role_and_creates_a_category(app: Flask, api: Api, pl
     assert re.search(r"colour, size", admin.text("/admin/categories"))
 
 
-def test_a_customer_is_not_shown_the_consoles(browser: Browser, shopper: Any) -> None:
+def test_a_customer_is_not_shown_the_consoles(visitor: PageClient, shopper: Any) -> None:
     for page in ("/vendor", "/vendor/orders", "/admin/users", "/admin/categories", "/admin/orders"):
-        assert browser.get(page).status_code == 403
+        assert visitor.get(page).status_code == 403

@@ -9,7 +9,7 @@ import pytest
 
 from storefront_web.money import NotAnAmount, format_money, parse_amount
 
-from services.web.tests.conftest import Browser, Shopper, register
+from services.web.tests.conftest import PageClient, Shopper, register
 
 
 def field_error(page: str, field: str) -> str:
@@ -18,8 +18,8 @@ def field_error(page: str, field: str) -> str:
     return found.group(1)
 
 
-def test_a_refused_registration_shows_each_message_beside_its_field(browser: Browser) -> None:
-    answer = register(browser, email="not-an-email", password="short")
+def test_a_refused_registration_shows_each_message_beside_its_field(visitor: PageClient) -> None:
+    answer = register(visitor, email="not-an-email", password="short")
     page = answer.get_data(as_text=True)
     assert answer.status_code == 422
     assert field_error(page, "email") and field_error(page, "password")
@@ -27,28 +27,28 @@ def test_a_refused_registration_shows_each_message_beside_its_field(browser: Bro
     assert 'value="not-an-email"' in page and 'value="short"' not in page  # what was typed, but no password
 
 
-def test_a_taken_email_is_said_above_the_form(browser: Browser, shopper: Shopper) -> None:
-    other = Browser(browser.client.application.test_client())
+def test_a_taken_email_is_said_above_the_form(visitor: PageClient, shopper: Shopper) -> None:
+    other = PageClient(visitor.client.application.test_client())
     answer = register(other, email=shopper.email)
     assert answer.status_code == 409
     assert 'class="problem"' in answer.get_data(as_text=True)
 
 
 def test_checkout_without_a_city_says_so_beside_the_city(shopper: Shopper, make_product: Any) -> None:
-    browser = shopper.browser
+    visitor = shopper.visitor
     product = make_product()
-    browser.submit(f"/products/{product['id']}", "/cart/items", product_id=product["id"], quantity="1")
-    answer = browser.submit("/checkout", "/checkout", line1="1 Marina", country="NG", payment_method="wallet",
+    visitor.submit(f"/products/{product['id']}", "/cart/items", product_id=product["id"], quantity="1")
+    answer = visitor.submit("/checkout", "/checkout", line1="1 Marina", country="NG", payment_method="wallet",
                             idempotency_key=uuid.uuid4().hex)
     assert answer.status_code == 422
     assert field_error(answer.get_data(as_text=True), "city")
 
 
 def test_a_wallet_too_low_is_a_clear_message(shopper: Shopper, make_product: Any) -> None:
-    browser = shopper.browser
+    visitor = shopper.visitor
     product = make_product(price=500_000)
-    browser.submit(f"/products/{product['id']}", "/cart/items", product_id=product["id"], quantity="1")
-    answer = browser.submit("/checkout", "/checkout", line1="1 Marina", city="Lagos", country="NG",
+    visitor.submit(f"/products/{product['id']}", "/cart/items", product_id=product["id"], quantity="1")
+    answer = visitor.submit("/checkout", "/checkout", line1="1 Marina", city="Lagos", country="NG",
                             payment_method="wallet", idempotency_key=uuid.uuid4().hex)
     assert answer.status_code == 402
     assert "Your wallet balance is too low" in answer.get_data(as_text=True)
@@ -56,22 +56,22 @@ def test_a_wallet_too_low_is_a_clear_message(shopper: Shopper, make_product: Any
 
 def test_more_than_the_stock_is_refused_beside_the_quantity(shopper: Shopper, make_product: Any) -> None:
     product = make_product(stock=2)
-    answer = shopper.browser.submit(f"/products/{product['id']}", "/cart/items", product_id=product["id"],
+    answer = shopper.visitor.submit(f"/products/{product['id']}", "/cart/items", product_id=product["id"],
                                     quantity="5")
     assert answer.status_code == 409
     assert "not enough of this in stock" in answer.get_data(as_text=True)
 
 
-def test_a_price_filter_the_api_refuses_is_shown_beside_it(browser: Browser) -> None:
-    answer = browser.get("/products?min=50&max=10")
+def test_a_price_filter_the_api_refuses_is_shown_beside_it(visitor: PageClient) -> None:
+    answer = visitor.get("/products?min=50&max=10")
     assert answer.status_code == 422
     assert field_error(answer.get_data(as_text=True), "max")
-    typo = browser.get("/products?min=abc")
+    typo = visitor.get("/products?min=abc")
     assert typo.status_code == 422 and field_error(typo.get_data(as_text=True), "min")
 
 
-def test_a_wrong_password_is_one_sentence_for_both_cases(browser: Browser, shopper: Shopper) -> None:
-    anonymous = Browser(browser.client.application.test_client())
+def test_a_wrong_password_is_one_sentence_for_both_cases(visitor: PageClient, shopper: Shopper) -> None:
+    anonymous = PageClient(visitor.client.application.test_client())
     answer = anonymous.submit("/login", "/login", email=shopper.email, password="wrong password!")
     assert answer.status_code == 401
     assert "do not match an account" in answer.get_data(as_text=True)
