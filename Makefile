@@ -17,7 +17,7 @@ BROWSER_PACKAGES := chromium:chromium
 
 include hack/cluster/cluster.mk
 
-.PHONY: help venv browser-packages up jaeger jaeger-bin promtool-bin test test-fast bench-products bench-checkout bench-operator bench-cluster operator lock clean
+.PHONY: help venv browser-packages up jaeger jaeger-bin promtool-bin test test-fast bench-products bench-web bench-checkout bench-operator bench-cluster operator lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -71,6 +71,11 @@ bench-products: $(STAMP) ## Products listing vs a bare endpoint under the same s
 	hack/ensure-postgres.sh
 	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 	$(PYTHON) bench/products/run.py
+
+bench-web: $(STAMP) ## The catalog and product pages vs the JSON listing under the same server
+	hack/ensure-postgres.sh
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+	$(PYTHON) bench/web/run.py
 
 bench-checkout: $(STAMP) ## Virtual users doing add-to-cart + wallet checkout through the gateway
 	hack/ensure-postgres.sh

@@ -8,7 +8,7 @@
 #   images.sh import SOCKET NAME...  build, then import into the containerd at SOCKET (namespace k8s.io)
 #   images.sh archive NAME...      build, then write OCI archives; prints "NAME REFERENCE ARCHIVE"
 #   images.sh skaffold NAME        skaffold's custom builder: build $IMAGE, push it when $PUSH_IMAGE=true
-# NAME: users products carts orders payments (target runtime, or NAME-dev for the dev target),
+# NAME: users products carts orders payments web (target runtime, or NAME-dev for the dev target),
 # paystack-simulator, operator, postgresql; and the cluster's own: pause coredns traefik
 # local-path-provisioner (a binary from hack/cluster/build.sh node on an empty image).
 # Progress goes to stderr.
@@ -21,7 +21,7 @@ MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # The base of every Python image: what python:3.11-slim gives the Dockerfiles, from Debian.
 BASE_PACKAGES=python3,python3-venv,python-is-python3,ca-certificates,tini
 REGISTRY=storefront.local
-SERVICES="users products carts orders payments"
+SERVICES="users products carts orders payments web"
 export BUILDAH_ISOLATION=${BUILDAH_ISOLATION:-chroot}  # RUN steps: this VM's hybrid cgroups defeat the OCI runtime
 export STORAGE_DRIVER=${STORAGE_DRIVER:-overlay}
 
@@ -119,7 +119,7 @@ build_one() { # name
         helm)
             bin_dir=$(go_bin_dir controlplane) || return 1
             binary_image helm "$bin_dir/helm" ;;
-        users|products|carts|orders|payments|users-dev|products-dev|carts-dev|orders-dev|payments-dev)
+        users|products|carts|orders|payments|web|users-dev|products-dev|carts-dev|orders-dev|payments-dev|web-dev)
             service=${name%-dev}
             target=runtime
             [[ "$name" == *-dev ]] && target=dev

@@ -64,9 +64,10 @@ def served_gateway_url() -> Iterator[str]:
 
 @pytest.mark.parametrize("prefix, service", [route for route in PUBLIC_ROUTES if route[1] != "payments"])
 def test_each_public_prefix_reaches_its_service(gateway_url: str, prefix: str, service: str) -> None:
-    response = requests.get(f"{gateway_url}{prefix}/x?page=2", headers={"X-Request-ID": "gw-1"}, timeout=5)
+    path = f"{prefix.rstrip('/')}/x"
+    response = requests.get(f"{gateway_url}{path}?page=2", headers={"X-Request-ID": "gw-1"}, timeout=5)
     assert response.status_code == 200
-    assert response.json() == {"backend": service, "path": f"{prefix}/x", "query": "page=2", "body": "",
+    assert response.json() == {"backend": service, "path": path, "query": "page=2", "body": "",
                                "request_id": "gw-1"}
     assert response.headers["X-Backend"] == service
 
@@ -77,11 +78,26 @@ def test_bodies_methods_and_statuses_pass_through(gateway_url: str) -> None:
     assert response.status_code == 201 and response.json()["body"] == '{"a": 1}'
 
 
-@pytest.mark.parametrize("path", ["/internal/reservations", "/api/v1/cartoon", "/api/v2/products", "/"])
-def test_unrouted_paths_are_404_problems(gateway_url: str, path: str) -> None:
+@pytest.mark.parametrize("path", ["/internal/reservations", "/api/v1/cartoon", "/api/v2/products", "/",
+                                  "/products/abc", "/static/site.css"])
+def test_paths_no_api_prefix_claims_go_to_the_pages(gateway_url: str, path: str) -> None:
+    """The longest prefix wins, as in an Ingress: `/` (web) takes what no API prefix does, /internal too,
+    so no service's internal endpoints are reachable (web has none: it answers 404)."""
     response = requests.get(gateway_url + path, timeout=5)
-    assert response.status_code == 404
-    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.status_code == 200 and response.json()["backend"] == "web"
+
+
+def test_without_a_catch_all_unrouted_paths_are_404_problems() -> None:
+    api_only = tuple(route for route in PUBLIC_ROUTES if route[0] != "/")
+    with ExitStack() as stack:
+        environment = {**_gateway_environment(stack), "GATEWAY_ROUTES": format_pairs(api_only)}
+        with mock.patch.dict("os.environ", environment):
+            gateway = create_gateway()
+        url = stack.enter_context(serve_wsgi(gateway))
+        for path in ("/internal/reservations", "/api/v1/cartoon", "/"):
+            response = requests.get(url + path, timeout=5)
+            assert response.status_code == 404
+            assert response.headers["Content-Type"] == "application/problem+json"
 
 
 def test_simulator_is_mounted_under_its_prefix(gateway_url: str) -> None:
@@ -136,8 +152,10 @@ def test_paths_that_decode_to_odd_bytes_reach_the_service_as_sent(served_gateway
     assert response.status_code == 200, response.text
     assert response.json()["path"] == "/api/v1/products/" + unquote(odd)
     assert response.json()["query"].lower() == f"q={odd}".lower()
-    for unrouted in (f"/{odd}", f"/api/v1/products{odd}", f"/api/v1/{odd}"):
-        _problem(requests.get(served_gateway_url + unrouted, timeout=5), 404)
+    for unrouted in (f"/{odd}", f"/api/v1/products{odd}", f"/api/v1/{odd}"):  # the pages' catch-all, as sent
+        response = requests.get(served_gateway_url + unrouted, timeout=5)
+        assert response.status_code == 200 and response.json()["backend"] == "web"
+        assert response.json()["path"] == unquote(unrouted)
 
 
 def test_odd_requests_never_break_the_pooled_connections_of_the_next(served_gateway_url: str) -> None:
@@ -267,7 +285,7 @@ def test_api_docs_page_and_its_files_come_from_the_gateway_under_a_strict_policy
         assert asset.status_code == 200 and asset.headers["Content-Type"].startswith(content_type), path
         assert asset.headers["X-Content-Type-Options"] == "nosniff"
     assert "/api/openapi.json" in requests.get(f"{gateway_url}/api/docs/docs.js", timeout=5).text
-    unknown = requests.get(f"{gateway_url}/api/docs/../../etc/passwd", timeout=5)
-    assert unknown.status_code == 404
+    unknown = requests.get(f"{gateway_url}/api/docs/../../etc/passwd", timeout=5)  # the client sends /etc/passwd
+    assert "root:" not in unknown.text and unknown.json()["backend"] == "web"  # the pages' catch-all, no file
     missing = requests.get(f"{gateway_url}/api/docs/swagger-ui-standalone-preset.js", timeout=5)
     assert missing.status_code == 404 and missing.headers["Content-Type"] == "application/problem+json"

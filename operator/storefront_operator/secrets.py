@@ -25,7 +25,7 @@ from .conditions import SECRETS_READY, StepOutcome
 from .kube import SECRET, Kube, KubeError, Object
 from .signing_keys import KeySet, drop_expired, key_set_from_files, new_key_set, rotate
 from .spec import StorefrontSpec, duration_seconds
-from .settings import ROTATE_ANNOTATION
+from .settings import ROTATE_ANNOTATION, SERVICE_CLIENT_NAMES
 
 PART = "secrets"
 ROTATION_HANDLED_ANNOTATION = "storefront.dev/rotation-handled"
@@ -168,9 +168,10 @@ def client_secrets(live: LiveSecrets, spec: StorefrontSpec,
         name = naming.client_secret(spec.name, service)
         secret_values[service] = live.files(name).get("SERVICE_CLIENT_SECRET") or new_secret_value()
         provisioned.client_secrets[service] = name
-    # The users service verifies every client by the SHA-256 of its secret; it never sees the secrets.
+    # The users service verifies every client by the SHA-256 of its secret; it never sees the secrets. A
+    # component that is no service client (web) keeps its secret for itself (web signs its cookies with it).
     service_clients = ",".join(f"{service}:{hashlib.sha256(value.encode()).hexdigest()}"
-                               for service, value in secret_values.items())
+                               for service, value in secret_values.items() if service in SERVICE_CLIENT_NAMES)
     desired = []
     for service, value in secret_values.items():
         files = {"SERVICE_CLIENT_SECRET": value}

@@ -39,7 +39,10 @@ def chart_dir_from_env() -> Path:
 
 
 # The chart states the services; the operator provisions a database and Secrets for each it names.
-SERVICE_NAMES: tuple[str, ...] = topology.load(chart_dir_from_env()).names
+TOPOLOGY = topology.load(chart_dir_from_env())
+SERVICE_NAMES: tuple[str, ...] = TOPOLOGY.names
+# Those the users service issues service tokens to (its SERVICE_CLIENTS); web is not one.
+SERVICE_CLIENT_NAMES: tuple[str, ...] = TOPOLOGY.service_clients
 
 
 def _namespaces_from_env() -> tuple[str, ...]:

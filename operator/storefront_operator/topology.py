@@ -17,6 +17,7 @@ class Component:
     calls: tuple[str, ...]  # components it sends requests to
     threads: int
     cron_jobs: tuple[str, ...]  # flask commands run on a schedule (the enabled ones)
+    service_client: bool = True  # gets client credentials (service tokens); web calls only with users' tokens
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,11 @@ class Topology:
     def routes(self) -> tuple[tuple[str, str], ...]:
         """(path prefix, component), the Ingress's table."""
         return tuple((prefix, component.name) for component in self.components for prefix in component.routes)
+
+    @property
+    def service_clients(self) -> tuple[str, ...]:
+        """The components the users service issues service tokens to."""
+        return tuple(component.name for component in self.components if component.service_client)
 
 
 def merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -53,5 +59,6 @@ def load(chart_dir: Path) -> Topology:
             calls=tuple(component["calls"]),
             threads=int(component["threads"]),
             cron_jobs=tuple(command for command, job in (component.get("cronJobs") or {}).items() if job.get("enabled")),
+            service_client=bool(component.get("serviceClient", True)),
         ))
     return Topology(tuple(components))

@@ -89,7 +89,9 @@ def test_chart_only_profile_syncs_python_into_dev_images(skaffold: Path, tmp_pat
     for service in SERVICES:
         artifact = artifacts[f"storefront/{service}"]
         assert artifact["custom"]["buildCommand"].endswith(f"skaffold {service}-dev")
-        assert all(rule["src"].endswith("*.py") and rule["dest"] == "/src" for rule in artifact["sync"]["manual"])
+        # Python, and the pages' templates and style sheets
+        assert all(rule["src"].endswith(("*.py", "*.html", "*.css")) and rule["dest"] == "/src"
+                   for rule in artifact["sync"]["manual"])
 
 
 def test_eks_profile_builds_pinned_bases_with_docker_and_pushes(skaffold: Path, tmp_path: Path) -> None:

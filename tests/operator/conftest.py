@@ -324,7 +324,7 @@ def wait_provisioned(admin_kube: Kube, namespace: str, name: str, timeout: float
         current = get_storefront(admin_kube, namespace, name)
         ready = condition(current, "SecretsReady").get("status") == "True" and \
             condition(current, "DatabasesReady").get("status") == "True" and \
-            len(admin_kube.list(DEPLOYMENT, namespace, f"storefront.dev/instance={name}")) == 5
+            len(admin_kube.list(DEPLOYMENT, namespace, f"storefront.dev/instance={name}")) == len(SERVICE_NAMES)
         return current if ready else None
 
     return wait_for(provisioned, timeout=timeout, what=f"{namespace}/{name} provisioned")

@@ -33,7 +33,7 @@ def test_killed_mid_reconcile_converges_without_duplicates(
     keys_at_kill = {name: secret_files(admin_kube, namespace, f"{name}-signing-key")["private.pem"]
                     for name in names if admin_kube.get(SECRET, namespace, f"{name}-signing-key")}
     assert keys_at_kill, "killed before any signing key existed"
-    assert not all(len(existing_databases(postgres, f"{name}_")) == 5 for name in names), "killed too late"
+    assert not all(len(existing_databases(postgres, f"{name}_")) == len(SERVICE_NAMES) for name in names), "killed too late"
 
     # Restarted the way the image runs it (kopf run --module=storefront_operator).
     operator = operator_factory(namespace, kopf_run=True)
@@ -56,13 +56,13 @@ def test_delete_respects_deletion_policy(admin_kube: Kube, namespace: str, postg
                                 "deletionPolicy": policy})
     current = wait_provisioned(admin_kube, namespace, name)
     assert "storefront.dev/finalizer" in current["metadata"]["finalizers"]
-    assert len(existing_databases(postgres, f"{name}_")) == 5
+    assert len(existing_databases(postgres, f"{name}_")) == len(SERVICE_NAMES)
 
     admin_kube.delete(STOREFRONT, namespace, name)
     wait_for(lambda: get_storefront(admin_kube, namespace, name) is None, what="finalizer removed, Storefront gone")
     if policy == "Retain":
-        assert len(existing_databases(postgres, f"{name}_")) == 5
-        assert len(existing_roles(postgres, f"{name}_")) == 5
+        assert len(existing_databases(postgres, f"{name}_")) == len(SERVICE_NAMES)
+        assert len(existing_roles(postgres, f"{name}_")) == len(SERVICE_NAMES)
     else:
         assert existing_databases(postgres, f"{name}_") == []
         assert existing_roles(postgres, f"{name}_") == []
@@ -114,4 +114,4 @@ def test_delete_gives_up_on_dropping_after_retries(admin_kube: Kube, namespace: 
     warnings = [event for event in admin_kube.list(EVENT, namespace, "")
                 if event["reason"] == "DatabasesNotDropped" and event["involvedObject"]["name"] == "orphan"]
     assert warnings and "orphan-db-admin" in warnings[0]["message"]
-    assert len(existing_databases(postgres, "orphan_")) == 5  # left behind, and said so
+    assert len(existing_databases(postgres, "orphan_")) == len(SERVICE_NAMES)  # left behind, and said so

@@ -42,7 +42,7 @@ def test_two_storefronts_in_one_namespace_do_not_collide(admin_kube: Kube, names
     admin_kube.delete(STOREFRONT, namespace, "alpha")
     wait_for(lambda: get_storefront(admin_kube, namespace, "alpha") is None, what="alpha deleted")
     assert condition(get_storefront(admin_kube, namespace, "beta"), "DatabasesReady")["status"] == "True"
-    assert len(admin_kube.list(DEPLOYMENT, namespace, "storefront.dev/instance=beta")) == 5
+    assert len(admin_kube.list(DEPLOYMENT, namespace, "storefront.dev/instance=beta")) == len(SERVICE_NAMES)
 
 
 def test_embedded_database_runs_the_charts_postgresql(admin_kube: Kube, postgres: PostgresServer,
@@ -196,9 +196,9 @@ def test_verify_full_uses_the_storefronts_ca_bundle(admin_kube: Kube, namespace:
     def all_workloads() -> dict[str, dict[str, Any]] | None:
         specs = pod_specs(admin_kube, namespace, "tls")
         kinds = {where.split("/")[0] for where in specs}
-        return specs if kinds == {"Deployment", "Job", "CronJob"} and len(specs) == 15 else None
+        return specs if kinds == {"Deployment", "Job", "CronJob"} and len(specs) == 3 * len(SERVICE_NAMES) else None
 
-    specs = wait_for(all_workloads, what="5 Deployments, 5 migration Jobs, 5 CronJobs")
+    specs = wait_for(all_workloads, what="a Deployment, a migration Job and a CronJob per service")
     for where, spec in specs.items():
         (container,) = spec["containers"]
         env = {e["name"]: e.get("value") for e in container["env"]}

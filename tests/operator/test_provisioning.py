@@ -11,6 +11,7 @@ import pytest
 from tests.operator.conftest import (SERVICE_NAMES, condition, connect_as, create_storefront, existing_databases, get_storefront,
                       mark_deployments_ready, secret_files, wait_for)
 from storefront_operator.kube import DEPLOYMENT, INGRESS, JOB, SECRET, Kube
+from storefront_operator.settings import SERVICE_CLIENT_NAMES
 
 pytestmark = pytest.mark.usefixtures("shared_operator")
 
@@ -29,7 +30,7 @@ def test_apply_creates_secrets_databases_and_owned_children(admin_kube: Kube, na
         current = get_storefront(admin_kube, namespace, "acme")
         ready = condition(current, "SecretsReady").get("status") == "True" and \
             condition(current, "DatabasesReady").get("status") == "True" and \
-            len(admin_kube.list(DEPLOYMENT, namespace, "storefront.dev/instance=acme")) == 5
+            len(admin_kube.list(DEPLOYMENT, namespace, "storefront.dev/instance=acme")) == len(SERVICE_NAMES)
         return current if ready else None
 
     current = wait_for(provisioned, timeout=20, what="Secrets, databases and Deployments")
@@ -64,12 +65,15 @@ def test_apply_creates_secrets_databases_and_owned_children(admin_kube: Kube, na
     assert "sk_test_never_copied" not in serialized
     assert "sk_test_never_copied" not in shared_operator.log() and postgres.admin_password not in shared_operator.log()
 
-    # Secrets: owned, and the users service holds every client's hash.
+    # Secrets: owned, and the users service holds every service client's hash, and none of web's (it calls
+    # the others with its users' tokens only: no service token for it).
     clients = {service: secret_files(admin_kube, namespace, f"acme-{service}-client")["SERVICE_CLIENT_SECRET"]
                for service in SERVICE_NAMES}
     users_clients = secret_files(admin_kube, namespace, "acme-users-client")["SERVICE_CLIENTS"]
     for service, secret in clients.items():
-        assert f"{service}:{hashlib.sha256(secret.encode()).hexdigest()}" in users_clients.split(",")
+        hashed = f"{service}:{hashlib.sha256(secret.encode()).hexdigest()}"
+        assert (hashed in users_clients.split(",")) == (service in SERVICE_CLIENT_NAMES)
+    assert "web" in SERVICE_NAMES and "web" not in SERVICE_CLIENT_NAMES
     signing = secret_files(admin_kube, namespace, "acme-signing-key")
     assert signing["private.pem"].startswith("-----BEGIN PRIVATE KEY-----")
     jwks = json.loads(signing["jwks.json"])

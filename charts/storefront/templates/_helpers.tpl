@@ -181,9 +181,17 @@ seccompProfile:
 - name: PGSSLROOTCERT
   value: {{ printf "%s/%s" (include "storefront.databaseCADir" $root) $v.database.caCertificate.key | quote }}
 {{- end }}
-{{- range $other := splitList " " (include "storefront.componentNames" $root) }}
+{{- $names := splitList " " (include "storefront.componentNames" $root) }}
+{{- range $other := $names }}
+{{- /* The URL of every component another one calls (web is called by none: no WEB_URL). */}}
+{{- $called := false }}
+{{- range $caller := $names }}
+{{- if has $other (get $v.components $caller).calls }}{{ $called = true }}{{ end }}
+{{- end }}
+{{- if $called }}
 - name: {{ upper $other }}_URL
   value: {{ include "storefront.serviceURL" (dict "root" $root "name" $other) | quote }}
+{{- end }}
 {{- end }}
 {{- if eq .name "users" }}
 - name: JWT_PRIVATE_KEY
@@ -206,8 +214,10 @@ seccompProfile:
   value: {{ $v.payments.platformFeeBps | quote }}
 - name: PAYSTACK_BASE_URL
   value: {{ include "storefront.paystackBaseURL" $root | quote }}
+{{- /* Back to the shop's page after paying when web runs (it verifies and shows the order), else payments' own. */}}
+{{- $web := and (hasKey $v.components "web") (include "storefront.component" (dict "root" $root "name" "web") | fromJson).enabled }}
 - name: PAYSTACK_CALLBACK_URL
-  value: {{ printf "%s/api/v1/payments/paystack/callback" (include "storefront.publicURL" $root) | quote }}
+  value: {{ printf "%s%s" (include "storefront.publicURL" $root) (ternary "/payments/callback" "/api/v1/payments/paystack/callback" $web) | quote }}
 - name: PAYSTACK_SECRET_KEY
   valueFrom:
     secretKeyRef:

@@ -10,12 +10,15 @@ from pathlib import Path
 
 from storefront_common.testing.servers import free_port
 
-from .routes import SERVICES, TOPOLOGY
+from .routes import SERVICE_CLIENTS, SERVICES, TOPOLOGY
 
 LOCAL_ADMIN_EMAIL = "admin@storefront.local"
 LOCAL_ADMIN_PASSWORD = "storefront-admin"
 DEMO_VENDOR_EMAIL = "vendor@storefront.local"
 DEMO_VENDOR_PASSWORD = "storefront-vendor"
+# Where Paystack sends the browser back after paying: the shop's page when there is one (it verifies the
+# payment and shows the order or the wallet), else the payments service's own.
+PAYSTACK_RETURN_PATH = "/payments/callback" if "web" in SERVICES else "/api/v1/payments/paystack/callback"
 # Server threads per service, as the chart's values set them (why orders and carts have more: there).
 SERVICE_THREADS = {component.name: component.threads for component in TOPOLOGY.components}
 
@@ -74,7 +77,14 @@ class LocalSecrets:
     def load_or_create(cls, data_dir: Path) -> "LocalSecrets":
         path = data_dir / "local-secrets.json"
         if path.exists():
-            return cls(**json.loads(path.read_text()))
+            kept = cls(**json.loads(path.read_text()))
+            if set(SERVICES) <= set(kept.client_secrets):
+                return kept
+            # A service added since (web): its secret joins the others, which stay what they were.
+            kept.client_secrets.update({name: secrets.token_urlsafe(32) for name in SERVICES
+                                        if name not in kept.client_secrets})
+            path.write_text(json.dumps(kept.__dict__))
+            return kept
         created = cls({name: secrets.token_urlsafe(32) for name in SERVICES},
                       f"sk_test_{secrets.token_hex(20)}")
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -84,7 +94,7 @@ class LocalSecrets:
 
     def client_hashes(self) -> str:
         return ",".join(f"{name}:{hashlib.sha256(secret.encode()).hexdigest()}"
-                        for name, secret in self.client_secrets.items())
+                        for name, secret in self.client_secrets.items() if name in SERVICE_CLIENTS)
 
 
 def service_environment(name: str, config: LocalConfig, local_secrets: LocalSecrets) -> dict[str, str]:
@@ -110,6 +120,6 @@ def service_environment(name: str, config: LocalConfig, local_secrets: LocalSecr
     if name == "payments":
         env.update(PAYSTACK_SECRET_KEY=local_secrets.paystack_secret_key,
                    PAYSTACK_BASE_URL=f"http://127.0.0.1:{config.simulator_port}",
-                   PAYSTACK_CALLBACK_URL=f"{config.public_url}/api/v1/payments/paystack/callback")
+                   PAYSTACK_CALLBACK_URL=f"{config.public_url}{PAYSTACK_RETURN_PATH}")
     env.update(config.extra_env)
     return env

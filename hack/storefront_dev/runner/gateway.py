@@ -103,7 +103,8 @@ def _forwarded_target(path: str, query: str) -> str:
 class Gateway:
     def __init__(self, backends: dict[str, str], routes: Routes, timeout: float = 30.0,
                  max_body_bytes: int = MAX_BODY_BYTES) -> None:
-        self.routes = routes
+        # Longest prefix first, as an Ingress matches: /api/v1/... wins over the pages' catch-all `/`.
+        self.routes = tuple(sorted(routes, key=lambda route: -len(route[0])))
         self.max_body_bytes = max_body_bytes
         self._public_document: bytes | None = None
         self.api_docs = ApiDocs()
@@ -119,9 +120,10 @@ class Gateway:
         return (self.backends[name], path) if name in self.backends else None
 
     def route_for(self, path: str) -> str | None:
-        """The backend that serves `path`, or None. A prefix matches whole path segments only."""
+        """The backend that serves `path`, or None: the longest prefix that matches whole path segments
+        (`/` matches every path)."""
         for prefix, name in self.routes:
-            if path == prefix or path.startswith(prefix + "/"):
+            if path == prefix or path.startswith(prefix.rstrip("/") + "/"):
                 return name
         return None
 
@@ -166,7 +168,8 @@ class Gateway:
         if self._public_document is None:
             documents = {}
             try:
-                for name in dict.fromkeys(name for _, name in self.routes):
+                # The services of the API: those with a route of their own, not only the pages' catch-all.
+                for name in dict.fromkeys(name for prefix, name in self.routes if prefix != "/"):
                     status, content, _ = self.backends[name].exchange("GET", "/openapi.json", None, {})
                     if status != 200:
                         raise OSError(f"{name} answered {status}")

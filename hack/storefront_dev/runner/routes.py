@@ -9,4 +9,5 @@ from storefront_operator import topology
 CHART_DIR = Path(__file__).resolve().parents[3] / "charts" / "storefront"
 TOPOLOGY = topology.load(CHART_DIR)
 SERVICES: tuple[str, ...] = TOPOLOGY.names
+SERVICE_CLIENTS: tuple[str, ...] = TOPOLOGY.service_clients
 PUBLIC_ROUTES: tuple[tuple[str, str], ...] = TOPOLOGY.routes

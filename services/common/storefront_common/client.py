@@ -251,10 +251,12 @@ class ServiceClient:
                                                 settings.http_read_timeout)
 
     def request(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None,
-                bearer: str | None = None, idempotent: bool | None = None) -> ServiceResponse:
+                bearer: str | None = None, idempotent: bool | None = None,
+                headers: dict[str, str] | None = None) -> ServiceResponse:
         """Send a request; `bearer` forwards a user's token, otherwise a service token is used.
 
         `idempotent=True` marks a POST that is keyed (e.g. by order id), so retrying it is safe.
+        `headers` are sent as well (e.g. a user's `Idempotency-Key`).
         """
         method = method.upper()
         retryable = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
@@ -263,7 +265,7 @@ class ServiceClient:
         attempt = 0
         while True:
             attempt += 1
-            response = self._send(method, path, json, params, bearer, last=attempt >= attempts)
+            response = self._send(method, path, json, params, bearer, headers, last=attempt >= attempts)
             if response is None or response.status_code in RETRY_STATUSES and attempt < attempts:
                 time.sleep(self.backoff * 2 ** (attempt - 1))
                 continue
@@ -279,8 +281,8 @@ class ServiceClient:
             return response
 
     def _send(self, method: str, path: str, json: Any, params: dict[str, Any] | None,
-              bearer: str | None, last: bool) -> ServiceResponse | None:
-        headers = _request_id_header()
+              bearer: str | None, extra_headers: dict[str, str] | None, last: bool) -> ServiceResponse | None:
+        headers = {**(extra_headers or {}), **_request_id_header()}
         token = bearer or (self.tokens.token() if self.tokens else None)
         if token:
             headers["Authorization"] = f"Bearer {token}"

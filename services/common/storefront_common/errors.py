@@ -70,7 +70,7 @@ def unavailable(detail: str, retry_after: int = 5) -> ProblemError:
     return ProblemError(503, detail, headers={"Retry-After": str(retry_after)})
 
 
-def _handle_http_exception(error: HTTPException) -> Response:
+def http_exception_response(error: HTTPException) -> Response:
     if isinstance(error, ProblemError):
         return error.get_response()
     status = error.code or 500
@@ -92,5 +92,5 @@ def _handle_unexpected(error: Exception) -> Response:
 
 
 def register_error_handlers(app: Flask) -> None:
-    app.register_error_handler(HTTPException, _handle_http_exception)
+    app.register_error_handler(HTTPException, http_exception_response)
     app.register_error_handler(Exception, _handle_unexpected)
