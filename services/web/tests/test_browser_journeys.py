@@ -167,7 +167,12 @@ def test_a_vendor_lists_a_product_a_shopper_buys_it_by_wallet_sees_it_delivered_
         expect(vendor.locator(".status")).to_have_text("Delivered")
         check_page(vendor, "vendor-orders-delivered")
 
-        page.goto(order_url)  # the shopper comes back to the order's page later
+        page.goto(base + "/")  # the shopper comes back later
+        page.get_by_role("link", name="Orders").click()
+        expect(page.locator(".status")).to_have_text("Delivered")
+        check_page(page, "orders")
+        page.get_by_role("link", name=product_name).click()
+        assert page.url == order_url
         expect(page.locator(".timeline .step-current")).to_contain_text("Delivered")
         check_page(page, "order-delivered")
         page.get_by_role("link", name=product_name).click()
