@@ -220,7 +220,9 @@ def screenshot(page: Page, name: str, full_page: bool = True) -> Path:
 
 def check_page(page: Page, name: str, full_page: bool = True) -> None:
     """What every page must pass: fits at 375 and 1280 px, axe-clean at both; a screenshot of each (of the
-    window only with full_page=False, for a page many screens long)."""
+    window only with full_page=False, for a page many screens long). Measured once the page has loaded (its
+    stylesheet too: a page measured before its CSS applies is as wide as its widest table)."""
+    page.wait_for_load_state("load")
     for width in WIDTHS:
         assert_fits(page, width)
         assert_accessible(page, name)

@@ -17,6 +17,8 @@ STEPS = ("pending", "paid", "shipped", "delivered")
 STEP_NAMES = {"pending": "Placed", "paid": "Paid", "shipped": "Shipped", "delivered": "Delivered"}
 STATUS_NAMES = {"pending": "Awaiting payment", "paid": "Paid", "shipped": "Shipped", "delivered": "Delivered",
                 "cancelled": "Cancelled"}
+PAYMENT_STATUS_NAMES = {"pending": "not paid yet", "success": "paid", "failed": "failed",
+                        "refund_pending": "refund on its way", "refunded": "refunded"}
 
 
 def payment_page(url: str | None) -> str | None:
@@ -122,7 +124,7 @@ def detail(order_id: str) -> str:
     user = require_user()
     order = _order_or_404(order_id)
     return render_template("order.html", order=order, steps=timeline(order), status_names=STATUS_NAMES,
-                           payment_url=payment_page(order["payment"].get("authorization_url")),
+                           payment_status_names=PAYMENT_STATUS_NAMES, payment_url=payment_page(order["payment"].get("authorization_url")),
                            can_cancel=order["status"] in ("pending", "paid") and (user.has("customer") or user.has("admin")))
 
 
