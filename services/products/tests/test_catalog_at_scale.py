@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from services.products.tests.conftest import Shop
 from services.products.tests.test_catalog import catalogue, names  # noqa: F401  (the fixture)
@@ -187,24 +187,32 @@ def _seq_scans(plan: dict[str, Any]) -> list[str]:
     return found + [name for child in plan.get("Plans", []) for name in _seq_scans(child)]
 
 
-def test_no_listing_shape_scans_the_products_table(app: Flask, client: FlaskClient) -> None:
+@pytest.fixture()
+def planned_catalogue(app: Flask, client: FlaskClient) -> Iterator[Connection]:
+    """30,000 generated products, analysed, and an autocommit connection to plan on (`client`: its teardown
+    empties the tables)."""
     with app.app_context():
         with db.engine.begin() as connection:
             store.load_catalog(connection, CatalogSize(products=30_000), utcnow())
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("VACUUM ANALYZE products"))
             connection.execute(text("ANALYZE categories"))
-            vendor = connection.execute(text("SELECT vendor_id FROM products LIMIT 1")).scalar_one()
-            shapes = [*PLAN_SHAPES, f"vendor_id={vendor}"]
-            for shape in shapes:
-                query = ProductQuery.model_validate(dict(parse_qsl(shape)))
-                # As the route asks: counted when the planner expects a small result.
-                small = store.estimated_total(connection, query, False) <= 10_000
-                plan = store.explain_listing(connection, query, count_up_to=10_000 if small else None)
-                assert "products" not in _seq_scans(plan["Plan"]), (shape, plan)
-            fallback = ProductQuery.model_validate({"q": "hedphones"})
-            position = Position(0.5, uuid.uuid4(), False, 2, fallback=True)
-            assert "products" not in _seq_scans(store.explain_listing(connection, fallback, position)["Plan"])
+            yield connection
+
+
+def test_no_listing_shape_scans_the_products_table(planned_catalogue: Connection) -> None:
+    connection = planned_catalogue
+    vendor = connection.execute(text("SELECT vendor_id FROM products LIMIT 1")).scalar_one()
+    shapes = [*PLAN_SHAPES, f"vendor_id={vendor}"]
+    for shape in shapes:
+        query = ProductQuery.model_validate(dict(parse_qsl(shape)))
+        # As the route asks: counted when the planner expects a small result.
+        small = store.estimated_total(connection, query, False) <= 10_000
+        plan = store.explain_listing(connection, query, count_up_to=10_000 if small else None)
+        assert "products" not in _seq_scans(plan["Plan"]), (shape, plan)
+    fallback = ProductQuery.model_validate({"q": "hedphones"})
+    position = Position(0.5, uuid.uuid4(), False, 2, fallback=True)
+    assert "products" not in _seq_scans(store.explain_listing(connection, fallback, position)["Plan"])
 
 
 def _products_rows_read(plan: dict[str, Any]) -> int:
@@ -221,21 +229,15 @@ SORTED_SEARCHES = ["q=hedphones&sort=price", "q=zzzzqqq&sort=-created_at", "q=he
                    "q=wireless%20speaker&sort=-rating&category=audio"]
 
 
-def test_a_search_sorted_by_a_column_reads_its_matches_not_the_catalogue(app: Flask, client: FlaskClient) -> None:
-    """A typo sorted by price matched nothing and walked the whole price index (3 s at a million products).
-    (`client`: its teardown empties the tables.)"""
-    with app.app_context():
-        with db.engine.begin() as connection:
-            store.load_catalog(connection, CatalogSize(products=30_000), utcnow())
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text("VACUUM ANALYZE products"))
-            connection.execute(text("ANALYZE categories"))
-            for shape in SORTED_SEARCHES:
-                query = ProductQuery.model_validate(dict(parse_qsl(shape)))
-                expected = store.estimated_total(connection, query, False)
-                assert expected <= 10_000, (shape, expected)  # the route counts these: they take the matches first
-                plan = store.explain_listing(connection, query, count_up_to=10_000, analyze=True)["Plan"]
-                listed = store.listing_page(connection, query, None, 10_000)
-                matches = listed.total if listed.total is not None else 0
-                # the matches (twice: the page's and the count's) and the page; nowhere near the 30,000
-                assert _products_rows_read(plan) <= 2 * matches + 2 * query.per_page + 100, (shape, matches, plan)
+def test_a_search_sorted_by_a_column_reads_its_matches_not_the_catalogue(planned_catalogue: Connection) -> None:
+    """A typo sorted by price matched nothing and walked the whole price index (3 s at a million products)."""
+    connection = planned_catalogue
+    for shape in SORTED_SEARCHES:
+        query = ProductQuery.model_validate(dict(parse_qsl(shape)))
+        expected = store.estimated_total(connection, query, False)
+        assert expected <= 10_000, (shape, expected)  # the route counts these: they take the matches first
+        plan = store.explain_listing(connection, query, count_up_to=10_000, analyze=True)["Plan"]
+        listed = store.listing_page(connection, query, None, 10_000)
+        matches = listed.total if listed.total is not None else 0
+        # the matches (twice: the page's and the count's) and the page; nowhere near the 30,000
+        assert _products_rows_read(plan) <= 2 * matches + 2 * query.per_page + 100, (shape, matches, plan)
